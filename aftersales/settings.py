@@ -1,0 +1,113 @@
+"""Environment -> typed settings. The one place that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from aftersales.domain import DisputeWindows
+
+DEFAULT_DATABASE_URL = "sqlite://aftersales.sqlite3"
+SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    environment: str = "development"
+    tiktok_app_key: str | None = None
+    tiktok_app_secret: str | None = None
+    logistics_webhook_secret: str | None = None
+    dispute_windows: DisputeWindows = DisputeWindows(default=timedelta(hours=48))
+    sweep_interval: timedelta = timedelta(seconds=60)
+    webhook_max_bytes: int = 1024 * 1024
+    tiktok_api_base_url: str | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def missing_secrets(self) -> list[str]:
+        values = (self.tiktok_app_key, self.tiktok_app_secret, self.logistics_webhook_secret)
+        return [name for name, value in zip(SECRET_NAMES, values, strict=True) if not value]
+
+    def with_generated_secrets(self) -> tuple[Settings, dict[str, str]]:
+        """Development only: fill missing secrets with random ones, and say which."""
+        if self.is_production:
+            raise ConfigError(
+                "missing secrets in production: "
+                + ", ".join(self.missing_secrets())
+                + " (set them in the environment)"
+            )
+        generated = {name: secrets.token_hex(16) for name in self.missing_secrets()}
+        filled = replace(
+            self,
+            tiktok_app_key=self.tiktok_app_key or generated.get("TIKTOK_APP_KEY"),
+            tiktok_app_secret=self.tiktok_app_secret or generated.get("TIKTOK_APP_SECRET"),
+            logistics_webhook_secret=self.logistics_webhook_secret
+            or generated.get("LOGISTICS_WEBHOOK_SECRET"),
+        )
+        return filled, generated
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> timedelta:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return timedelta(seconds=default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than zero, got {value}")
+    return timedelta(seconds=value)
+
+
+def _region_windows(raw: str) -> dict[str, timedelta]:
+    """`ID=86400,TH=172800` -> per-region dispute windows."""
+    windows: dict[str, timedelta] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        region, sep, seconds = part.partition("=")
+        if not sep or not region.strip().isalpha() or not seconds.strip().isdigit():
+            raise ConfigError(
+                f"DISPUTE_WINDOW_REGION_SECONDS must look like 'ID=86400,TH=172800', got {part!r}"
+            )
+        windows[region.strip().upper()] = timedelta(seconds=int(seconds))
+    return windows
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    environment = env.get("AFTERSALES_ENV", "development").strip() or "development"
+    if environment not in ("development", "production"):
+        raise ConfigError(
+            f"AFTERSALES_ENV must be 'development' or 'production', got {environment!r}"
+        )
+    url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if url.startswith("postgresql://"):  # the spelling libpq and most tools use
+        url = "postgres://" + url.removeprefix("postgresql://")
+    if not url.startswith(("sqlite://", "postgres://")):
+        raise ConfigError(
+            f"DATABASE_URL must start with sqlite:// or postgres://, got {url.split('://')[0]!r}"
+        )
+    return Settings(
+        database_url=url,
+        environment=environment,
+        tiktok_app_key=env.get("TIKTOK_APP_KEY") or None,
+        tiktok_app_secret=env.get("TIKTOK_APP_SECRET") or None,
+        logistics_webhook_secret=env.get("LOGISTICS_WEBHOOK_SECRET") or None,
+        dispute_windows=DisputeWindows(
+            default=_seconds(env, "DISPUTE_WINDOW_SECONDS", 172800),
+            by_region=_region_windows(env.get("DISPUTE_WINDOW_REGION_SECONDS", "")),
+        ),
+        sweep_interval=_seconds(env, "SWEEP_INTERVAL_SECONDS", 60),
+        webhook_max_bytes=int(_seconds(env, "WEBHOOK_MAX_BYTES", 1024 * 1024).total_seconds()),
+        tiktok_api_base_url=env.get("TIKTOK_API_BASE_URL") or None,
+    )

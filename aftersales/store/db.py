@@ -1,0 +1,67 @@
+"""Connecting to the database and bringing its schema up to date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.migrations.api import migrate as run_migrations
+
+from aftersales.settings import ConfigError
+
+MODELS = "aftersales.store.models"
+MIGRATIONS = "aftersales.store.migrations"
+
+
+def tortoise_config(url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": [MODELS],
+                "default_connection": "default",
+                "migrations": MIGRATIONS,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _describe(url: str) -> str:
+    """The URL without its password, for error messages."""
+    scheme, _, rest = url.partition("://")
+    if "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        rest = f"{creds.split(':')[0]}:***@{host}" if ":" in creds else f"{creds}@{host}"
+    return f"{scheme}://{rest}"
+
+
+async def connect(url: str) -> None:
+    """Open the connections (the schema must already be migrated)."""
+    try:
+        await Tortoise.init(config=tortoise_config(url))
+        await connections.get("default").execute_query("SELECT 1")
+    except (DBConnectionError, OperationalError, OSError, ValueError) as exc:
+        await close()
+        raise ConfigError(f"cannot connect to the database at {_describe(url)}: {exc}") from None
+
+
+async def migrate(url: str) -> None:
+    """Create or upgrade the schema to the latest migration, then leave connections open."""
+    await connect(url)
+    try:
+        await run_migrations(config=tortoise_config(url))
+    except (DBConnectionError, OperationalError, OSError) as exc:
+        await close()
+        raise ConfigError(f"cannot migrate the database at {_describe(url)}: {exc}") from None
+
+
+async def close() -> None:
+    await Tortoise.close_connections()
+    # Forget the models' bindings too, so that a later connect() to another kind of database
+    # (the tests switch between SQLite and PostgreSQL) builds its queries in the right dialect.
+    await Tortoise._reset_apps()
+    EXECUTOR_CACHE.clear()

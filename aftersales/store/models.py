@@ -1,0 +1,250 @@
+"""Tortoise models: the only module that defines tables. Migrations are generated from it."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from aftersales.domain import (
+    AbnormalReason,
+    Actor,
+    AfterSaleStatus,
+    AfterSaleType,
+    DisputeStatus,
+    EventSource,
+    ReturnStatus,
+    StockCondition,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Seller(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "seller"
+
+
+# A bearer token; only its SHA-256 is stored.
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(
+        "models.Seller", related_name="tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+
+
+class Shop(Model):
+    id = fields.IntField(primary_key=True)
+    seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(
+        "models.Seller", related_name="shops", on_delete=fields.CASCADE
+    )
+    shop_id = fields.CharField(max_length=64, unique=True)  # TikTok's id, a string
+    region = fields.CharField(max_length=2)
+    name = fields.CharField(max_length=200)
+    access_token = fields.TextField(null=True)
+    shop_cipher = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "shop"
+
+
+class AfterSale(Model):
+    id = fields.IntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
+        "models.Shop", related_name="after_sales", on_delete=fields.RESTRICT
+    )
+    return_id = fields.CharField(max_length=64, null=True)  # null for abnormal returns
+    order_id = fields.CharField(max_length=64)
+    type = fields.CharEnumField(AfterSaleType, max_length=24)
+    status = fields.CharEnumField(AfterSaleStatus, max_length=32, null=True)
+    return_status = fields.CharEnumField(ReturnStatus, max_length=16)
+    platform_status = fields.CharField(max_length=64, null=True)
+    reason = fields.TextField(null=True)  # the buyer's stated reason
+    reject_reason = fields.TextField(null=True)  # the seller's, on a rejection
+    abnormal_reason = fields.CharEnumField(AbnormalReason, max_length=24, null=True)
+    currency = fields.CharField(max_length=3, null=True)
+    refund_requested = fields.DecimalField(**MONEY, null=True)
+    refund_amount = fields.DecimalField(**MONEY, null=True)
+    partial_refund_offer = fields.DecimalField(**MONEY, null=True)
+    tracking_number = fields.CharField(max_length=64, null=True)
+    carrier = fields.CharField(max_length=100, null=True)
+    seller_response_deadline = fields.DatetimeField(null=True)
+    dispute_deadline = fields.DatetimeField(null=True)
+    dispute_status = fields.CharEnumField(DisputeStatus, max_length=16, default=DisputeStatus.NONE)
+    # The newest TikTok update_time applied or local change made: reports at or before it are stale.
+    last_event_at = fields.DatetimeField(null=True)
+    # The newest logistics event applied: older ones never move the parcel backwards.
+    parcel_event_at = fields.DatetimeField(null=True)
+    returned_at = fields.DatetimeField(null=True)
+    # Abnormal returns have no return id: "order_id/tracking_number" keeps them unique per shop.
+    parcel_key = fields.CharField(max_length=160, null=True)
+    sync_status = fields.CharField(max_length=16, default="LOCAL_ONLY")
+    sync_error = fields.TextField(null=True)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "after_sale"
+        unique_together = (("shop", "return_id"), ("shop", "parcel_key"))
+        indexes = (
+            Index(fields=("shop_id", "type", "status")),
+            Index(fields=("shop_id", "created_at")),
+            Index(fields=("status", "dispute_deadline")),
+            Index(fields=("order_id",)),
+            Index(fields=("tracking_number",)),
+            Index(fields=("return_id",)),
+            Index(fields=("seller_response_deadline",)),
+        )
+
+
+class AfterSaleItem(Model):
+    id = fields.IntField(primary_key=True)
+    after_sale: fields.ForeignKeyRelation[AfterSale] = fields.ForeignKeyField(
+        "models.AfterSale", related_name="items", on_delete=fields.CASCADE
+    )
+    sku = fields.CharField(max_length=100)
+    product_name = fields.CharField(max_length=300, null=True)
+    quantity = fields.IntField()
+    unit_refund = fields.DecimalField(**MONEY, null=True)
+
+    class Meta:
+        table = "after_sale_item"
+
+
+class Note(Model):
+    id = fields.IntField(primary_key=True)
+    after_sale: fields.ForeignKeyRelation[AfterSale] = fields.ForeignKeyField(
+        "models.AfterSale", related_name="notes", on_delete=fields.CASCADE
+    )
+    text = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "note"
+
+
+class HistoryEntry(Model):
+    id = fields.BigIntField(primary_key=True)
+    after_sale: fields.ForeignKeyRelation[AfterSale] = fields.ForeignKeyField(
+        "models.AfterSale", related_name="history", on_delete=fields.CASCADE
+    )
+    at = fields.DatetimeField()
+    actor = fields.CharEnumField(Actor, max_length=16)
+    action = fields.CharField(max_length=48)
+    from_status = fields.CharEnumField(AfterSaleStatus, max_length=32, null=True)
+    to_status = fields.CharEnumField(AfterSaleStatus, max_length=32, null=True)
+    source = fields.CharEnumField(EventSource, max_length=24)
+    detail = fields.JSONField(null=True)
+
+    class Meta:
+        table = "history_entry"
+
+
+# Every delivery a platform made to us, kept whatever happened to it.
+class WebhookDelivery(Model):
+    id = fields.BigIntField(primary_key=True)
+    source = fields.CharField(max_length=16)  # "tiktok" | "logistics"
+    dedupe_key = fields.CharField(max_length=128)
+    event_type = fields.CharField(max_length=32, null=True)
+    shop_id = fields.CharField(max_length=64, null=True)
+    received_at = fields.DatetimeField()
+    headers = fields.JSONField(null=True)
+    body = fields.TextField()
+    outcome = fields.CharField(max_length=24)
+    reason = fields.TextField(null=True)
+    after_sale_id = fields.IntField(null=True)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_delivery"
+        unique_together = (("source", "dedupe_key"),)
+        indexes = (Index(fields=("outcome", "shop_id")),)
+
+
+class Warehouse(Model):
+    id = fields.IntField(primary_key=True)
+    seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(
+        "models.Seller", related_name="warehouses", on_delete=fields.CASCADE
+    )
+    code = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=200)
+    address = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "warehouse"
+        unique_together = (("seller", "code"),)
+
+
+class InventoryLevel(Model):
+    id = fields.IntField(primary_key=True)
+    warehouse: fields.ForeignKeyRelation[Warehouse] = fields.ForeignKeyField(
+        "models.Warehouse", related_name="levels", on_delete=fields.CASCADE
+    )
+    sku = fields.CharField(max_length=100)
+    sellable = fields.IntField(default=0)
+    damaged = fields.IntField(default=0)
+
+    class Meta:
+        table = "inventory_level"
+        unique_together = (("warehouse", "sku"),)
+
+
+class StockMovement(Model):
+    id = fields.BigIntField(primary_key=True)
+    warehouse: fields.ForeignKeyRelation[Warehouse] = fields.ForeignKeyField(
+        "models.Warehouse", related_name="movements", on_delete=fields.RESTRICT
+    )
+    after_sale: fields.ForeignKeyRelation[AfterSale] = fields.ForeignKeyField(
+        "models.AfterSale", related_name="movements", on_delete=fields.RESTRICT
+    )
+    sku = fields.CharField(max_length=100)
+    quantity = fields.IntField()
+    condition = fields.CharEnumField(StockCondition, max_length=8)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "stock_movement"
+        indexes = (Index(fields=("after_sale_id", "sku")),)
+
+
+# The first result of a call made with an idempotency key, replayed on repeats.
+class IdempotentResult(Model):
+    id = fields.IntField(primary_key=True)
+    seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(
+        "models.Seller", related_name="idempotent_results", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=200)
+    operation = fields.CharField(max_length=48)
+    after_sale_id = fields.IntField()
+    result = fields.JSONField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "idempotent_result"
+        unique_together = (("seller", "operation", "key"),)
+
+
+# The last run of each scheduled job, for operators.
+class JobRun(Model):
+    name = fields.CharField(max_length=64, primary_key=True)
+    last_started_at = fields.DatetimeField(null=True)
+    last_finished_at = fields.DatetimeField(null=True)
+    last_count = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+    runs = fields.IntField(default=0)
+
+    class Meta:
+        table = "job_run"

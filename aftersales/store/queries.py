@@ -1,0 +1,322 @@
+"""Read side: the lists, counts and nested lists that the API shows, as plain records.
+
+One query for a page, one per nested list for a whole page (the API's dataloaders batch ids).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.expressions import Q
+from tortoise.functions import Count, Sum
+
+from aftersales.domain import (
+    AbnormalReason,
+    Actor,
+    AfterSaleStatus,
+    AfterSaleType,
+    DisputeStatus,
+    EventSource,
+    Invalid,
+    ReturnStatus,
+    Sale,
+    StockCondition,
+)
+from aftersales.store.models import (
+    AfterSale,
+    AfterSaleItem,
+    HistoryEntry,
+    Note,
+    Shop,
+    StockMovement,
+)
+
+MAX_PAGE = 100
+# Statuses in which the seller owes TikTok a response (SPEC §4 seller response SLA).
+AWAITING_SELLER = (AfterSaleStatus.PENDING_REQUEST, AfterSaleStatus.SHIPPED_BY_BUYER)
+
+
+@dataclass(frozen=True)
+class ShopRecord:
+    id: int
+    shop_id: str
+    region: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SaleRecord:
+    id: int
+    shop: ShopRecord
+    return_id: str | None
+    order_id: str
+    type: AfterSaleType
+    status: AfterSaleStatus | None
+    return_status: ReturnStatus
+    platform_status: str | None
+    reason: str | None
+    reject_reason: str | None
+    abnormal_reason: AbnormalReason | None
+    currency: str | None
+    refund_requested: Decimal | None
+    refund_amount: Decimal | None
+    partial_refund_offer: Decimal | None
+    tracking_number: str | None
+    carrier: str | None
+    seller_response_deadline: datetime | None
+    dispute_deadline: datetime | None
+    dispute_status: DisputeStatus
+    returned_at: datetime | None
+    sync_status: str
+    sync_error: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    def as_sale(self) -> Sale:
+        return Sale(
+            type=self.type,
+            status=self.status,
+            return_status=self.return_status,
+            region=self.shop.region,
+            currency=self.currency,
+            refund_requested=self.refund_requested,
+            partial_refund_offer=self.partial_refund_offer,
+            tracking_number=self.tracking_number,
+            dispute_status=self.dispute_status,
+        )
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    sku: str
+    product_name: str | None
+    quantity: int
+    unit_refund: Decimal | None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: AfterSaleStatus | None
+    to_status: AfterSaleStatus | None
+    source: EventSource
+
+
+@dataclass(frozen=True)
+class StockedInRecord:
+    sku: str
+    quantity: int
+    condition: StockCondition
+
+
+@dataclass(frozen=True)
+class SaleFilter:
+    type: AfterSaleType | None = None
+    status: AfterSaleStatus | None = None
+    return_status: ReturnStatus | None = None
+    shop_id: str | None = None
+    search: str | None = None
+    dispute_status: DisputeStatus | None = None
+    awaiting_stock_in: bool | None = None
+    response_due_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[SaleRecord]
+    total_count: int
+    has_next_page: bool
+
+
+def _shop(row: Shop) -> ShopRecord:
+    return ShopRecord(id=row.id, shop_id=row.shop_id, region=row.region, name=row.name)
+
+
+def _record(row: AfterSale) -> SaleRecord:
+    return SaleRecord(
+        id=row.id,
+        shop=_shop(row.shop),
+        return_id=row.return_id,
+        order_id=row.order_id,
+        type=row.type,
+        status=row.status,
+        return_status=row.return_status,
+        platform_status=row.platform_status,
+        reason=row.reason,
+        reject_reason=row.reject_reason,
+        abnormal_reason=row.abnormal_reason,
+        currency=row.currency,
+        refund_requested=row.refund_requested,
+        refund_amount=row.refund_amount,
+        partial_refund_offer=row.partial_refund_offer,
+        tracking_number=row.tracking_number,
+        carrier=row.carrier,
+        seller_response_deadline=row.seller_response_deadline,
+        dispute_deadline=row.dispute_deadline,
+        dispute_status=row.dispute_status,
+        returned_at=row.returned_at,
+        sync_status=row.sync_status,
+        sync_error=row.sync_error,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def encode_cursor(record: SaleRecord) -> str:
+    raw = f"{record.created_at.isoformat()}|{record.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        created, _, sale_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(created), int(sale_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("the cursor is not one this API returned", field="after") from None
+
+
+def _scoped(seller_id: int, flt: SaleFilter) -> Q:
+    q = Q(shop__seller_id=seller_id)
+    if flt.type is not None:
+        q &= Q(type=flt.type)
+    if flt.status is not None:
+        q &= Q(status=flt.status)
+    if flt.return_status is not None:
+        q &= Q(return_status=flt.return_status)
+    if flt.shop_id is not None:
+        q &= Q(shop__shop_id=flt.shop_id)
+    if flt.dispute_status is not None:
+        q &= Q(dispute_status=flt.dispute_status)
+    if flt.search:
+        term = flt.search.strip()
+        q &= Q(return_id=term) | Q(order_id=term) | Q(tracking_number=term)
+    if flt.response_due_before is not None:
+        q &= Q(seller_response_deadline__lte=flt.response_due_before, status__in=AWAITING_SELLER)
+    return q
+
+
+async def awaiting_stock_in_ids(seller_id: int) -> Q:
+    """Parcels that arrived and still hold units not stocked in (SPEC §6)."""
+    arrived = await AfterSale.filter(
+        shop__seller_id=seller_id, return_status=ReturnStatus.RETURNED
+    ).values_list("id", flat=True)
+    if not arrived:
+        return Q(id__in=[])
+    returned = await _sum_by_sale(AfterSaleItem, arrived)
+    stocked = await _sum_by_sale(StockMovement, arrived)
+    waiting = [i for i in arrived if returned.get(i, 0) == 0 or stocked.get(i, 0) < returned[i]]
+    return Q(id__in=waiting)
+
+
+async def _sum_by_sale(
+    model: type[AfterSaleItem] | type[StockMovement], ids: Sequence[int]
+) -> dict[int, int]:
+    rows = (
+        await model.filter(after_sale_id__in=ids)
+        .annotate(total=Sum("quantity"))
+        .group_by("after_sale_id")
+        .values("after_sale_id", "total")
+    )
+    return {row["after_sale_id"]: int(row["total"] or 0) for row in rows}
+
+
+async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str | None) -> Page:
+    if first < 0 or first > MAX_PAGE:
+        raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
+    q = _scoped(seller_id, flt)
+    if flt.awaiting_stock_in is not None:
+        waiting = await awaiting_stock_in_ids(seller_id)
+        q &= waiting if flt.awaiting_stock_in else ~waiting
+    total = await AfterSale.filter(q).count()
+    page_q = q
+    if after:
+        created_at, sale_id = decode_cursor(after)
+        page_q &= Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=sale_id)
+    rows = (
+        await AfterSale.filter(page_q)
+        .select_related("shop")
+        .order_by("-created_at", "-id")
+        .limit(first + 1)
+    )
+    return Page(
+        records=[_record(r) for r in rows[:first]],
+        total_count=total,
+        has_next_page=len(rows) > first,
+    )
+
+
+async def get_sale(seller_id: int, sale_id: int) -> SaleRecord | None:
+    row = (
+        await AfterSale.filter(id=sale_id, shop__seller_id=seller_id).select_related("shop").first()
+    )
+    return _record(row) if row is not None else None
+
+
+async def count_by_status(
+    seller_id: int, type_: AfterSaleType, shop_id: str | None
+) -> dict[AfterSaleStatus | None, int]:
+    q = Q(shop__seller_id=seller_id, type=type_)
+    if shop_id is not None:
+        q &= Q(shop__shop_id=shop_id)
+    rows = (
+        await AfterSale.filter(q).annotate(n=Count("id")).group_by("status").values("status", "n")
+    )
+    return {
+        (AfterSaleStatus(r["status"]) if r["status"] is not None else None): int(r["n"])
+        for r in rows
+    }
+
+
+async def shops_of(seller_id: int) -> list[ShopRecord]:
+    return [_shop(s) for s in await Shop.filter(seller_id=seller_id).order_by("shop_id")]
+
+
+async def items_by_sale(ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
+    grouped: dict[int, list[ItemRecord]] = defaultdict(list)
+    for row in await AfterSaleItem.filter(after_sale_id__in=ids).order_by("id"):
+        grouped[row.after_sale_id].append(  # type: ignore[attr-defined]
+            ItemRecord(row.sku, row.product_name, row.quantity, row.unit_refund)
+        )
+    return grouped
+
+
+async def notes_by_sale(ids: Sequence[int]) -> dict[int, list[NoteRecord]]:
+    grouped: dict[int, list[NoteRecord]] = defaultdict(list)
+    for row in await Note.filter(after_sale_id__in=ids).order_by("created_at", "id"):
+        grouped[row.after_sale_id].append(NoteRecord(row.text, row.created_at))  # type: ignore[attr-defined]
+    return grouped
+
+
+async def history_by_sale(ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
+    grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
+    for row in await HistoryEntry.filter(after_sale_id__in=ids).order_by("at", "id"):
+        grouped[row.after_sale_id].append(  # type: ignore[attr-defined]
+            HistoryRecord(row.at, row.actor, row.action, row.from_status, row.to_status, row.source)
+        )
+    return grouped
+
+
+async def stocked_in_by_sale(ids: Sequence[int]) -> dict[int, list[StockedInRecord]]:
+    totals: dict[tuple[int, str, StockCondition], int] = defaultdict(int)
+    for row in await StockMovement.filter(after_sale_id__in=ids).order_by("id"):
+        totals[(row.after_sale_id, row.sku, row.condition)] += row.quantity  # type: ignore[attr-defined]
+    grouped: dict[int, list[StockedInRecord]] = defaultdict(list)
+    for (sale_id, sku, condition), quantity in totals.items():
+        grouped[sale_id].append(StockedInRecord(sku, quantity, condition))
+    return grouped

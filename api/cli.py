@@ -1,0 +1,192 @@
+"""The `aftersales` command line. Every command reads the environment (SPEC §7)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from aftersales import accounts
+from aftersales.domain import DomainError
+from aftersales.settings import ConfigError, Settings, load_settings
+from aftersales.store import db
+
+log = logging.getLogger("aftersales")
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class UserFacingError(Exception):
+    """An error meant for the person at the terminal: printed, no traceback, exit 1."""
+
+
+def _run(coro: Awaitable[int], settings: Settings, *, migrate: bool = True) -> int:
+    async def main() -> int:
+        if migrate:
+            await db.migrate(settings.database_url)
+        else:
+            await db.connect(settings.database_url)
+        try:
+            return await coro
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    async def done() -> int:
+        print("database schema is up to date")
+        return 0
+
+    return _run(done(), settings)
+
+
+def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
+    async def add() -> int:
+        shop = await accounts.add_shop(
+            args.seller,
+            args.shop_id,
+            args.region,
+            args.name,
+            access_token=args.access_token,
+            shop_cipher=args.shop_cipher,
+        )
+        who = "new seller" if shop.seller_created else "seller"
+        print(
+            f"registered shop {shop.shop_id} ({shop.region}, {shop.name!r}) for {who} {args.seller!r}"
+        )
+        for hook in SHOP_REGISTERED_HOOKS:
+            message = await hook(shop.shop_id, settings)
+            if message:
+                print(message)
+        return 0
+
+    return _run(add(), settings)
+
+
+def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def create() -> int:
+        token = await accounts.create_token(args.seller)
+        print(
+            f"new API token for seller {args.seller!r} (shown once; send it as 'Authorization: Bearer <token>'):"
+        )
+        print(token)
+        return 0
+
+    return _run(create(), settings)
+
+
+def serve_settings(settings: Settings) -> Settings:
+    """Production refuses to start without its secrets; development makes local ones."""
+    if not settings.missing_secrets():
+        return settings
+    if settings.is_production:
+        raise UserFacingError(
+            "refusing to start in production without "
+            + ", ".join(settings.missing_secrets())
+            + ": set them in the environment"
+        )
+    filled, generated = settings.with_generated_secrets()
+    print("development mode: generated local secrets (set them in the environment to keep them):")
+    for name, value in generated.items():
+        print(f"  {name}={value}")
+    return filled
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = serve_settings(settings)
+
+    async def migrate_only() -> int:
+        return 0
+
+    _run(migrate_only(), settings)
+    print(f"serving GraphQL on http://{args.host}:{args.port}/graphql")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+# Hooks run after `shops add`, given the TikTok shop id; the webhook package registers one that
+# applies deliveries that were waiting for this shop. Each returns a line to print, or "".
+SHOP_REGISTERED_HOOKS: list[Callable[[str, Settings], Awaitable[str]]] = []
+# Extra subcommands (name -> (configure parser, handler)), registered by other packages' wiring.
+EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler]] = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aftersales",
+        description="After-sales back office for TikTok Shop sellers.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="create or upgrade the schema, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    shops = sub.add_parser("shops", help="manage shops").add_subparsers(
+        dest="shops_command", required=True, metavar="ACTION"
+    )
+    add = shops.add_parser("add", help="register a TikTok shop (creates the seller if new)")
+    add.add_argument("--seller", required=True, help="seller account name")
+    add.add_argument("--shop-id", required=True, help="TikTok shop_id")
+    add.add_argument(
+        "--region", required=True, help="ISO region code: ID, MY, TH, VN, PH, SG, US, GB, ..."
+    )
+    add.add_argument("--name", help="display name")
+    add.add_argument("--access-token", help="TikTok API access token for this shop")
+    add.add_argument("--shop-cipher", help="TikTok shop_cipher for this shop")
+    add.set_defaults(handler=cmd_shops_add)
+
+    tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
+        dest="tokens_command", required=True, metavar="ACTION"
+    )
+    create = tokens.add_parser("create", help="create an API token for a seller")
+    create.add_argument("--seller", required=True)
+    create.set_defaults(handler=cmd_tokens_create)
+
+    for name, (configure, handler) in EXTRA_COMMANDS.items():
+        extra = sub.add_parser(name)
+        configure(extra)
+        extra.set_defaults(handler=handler)
+    return parser
+
+
+def _wire() -> None:
+    """Let the other ways in add their commands and hooks (composition root)."""
+    from api import wiring
+
+    wiring.register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    _wire()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(args, settings))
+    except (ConfigError, UserFacingError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

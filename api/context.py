@@ -1,0 +1,51 @@
+"""The per-request context: who is asking, settings, the clock and the dataloaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as _Info
+
+from aftersales.settings import Settings
+from aftersales.store import queries
+
+V = TypeVar("V")
+
+
+def _loader(fetch: Callable[[Sequence[int]], Any]) -> DataLoader[int, list[Any]]:
+    async def load(ids: list[int]) -> list[list[Any]]:
+        grouped = await fetch(ids)
+        return [grouped.get(i, []) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    items: DataLoader[int, list[queries.ItemRecord]] = field(
+        default_factory=lambda: _loader(queries.items_by_sale)
+    )
+    notes: DataLoader[int, list[queries.NoteRecord]] = field(
+        default_factory=lambda: _loader(queries.notes_by_sale)
+    )
+    history: DataLoader[int, list[queries.HistoryRecord]] = field(
+        default_factory=lambda: _loader(queries.history_by_sale)
+    )
+    stocked_in: DataLoader[int, list[queries.StockedInRecord]] = field(
+        default_factory=lambda: _loader(queries.stocked_in_by_sale)
+    )
+
+
+@dataclass
+class Context:
+    seller_id: int
+    settings: Settings
+    clock: Callable[[], datetime]
+    loaders: Loaders = field(default_factory=Loaders)
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,93 @@
+"""The /graphql endpoint: bearer-token authentication in front of Strawberry's ASGI view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from aftersales import accounts
+from aftersales.settings import Settings
+from api.context import Context
+from api.schema import schema
+
+MAX_BODY_BYTES = 256 * 1024
+AUTH_HINT = (
+    "send the header 'Authorization: Bearer <token>'; create a token with"
+    " `aftersales tokens create --seller NAME`"
+)
+
+
+class _View(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, clock: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.settings = settings
+        self.clock = clock
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        seller_id = request.scope.get("state", {}).get("seller_id", 0)
+        return Context(seller_id=seller_id, settings=self.settings, clock=self.clock)
+
+
+def _unauthorized(message: str) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+class GraphQLEndpoint:
+    """ASGI app: GraphiQL for browsers, token-checked GraphQL for everything else."""
+
+    def __init__(
+        self, settings: Settings, clock: Callable[[], datetime], graphiql_html: str | None = None
+    ) -> None:
+        self.view = _View(settings, clock, graphql_ide="graphiql", allow_queries_via_get=False)
+        self.graphiql_html = graphiql_html
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            if self.graphiql_html is not None:
+                from starlette.responses import HTMLResponse
+
+                await HTMLResponse(self.graphiql_html)(scope, receive, send)
+            else:
+                await self.view(scope, receive, send)
+            return
+        if request.method != "POST":
+            await JSONResponse(
+                {"errors": [{"message": "send GraphQL operations with POST"}]},
+                status_code=405,
+                headers={"Allow": "GET, POST"},
+            )(scope, receive, send)
+            return
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await JSONResponse(
+                {"errors": [{"message": f"request body over {MAX_BODY_BYTES} bytes"}]},
+                status_code=413,
+            )(scope, receive, send)
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            await _unauthorized("missing Authorization header: " + AUTH_HINT)(scope, receive, send)
+            return
+        if scheme.lower() != "bearer" or not token.strip():
+            await _unauthorized("the Authorization header must be 'Bearer <token>'")(
+                scope, receive, send
+            )
+            return
+        seller_id = await accounts.authenticate(token.strip())
+        if seller_id is None:
+            await _unauthorized("unknown or revoked token: " + AUTH_HINT)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["seller_id"] = seller_id
+        await self.view(scope, receive, send)

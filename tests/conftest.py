@@ -1,0 +1,127 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set),
+a fixed clock, and the ASGI app behind an httpx client.
+
+TEST_POSTGRES_URL set but unreachable is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aftersales.settings import Settings, load_settings
+from aftersales.store import db
+from tests.support import AppClient, Clock
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
+BACKENDS = ["sqlite", "postgres"]
+TABLES = (
+    "history_entry, note, after_sale_item, stock_movement, inventory_level, idempotent_result,"
+    " after_sale, warehouse, webhook_delivery, api_token, shop, seller, job_run"
+)
+
+
+def _migrate_once(url: str) -> None:
+    async def run() -> None:
+        await db.migrate(url)
+        await db.close()
+
+    # Session fixtures may be resolved from inside a running test loop: migrate in a thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate_once(f"sqlite://{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    if not PG_URL:
+        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL tests skipped")
+    try:
+        _migrate_once(PG_URL)
+    except Exception as exc:  # set but unreachable: fail loudly
+        pytest.fail(f"TEST_POSTGRES_URL is set but PostgreSQL is unusable: {exc}")
+    return PG_URL
+
+
+def database_url_for(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    if backend == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    template: Path = request.getfixturevalue("sqlite_template")
+    target = tmp_path / "test.sqlite3"
+    shutil.copy(template, target)
+    return f"sqlite://{target}"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A connected, migrated, empty database; yields its URL."""
+    url = database_url_for(request, backend, tmp_path)
+    await db.connect(url)
+    if backend == "postgres":
+        from tortoise import connections
+
+        await connections.get("default").execute_script(
+            f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"
+        )
+    try:
+        yield url
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(database: str) -> Settings:
+    base = load_settings(
+        {
+            "DATABASE_URL": database,
+            "TIKTOK_APP_KEY": "test-app-key",
+            "TIKTOK_APP_SECRET": "test-app-secret",
+            "LOGISTICS_WEBHOOK_SECRET": "test-logistics-secret",
+        }
+    )
+    return base
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[AppClient]:
+    from api.app import create_app
+
+    asgi = create_app(settings, clock=clock.now, manage_database=False)
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield AppClient(client=client, settings=settings, clock=clock)
+
+
+@pytest.fixture
+def isolated_cwd(tmp_path: Path) -> Iterator[Path]:
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(old)
