@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from aftersales.settings import Settings
 from aftersales.store import db
+from api import wiring
 from api.graphql_app import GraphQLEndpoint
 
 
@@ -29,6 +30,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utcnow,
     manage_database: bool = True,
+    run_jobs: bool = True,
 ) -> Starlette:
     """The ASGI app. With `manage_database`, it connects on startup and closes on shutdown
     (the schema must be migrated first: `aftersales serve` does it)."""
@@ -38,7 +40,8 @@ def create_app(
         if manage_database:
             await db.connect(settings.database_url)
         try:
-            yield
+            async with wiring.background(settings, clock, run_jobs=run_jobs):
+                yield
         finally:
             if manage_database:
                 await db.close()
@@ -47,6 +50,7 @@ def create_app(
     routes = [
         Route("/health", health),
         Route("/graphql", graphql),
+        *wiring.routes(settings, clock),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import strawberry
+from strawberry.tools import merge_types
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
@@ -27,10 +28,15 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+# Each feature contributes its own Query / Mutation classes; they are merged here.
+QUERIES: tuple[type, ...] = (Query,)
+MUTATIONS: tuple[type, ...] = (Mutation,)
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS),
         extensions=[
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

@@ -111,7 +111,7 @@ def settings(database: str) -> Settings:
 async def app(settings: Settings, clock: Clock) -> AsyncIterator[AppClient]:
     from api.app import create_app
 
-    asgi = create_app(settings, clock=clock.now, manage_database=False)
+    asgi = create_app(settings, clock=clock.now, manage_database=False, run_jobs=False)
     transport = httpx.ASGITransport(app=asgi)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield AppClient(client=client, settings=settings, clock=clock)
