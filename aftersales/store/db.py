@@ -40,9 +40,13 @@ def _describe(url: str) -> str:
 
 
 async def connect(url: str) -> None:
-    """Open the connections (the schema must already be migrated)."""
+    """Open the connections (the schema must already be migrated).
+
+    The context is made global so that every task (uvicorn runs the lifespan and the requests
+    in different tasks) sees the same connections.
+    """
     try:
-        await Tortoise.init(config=tortoise_config(url))
+        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
         await connections.get("default").execute_query("SELECT 1")
     except (DBConnectionError, OperationalError, OSError, ValueError) as exc:
         await close()
@@ -51,17 +55,20 @@ async def connect(url: str) -> None:
 
 async def migrate(url: str) -> None:
     """Create or upgrade the schema to the latest migration, then leave connections open."""
-    await connect(url)
+    await connect(url)  # fails early, with a clear message, on a bad or unreachable URL
+    await close()
     try:
         await run_migrations(config=tortoise_config(url))
     except (DBConnectionError, OperationalError, OSError) as exc:
-        await close()
         raise ConfigError(f"cannot migrate the database at {_describe(url)}: {exc}") from None
+    finally:
+        await close()
+    await connect(url)
 
 
 async def close() -> None:
-    await Tortoise.close_connections()
-    # Forget the models' bindings too, so that a later connect() to another kind of database
-    # (the tests switch between SQLite and PostgreSQL) builds its queries in the right dialect.
+    # Forget the models' bindings and cached SQL too, so that a later connect() to another kind
+    # of database (the tests switch between SQLite and PostgreSQL) uses the right dialect.
     await Tortoise._reset_apps()
+    await Tortoise.close_connections()
     EXECUTOR_CACHE.clear()
