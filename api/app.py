@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from aftersales.settings import Settings
 from aftersales.store import db
-from api import wiring
+from api import playground, wiring
 from api.graphql_app import GraphQLEndpoint
 
 
@@ -46,10 +46,11 @@ def create_app(
             if manage_database:
                 await db.close()
 
-    graphql = GraphQLEndpoint(settings, clock)
+    graphql = GraphQLEndpoint(settings, clock, graphiql_html=playground.page())
     routes = [
         Route("/health", health),
         Route("/graphql", graphql),
+        *playground.routes(),
         *wiring.routes(settings, clock),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -46,20 +46,15 @@ class GraphQLEndpoint:
     """ASGI app: GraphiQL for browsers, token-checked GraphQL for everything else."""
 
     def __init__(
-        self, settings: Settings, clock: Callable[[], datetime], graphiql_html: str | None = None
+        self, settings: Settings, clock: Callable[[], datetime], graphiql_html: str
     ) -> None:
-        self.view = _View(settings, clock, graphql_ide="graphiql", allow_queries_via_get=False)
+        self.view = _View(settings, clock, graphql_ide=None, allow_queries_via_get=False)
         self.graphiql_html = graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
-            if self.graphiql_html is not None:
-                from starlette.responses import HTMLResponse
-
-                await HTMLResponse(self.graphiql_html)(scope, receive, send)
-            else:
-                await self.view(scope, receive, send)
+            await HTMLResponse(self.graphiql_html)(scope, receive, send)
             return
         if request.method != "POST":
             await JSONResponse(

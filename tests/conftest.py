@@ -18,6 +18,7 @@ import pytest
 
 from aftersales.settings import Settings, load_settings
 from aftersales.store import db
+from tests.live import live_server  # noqa: F401  (a fixture: a real `aftersales serve`)
 from tests.support import AppClient, Clock
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
