@@ -43,8 +43,13 @@ BARE_PAGE = (
     " JOIN shop s ON s.id = a.shop_id WHERE s.seller_id = {p1}"
     " ORDER BY a.created_at DESC, a.id DESC LIMIT {limit}"
 )
-BARE_COUNT = "SELECT count(*) AS n FROM after_sale a JOIN shop s ON s.id = a.shop_id WHERE s.seller_id = {p1}"
-BARE_ITEMS = "SELECT after_sale_id, sku, quantity FROM after_sale_item WHERE after_sale_id IN ({ids})"
+BARE_COUNT = (
+    "SELECT count(*) AS n FROM after_sale a JOIN shop s ON s.id = a.shop_id"
+    " WHERE s.seller_id = {p1}"
+)
+BARE_ITEMS = (
+    "SELECT after_sale_id, sku, quantity FROM after_sale_item WHERE after_sale_id IN ({ids})"
+)
 BARE_HISTORY = (
     "SELECT after_sale_id, action, to_status, at FROM history_entry"
     " WHERE after_sale_id IN ({ids}) ORDER BY at, id"
@@ -58,14 +63,28 @@ async def seed() -> str:
     for n in range(SALES):
         at = T0 + timedelta(minutes=n)
         rid = f"57648631694{n:08d}"
-        items = (LineItem("SKU-A", "Mug", 1, Decimal("10.00")), LineItem("SKU-B", "Cup", 2, Decimal("5.00")))
-        for step, status in enumerate(("RETURN_OR_REFUND_REQUEST_PENDING", "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM")):
+        items = (
+            LineItem("SKU-A", "Mug", 1, Decimal("10.00")),
+            LineItem("SKU-B", "Cup", 2, Decimal("5.00")),
+        )
+        for step, status in enumerate(
+            ("RETURN_OR_REFUND_REQUEST_PENDING", "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM")
+        ):
             report = ReturnReport(
-                return_id=rid, order_id=rid, return_type="RETURN_AND_REFUND", return_status=status,
-                update_time=at + timedelta(seconds=step), create_time=at, role="BUYER",
-                currency="MYR", refund_total=Decimal("20.00"), items=items,
+                return_id=rid,
+                order_id=rid,
+                return_type="RETURN_AND_REFUND",
+                return_status=status,
+                update_time=at + timedelta(seconds=step),
+                create_time=at,
+                role="BUYER",
+                currency="MYR",
+                refund_total=Decimal("20.00"),
+                items=items,
             )
-            await services.apply_return_report("7000000000000000001", report, now=at, windows=windows)
+            await services.apply_return_report(
+                "7000000000000000001", report, now=at, windows=windows
+            )
     return token
 
 
@@ -81,7 +100,9 @@ async def bare_page(conn: object, seller_id: int, postgres: bool) -> bytes:
     history = await c.execute_query_dict(BARE_HISTORY.format(ids=ids))
     by_items: dict[int, list[dict[str, object]]] = {}
     for i in items:
-        by_items.setdefault(i["after_sale_id"], []).append({"sku": i["sku"], "quantity": i["quantity"]})
+        by_items.setdefault(i["after_sale_id"], []).append(
+            {"sku": i["sku"], "quantity": i["quantity"]}
+        )
     by_history: dict[int, list[dict[str, object]]] = {}
     for h in history:
         by_history.setdefault(h["after_sale_id"], []).append(
@@ -90,11 +111,19 @@ async def bare_page(conn: object, seller_id: int, postgres: bool) -> bytes:
     page = {
         "totalCount": total[0]["n"],
         "edges": [
-            {"node": {
-                "id": str(r["id"]), "returnId": r["return_id"], "status": r["status"],
-                "refundRequested": {"amount": str(r["refund_requested"]), "currency": r["currency"]},
-                "items": by_items.get(r["id"], []), "history": by_history.get(r["id"], []),
-            }}
+            {
+                "node": {
+                    "id": str(r["id"]),
+                    "returnId": r["return_id"],
+                    "status": r["status"],
+                    "refundRequested": {
+                        "amount": str(r["refund_requested"]),
+                        "currency": r["currency"],
+                    },
+                    "items": by_items.get(r["id"], []),
+                    "history": by_history.get(r["id"], []),
+                }
+            }
             for r in rows
         ],
     }
@@ -109,7 +138,9 @@ async def measure(url: str) -> dict[str, float]:
     try:
         token = await seed()
         seller_id = 1
-        app = create_app(load_settings({"DATABASE_URL": url}), manage_database=False, run_jobs=False)
+        app = create_app(
+            load_settings({"DATABASE_URL": url}), manage_database=False, run_jobs=False
+        )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             headers = {"Authorization": f"Bearer {token}"}
@@ -125,7 +156,10 @@ async def measure(url: str) -> dict[str, float]:
                 t = time.perf_counter()
                 await bare_page(None, seller_id, postgres)
                 bare_times.append(time.perf_counter() - t)
-        return {"api_ms": statistics.median(api_times) * 1000, "bare_ms": statistics.median(bare_times) * 1000}
+        return {
+            "api_ms": statistics.median(api_times) * 1000,
+            "bare_ms": statistics.median(bare_times) * 1000,
+        }
     finally:
         await db.close()
 
@@ -137,11 +171,14 @@ def main(argv: list[str]) -> int:
     pg = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_graphql")
     if _recreate_postgres(pg):
         results["PostgreSQL"] = asyncio.run(measure(pg))
-    print(f"afterSales page of {PAGE} with items + history, {SALES} after-sales, median of {ROUNDS}")
+    print(
+        f"afterSales page of {PAGE} with items + history, {SALES} after-sales, median of {ROUNDS}"
+    )
     print("| database | GraphQL API (ms) | bare SQL + JSON (ms) | ratio |")
     print("|---|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {r['api_ms']:.2f} | {r['bare_ms']:.2f} | {r['api_ms'] / r['bare_ms']:.1f}x |")
+        ratio = r["api_ms"] / r["bare_ms"]
+        print(f"| {name} | {r['api_ms']:.2f} | {r['bare_ms']:.2f} | {ratio:.1f}x |")
     return 0
 
 
