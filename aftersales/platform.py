@@ -155,13 +155,18 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
     reported_parcel = PLATFORM_RETURN_STATUSES.get(raw)
     if reported_parcel is not None:
         fields["return_status"] = advance_return_status(sale.return_status, reported_parcel)
-    if to_status is S.REFUNDED and sale.status is not S.REFUNDED:
-        if offer_open and sale.partial_refund_offer is not None:
-            fields["refund_amount"] = sale.partial_refund_offer
-        elif report.refund_total is not None:
-            fields["refund_amount"] = report.refund_total
-        else:
-            fields["refund_amount"] = sale.refund_requested
+    if to_status is S.REFUNDED:
+        # Once refunded, refund_total is what was refunded, no longer what the buyer asked for
+        # (SUCCESS then COMPLETE both report REFUNDED): it only fills a request never seen open.
+        if sale.status is not S.REFUNDED:
+            if offer_open and sale.partial_refund_offer is not None:
+                fields["refund_amount"] = sale.partial_refund_offer
+            elif report.refund_total is not None:
+                fields["refund_amount"] = report.refund_total
+            else:
+                fields["refund_amount"] = sale.refund_requested
+        if sale.refund_requested is None and report.refund_total is not None:
+            fields["refund_requested"] = report.refund_total
     elif report.refund_total is not None:
         fields["refund_requested"] = report.refund_total
     if report.currency:

@@ -1,0 +1,425 @@
+"""The seller-action rules (SPEC §2 and §6), row by row, and every combination the table refuses."""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from aftersales.domain import (
+    TRANSITIONS,
+    ActionNotAllowedForType,
+    AfterSaleStatus,
+    AfterSaleType,
+    DisputeStatus,
+    DomainError,
+    Invalid,
+    InvalidAmount,
+    InvalidTransition,
+    NotReturnedYet,
+    RegionNotSupported,
+    ReturnStatus,
+    Sale,
+    SellerAction,
+    available_actions,
+    check,
+    decide,
+)
+
+
+def _name(value: object) -> str:
+    """A readable test id: an enum member's value, else the value itself."""
+    return str(value.value) if isinstance(value, enum.Enum) else str(value)
+
+
+S = AfterSaleStatus
+T = AfterSaleType
+A = SellerAction
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+WINDOW = timedelta(hours=48)
+REQUESTED = Decimal("100.00")
+
+# SPEC §2, copied from the contract rather than from the code: (type, action) -> (from, to).
+SPEC_ROWS: dict[tuple[AfterSaleType, SellerAction], tuple[AfterSaleStatus, AfterSaleStatus]] = {
+    (T.RETURN_AND_REFUND, A.ACCEPT_RETURN): (S.PENDING_REQUEST, S.AWAITING_BUYER_SHIPMENT),
+    (T.RETURN_AND_REFUND, A.REJECT_RETURN): (S.PENDING_REQUEST, S.REJECTED),
+    (T.RETURN_AND_REFUND, A.OFFER_PARTIAL_REFUND): (S.PENDING_REQUEST, S.AWAITING_BUYER_RESPONSE),
+    (T.REFUND_ONLY, A.OFFER_PARTIAL_REFUND): (S.PENDING_REQUEST, S.AWAITING_BUYER_RESPONSE),
+    (T.EXCHANGE, A.OFFER_PARTIAL_REFUND): (S.PENDING_REQUEST, S.AWAITING_BUYER_RESPONSE),
+    (T.RETURN_AND_REFUND, A.CONFIRM_RECEIPT): (S.SHIPPED_BY_BUYER, S.REFUNDED),
+    (T.RETURN_AND_REFUND, A.REJECT_RECEIPT): (S.SHIPPED_BY_BUYER, S.RECEIPT_REJECTED),
+    (T.REFUND_ONLY, A.ACCEPT_REFUND): (S.PENDING_REQUEST, S.REFUNDED),
+    (T.REFUND_ONLY, A.REJECT_REFUND): (S.PENDING_REQUEST, S.REJECTED),
+    (T.EXCHANGE, A.ACCEPT_EXCHANGE): (S.PENDING_REQUEST, S.EXCHANGE_ACCEPTED),
+    (T.EXCHANGE, A.REFUSE_EXCHANGE): (S.PENDING_REQUEST, S.REJECTED),
+    (T.EXCHANGE, A.ISSUE_FULL_REFUND): (S.PENDING_REQUEST, S.REFUNDED),
+}
+SPEC_REJECTIONS = {A.REJECT_RETURN, A.REJECT_RECEIPT, A.REJECT_REFUND, A.REFUSE_EXCHANGE}
+SPEC_FULL_REFUNDS = {A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND}
+# The "also" column: which fields each action writes besides the status.
+SPEC_SIDE_EFFECTS: dict[SellerAction, set[str]] = {
+    A.ACCEPT_RETURN: {"return_status"},
+    A.OFFER_PARTIAL_REFUND: {"partial_refund_offer"},
+    A.ACCEPT_EXCHANGE: set(),
+    **{a: {"reject_reason", "dispute_deadline", "dispute_status"} for a in SPEC_REJECTIONS},
+    **{a: {"refund_amount"} for a in SPEC_FULL_REFUNDS},
+}
+STOCK_IN_STATUSES = {S.REFUNDED, S.REQUEST_CLOSED, S.EXCHANGE_ACCEPTED}
+STATUSES: list[AfterSaleStatus | None] = [None, *S]
+# The parts of an after-sale, besides type and status, that some rule reads.
+CONTEXTS = list(itertools.product(["ID", "MY"], [None, "JX0001"], list(ReturnStatus)))
+
+
+def make(
+    type_: AfterSaleType,
+    status: AfterSaleStatus | None = S.PENDING_REQUEST,
+    *,
+    region: str = "ID",
+    return_status: ReturnStatus = ReturnStatus.OTHER,
+    tracking_number: str | None = None,
+    refund_requested: Decimal | None = REQUESTED,
+) -> Sale:
+    return Sale(
+        type=type_,
+        status=status,
+        return_status=return_status,
+        region=region,
+        currency="MYR",
+        refund_requested=refund_requested,
+        tracking_number=tracking_number,
+    )
+
+
+def expected_refusal(sale: Sale, action: SellerAction) -> type[DomainError] | None:
+    """What SPEC §2 and §6 say `check` raises, or None when the action is allowed."""
+    if action is A.ADD_NOTE:
+        return None
+    if action is A.REPRINT_SHIPPING_LABEL:
+        if sale.type is T.ABNORMAL_RETURN:
+            return None
+        if sale.type is T.RETURN_AND_REFUND:
+            return None if sale.tracking_number else InvalidTransition
+        return ActionNotAllowedForType
+    if action is A.STOCK_IN:
+        if sale.type is T.REFUND_ONLY:
+            return ActionNotAllowedForType
+        if sale.return_status is not ReturnStatus.RETURNED:
+            return NotReturnedYet
+        if sale.type is T.ABNORMAL_RETURN or sale.status in STOCK_IN_STATUSES:
+            return None
+        return InvalidTransition
+    row = SPEC_ROWS.get((sale.type, action))
+    if row is None:
+        return ActionNotAllowedForType
+    if action is A.ACCEPT_EXCHANGE and sale.region != "ID":
+        return RegionNotSupported
+    return None if sale.status is row[0] else InvalidTransition
+
+
+def refusal_of(sale: Sale, action: SellerAction) -> type[DomainError] | None:
+    try:
+        check(sale, action)
+    except DomainError as exc:
+        return type(exc)
+    return None
+
+
+def arguments_for(action: SellerAction) -> tuple[str | None, Decimal | None]:
+    """(reason, amount) that make `action` valid."""
+    if action in SPEC_REJECTIONS:
+        return "  item was used  ", None
+    if action is A.OFFER_PARTIAL_REFUND:
+        return None, Decimal("40.00")
+    return None, None
+
+
+def _row_id(row: tuple[AfterSaleType, SellerAction]) -> str:
+    return f"{row[0].value}-{row[1].value}"
+
+
+ROWS = sorted(TRANSITIONS, key=_row_id)
+
+
+def test_transition_table_is_exactly_the_spec_table() -> None:
+    assert dict(TRANSITIONS) == SPEC_ROWS
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_row_id)
+def test_allowed_action_moves_the_request_to_its_spec_status(
+    row: tuple[AfterSaleType, SellerAction],
+) -> None:
+    type_, action = row
+    from_status, to_status = SPEC_ROWS[row]
+    sale = make(type_, from_status)
+    reason, amount = arguments_for(action)
+
+    change = decide(sale, action, now=NOW, dispute_window=WINDOW, reason=reason, amount=amount)
+
+    assert change.fields["status"] is to_status
+    assert (change.from_status, change.to_status) == (from_status, to_status)
+    assert change.action == action.value
+    assert set(change.fields) - {"status"} == SPEC_SIDE_EFFECTS[action]
+
+
+def test_accepting_a_return_asks_the_buyer_to_ship_it() -> None:
+    sale = make(T.RETURN_AND_REFUND)
+
+    change = decide(sale, A.ACCEPT_RETURN, now=NOW, dispute_window=WINDOW)
+
+    assert change.fields["return_status"] is ReturnStatus.TO_RETURN
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in SPEC_REJECTIONS], ids=_row_id)
+def test_rejection_starts_the_dispute_window_now_and_keeps_the_reason(
+    row: tuple[AfterSaleType, SellerAction],
+) -> None:
+    type_, action = row
+    sale = replace(make(type_, SPEC_ROWS[row][0]), dispute_status=DisputeStatus.CLOSED)
+
+    change = decide(sale, action, now=NOW, dispute_window=WINDOW, reason="  item was used  ")
+
+    assert change.fields["dispute_deadline"] == NOW + WINDOW
+    assert change.fields["dispute_status"] is DisputeStatus.NONE
+    assert change.fields["reject_reason"] == "item was used"
+
+
+@pytest.mark.parametrize("reason", [None, "", "   ", "\n\t"])
+@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in SPEC_REJECTIONS], ids=_row_id)
+def test_rejection_without_a_reason_is_invalid(
+    row: tuple[AfterSaleType, SellerAction], reason: str | None
+) -> None:
+    type_, action = row
+    sale = make(type_, SPEC_ROWS[row][0])
+
+    with pytest.raises(Invalid) as refused:
+        decide(sale, action, now=NOW, dispute_window=WINDOW, reason=reason)
+
+    assert refused.value.field == "reason"
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in SPEC_FULL_REFUNDS], ids=_row_id)
+def test_full_refund_refunds_what_the_buyer_asked_for(
+    row: tuple[AfterSaleType, SellerAction],
+) -> None:
+    type_, action = row
+    sale = make(type_, SPEC_ROWS[row][0], refund_requested=Decimal("87.50"))
+
+    change = decide(sale, action, now=NOW, dispute_window=WINDOW)
+
+    assert change.fields["refund_amount"] == Decimal("87.50")
+
+
+PARTIAL_TYPES = [T.RETURN_AND_REFUND, T.REFUND_ONLY, T.EXCHANGE]
+
+
+@pytest.mark.parametrize("amount", ["0.01", "40", "99.99", "100.00"])
+@pytest.mark.parametrize("type_", PARTIAL_TYPES, ids=_name)
+def test_partial_refund_up_to_the_requested_amount_is_offered(
+    type_: AfterSaleType, amount: str
+) -> None:
+    sale = make(type_)
+
+    change = decide(
+        sale, A.OFFER_PARTIAL_REFUND, now=NOW, dispute_window=WINDOW, amount=Decimal(amount)
+    )
+
+    assert change.fields["partial_refund_offer"] == Decimal(amount)
+    assert change.fields["status"] is S.AWAITING_BUYER_RESPONSE
+
+
+@pytest.mark.parametrize("amount", [None, "0", "0.00", "-5", "100.01", "1000", "NaN", "Infinity"])
+@pytest.mark.parametrize("type_", PARTIAL_TYPES, ids=_name)
+def test_partial_refund_outside_zero_to_requested_is_an_invalid_amount(
+    type_: AfterSaleType, amount: str | None
+) -> None:
+    sale = make(type_)
+
+    with pytest.raises(InvalidAmount) as refused:
+        decide(
+            sale,
+            A.OFFER_PARTIAL_REFUND,
+            now=NOW,
+            dispute_window=WINDOW,
+            amount=None if amount is None else Decimal(amount),
+        )
+
+    assert refused.value.field == "amount"
+
+
+def test_partial_refund_needs_a_known_requested_amount() -> None:
+    sale = make(T.REFUND_ONLY, refund_requested=None)
+
+    with pytest.raises(InvalidAmount):
+        decide(sale, A.OFFER_PARTIAL_REFUND, now=NOW, dispute_window=WINDOW, amount=Decimal("1"))
+
+
+def test_partial_refund_below_a_cent_is_an_invalid_amount() -> None:
+    sale = make(T.REFUND_ONLY)
+
+    with pytest.raises(InvalidAmount):
+        decide(
+            sale, A.OFFER_PARTIAL_REFUND, now=NOW, dispute_window=WINDOW, amount=Decimal("0.005")
+        )
+
+
+@pytest.mark.parametrize("action", sorted(SellerAction, key=_name), ids=_name)
+@pytest.mark.parametrize("status", STATUSES, ids=_name)
+@pytest.mark.parametrize("type_", list(T), ids=_name)
+def test_check_refuses_exactly_what_the_spec_refuses_with_the_right_error(
+    type_: AfterSaleType, status: AfterSaleStatus | None, action: SellerAction
+) -> None:
+    sales = [
+        make(type_, status, region=region, tracking_number=tracking, return_status=parcel)
+        for region, tracking, parcel in CONTEXTS
+    ]
+
+    outcomes = [(sale, refusal_of(sale, action)) for sale in sales]
+
+    wrong = [
+        (sale.region, sale.tracking_number, sale.return_status.value, got, want)
+        for sale, got in outcomes
+        if got is not (want := expected_refusal(sale, action))
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("status", STATUSES, ids=_name)
+@pytest.mark.parametrize("type_", list(T), ids=_name)
+def test_available_actions_are_exactly_the_actions_check_allows(
+    type_: AfterSaleType, status: AfterSaleStatus | None
+) -> None:
+    sales = [
+        make(type_, status, region=region, tracking_number=tracking, return_status=parcel)
+        for region, tracking, parcel in CONTEXTS
+    ]
+
+    listed = [available_actions(sale) for sale in sales]
+
+    assert listed == [[a for a in SellerAction if refusal_of(sale, a) is None] for sale in sales]
+
+
+def test_a_pending_return_outside_indonesia_offers_the_spec_buttons() -> None:
+    sale = make(T.RETURN_AND_REFUND, region="MY")
+
+    actions = available_actions(sale)
+
+    assert actions == [A.ACCEPT_RETURN, A.REJECT_RETURN, A.OFFER_PARTIAL_REFUND, A.ADD_NOTE]
+
+
+def test_a_pending_exchange_outside_indonesia_cannot_be_accepted() -> None:
+    sale = make(T.EXCHANGE, region="MY")
+
+    assert A.ACCEPT_EXCHANGE not in available_actions(sale)
+    with pytest.raises(RegionNotSupported):
+        check(sale, A.ACCEPT_EXCHANGE)
+
+
+def test_seller_cannot_confirm_receipt_before_buyer_ships() -> None:
+    sale = make(T.RETURN_AND_REFUND, S.AWAITING_BUYER_SHIPMENT)
+
+    with pytest.raises(InvalidTransition):
+        decide(sale, A.CONFIRM_RECEIPT, now=NOW, dispute_window=WINDOW)
+
+
+TRANSITION_ACTIONS = sorted({action for _, action in SPEC_ROWS}, key=lambda a: a.value)
+
+
+@pytest.mark.parametrize("status", STATUSES, ids=_name)
+@pytest.mark.parametrize("action", TRANSITION_ACTIONS, ids=_name)
+def test_abnormal_return_refuses_every_accept_refuse_and_refund_action(
+    action: SellerAction, status: AfterSaleStatus | None
+) -> None:
+    sale = make(T.ABNORMAL_RETURN, status, return_status=ReturnStatus.RETURNING)
+
+    with pytest.raises(ActionNotAllowedForType):
+        check(sale, action)
+
+
+@pytest.mark.parametrize("status", STATUSES, ids=_name)
+@pytest.mark.parametrize("type_", list(T), ids=_name)
+def test_a_note_can_always_be_added(type_: AfterSaleType, status: AfterSaleStatus | None) -> None:
+    sale = make(type_, status)
+
+    check(sale, A.ADD_NOTE)
+
+    assert A.ADD_NOTE in available_actions(sale)
+
+
+def test_abnormal_return_label_can_be_reprinted_without_a_status() -> None:
+    sale = make(T.ABNORMAL_RETURN, None, return_status=ReturnStatus.RETURNING)
+
+    assert refusal_of(sale, A.REPRINT_SHIPPING_LABEL) is None
+
+
+def test_return_label_is_reprinted_only_once_the_return_has_a_shipment() -> None:
+    without = make(T.RETURN_AND_REFUND, S.AWAITING_BUYER_SHIPMENT)
+    shipped = replace(without, tracking_number="JX0001")
+
+    assert refusal_of(without, A.REPRINT_SHIPPING_LABEL) is InvalidTransition
+    assert refusal_of(shipped, A.REPRINT_SHIPPING_LABEL) is None
+
+
+@pytest.mark.parametrize("type_", [T.REFUND_ONLY, T.EXCHANGE], ids=_name)
+def test_requests_without_a_return_parcel_have_no_label(type_: AfterSaleType) -> None:
+    sale = make(type_, tracking_number="JX0001")
+
+    with pytest.raises(ActionNotAllowedForType):
+        check(sale, A.REPRINT_SHIPPING_LABEL)
+
+
+@pytest.mark.parametrize("parcel", [p for p in ReturnStatus if p is not ReturnStatus.RETURNED])
+def test_goods_cannot_be_stocked_in_before_the_parcel_arrives(parcel: ReturnStatus) -> None:
+    sale = make(T.RETURN_AND_REFUND, S.REFUNDED, return_status=parcel)
+
+    with pytest.raises(NotReturnedYet):
+        check(sale, A.STOCK_IN)
+
+
+@pytest.mark.parametrize("status", sorted(STOCK_IN_STATUSES, key=_name), ids=_name)
+@pytest.mark.parametrize("type_", [T.RETURN_AND_REFUND, T.EXCHANGE], ids=_name)
+def test_returned_goods_are_stocked_in_once_the_request_is_settled(
+    type_: AfterSaleType, status: AfterSaleStatus
+) -> None:
+    sale = make(type_, status, return_status=ReturnStatus.RETURNED)
+
+    assert refusal_of(sale, A.STOCK_IN) is None
+
+
+def test_returned_goods_wait_while_the_request_is_still_disputed() -> None:
+    sale = make(T.RETURN_AND_REFUND, S.RECEIPT_REJECTED, return_status=ReturnStatus.RETURNED)
+
+    with pytest.raises(InvalidTransition):
+        check(sale, A.STOCK_IN)
+
+
+def test_abnormal_return_is_stocked_in_as_soon_as_it_arrives() -> None:
+    sale = make(T.ABNORMAL_RETURN, None, return_status=ReturnStatus.RETURNED)
+
+    assert refusal_of(sale, A.STOCK_IN) is None
+
+
+def test_refund_only_request_has_nothing_to_stock_in() -> None:
+    sale = make(T.REFUND_ONLY, S.REFUNDED, return_status=ReturnStatus.RETURNED)
+
+    with pytest.raises(ActionNotAllowedForType):
+        check(sale, A.STOCK_IN)
+
+
+@pytest.mark.parametrize("action", [A.ADD_NOTE, A.REPRINT_SHIPPING_LABEL, A.STOCK_IN], ids=_name)
+def test_decide_is_only_for_status_changing_actions(action: SellerAction) -> None:
+    sale = make(T.RETURN_AND_REFUND, tracking_number="JX0001")
+
+    with pytest.raises(ValueError):
+        decide(sale, action, now=NOW, dispute_window=WINDOW)
+
+
+def test_refused_rejection_reports_the_status_before_the_missing_reason() -> None:
+    sale = make(T.RETURN_AND_REFUND, S.REJECTED)
+
+    with pytest.raises(InvalidTransition):
+        decide(sale, A.REJECT_RETURN, now=NOW, dispute_window=WINDOW, reason="")
