@@ -323,9 +323,10 @@ def validate_partial_refund(sale: Sale, amount: Decimal | None) -> Decimal:
             " the buyer asked for".replace("  ", " "),
             field="amount",
         )
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    cents = amount.quantize(Decimal("0.01"))
+    if cents != amount:
         raise InvalidAmount("amounts have at most two decimal places", field="amount")
-    return amount
+    return cents
 
 
 def advance_return_status(current: ReturnStatus, reported: ReturnStatus) -> ReturnStatus:
