@@ -121,6 +121,7 @@ class AfterSaleItem(Model):
 
     class Meta:
         table = "after_sale_item"
+        indexes = (Index(fields=("after_sale_id",)),)
 
 
 class Note(Model):
@@ -133,6 +134,7 @@ class Note(Model):
 
     class Meta:
         table = "note"
+        indexes = (Index(fields=("after_sale_id",)),)
 
 
 class HistoryEntry(Model):
@@ -150,6 +152,7 @@ class HistoryEntry(Model):
 
     class Meta:
         table = "history_entry"
+        indexes = (Index(fields=("after_sale_id", "at")),)
 
 
 # Every delivery a platform made to us, kept whatever happened to it.

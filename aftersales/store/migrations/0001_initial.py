@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
                 ('quantity', fields.IntField()),
                 ('unit_refund', fields.DecimalField(null=True, max_digits=14, decimal_places=2)),
             ],
-            options={'table': 'after_sale_item', 'app': 'models', 'pk_attr': 'id'},
+            options={'table': 'after_sale_item', 'app': 'models', 'indexes': [Index(fields=['after_sale_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -137,7 +137,7 @@ class Migration(migrations.Migration):
                 ('source', fields.CharEnumField(description='GRAPHQL: GRAPHQL\nTIKTOK_WEBHOOK: TIKTOK_WEBHOOK\nLOGISTICS_WEBHOOK: LOGISTICS_WEBHOOK\nSCHEDULER: SCHEDULER\nCLI: CLI', enum_type=EventSource, max_length=24)),
                 ('detail', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'history_entry', 'app': 'models', 'pk_attr': 'id'},
+            options={'table': 'history_entry', 'app': 'models', 'indexes': [Index(fields=['after_sale_id', 'at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -148,7 +148,7 @@ class Migration(migrations.Migration):
                 ('text', fields.TextField(unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'note', 'app': 'models', 'pk_attr': 'id'},
+            options={'table': 'note', 'app': 'models', 'indexes': [Index(fields=['after_sale_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
