@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from aftersales.domain import DisputeWindows
@@ -25,7 +25,9 @@ class Settings:
     tiktok_app_key: str | None = None
     tiktok_app_secret: str | None = None
     logistics_webhook_secret: str | None = None
-    dispute_windows: DisputeWindows = DisputeWindows(default=timedelta(hours=48))
+    dispute_windows: DisputeWindows = field(
+        default_factory=lambda: DisputeWindows(default=timedelta(hours=48))
+    )
     sweep_interval: timedelta = timedelta(seconds=60)
     webhook_max_bytes: int = 1024 * 1024
     tiktok_api_base_url: str | None = None

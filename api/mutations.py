@@ -200,7 +200,9 @@ class Mutation:
     confirm_receipt_bulk = m(resolver=_confirm_receipt[1])
     reject_receipt = m(
         resolver=_reject_receipt[0],
-        description="RETURN_AND_REFUND, SHIPPED_BY_BUYER -> RECEIPT_REJECTED; starts the dispute window.",
+        description=(
+            "RETURN_AND_REFUND, SHIPPED_BY_BUYER -> RECEIPT_REJECTED; starts the dispute window."
+        ),
     )
     reject_receipt_bulk = m(resolver=_reject_receipt[1])
     accept_refund = m(

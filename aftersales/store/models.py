@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
@@ -148,7 +150,7 @@ class HistoryEntry(Model):
     from_status = fields.CharEnumField(AfterSaleStatus, max_length=32, null=True)
     to_status = fields.CharEnumField(AfterSaleStatus, max_length=32, null=True)
     source = fields.CharEnumField(EventSource, max_length=24)
-    detail = fields.JSONField(null=True)
+    detail: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "history_entry"
@@ -163,7 +165,7 @@ class WebhookDelivery(Model):
     event_type = fields.CharField(max_length=32, null=True)
     shop_id = fields.CharField(max_length=64, null=True)
     received_at = fields.DatetimeField()
-    headers = fields.JSONField(null=True)
+    headers: Any = fields.JSONField(null=True)
     body = fields.TextField()
     outcome = fields.CharField(max_length=24)
     reason = fields.TextField(null=True)
@@ -232,7 +234,7 @@ class IdempotentResult(Model):
     key = fields.CharField(max_length=200)
     operation = fields.CharField(max_length=48)
     after_sale_id = fields.IntField()
-    result = fields.JSONField()
+    result: Any = fields.JSONField()
     created_at = fields.DatetimeField()
 
     class Meta:
