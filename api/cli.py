@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
 
 from aftersales import accounts
 from aftersales.domain import DomainError
@@ -22,12 +24,35 @@ class UserFacingError(Exception):
     """An error meant for the person at the terminal: printed, no traceback, exit 1."""
 
 
-def _run(coro: Awaitable[int], settings: Settings, *, migrate: bool = True) -> int:
+def _check_sqlite_directory(url: str) -> None:
+    """A SQLite file in a missing directory fails inside aiosqlite's worker thread, which then
+    prints its own traceback after the event loop is gone: say what is wrong before trying."""
+    if not url.startswith("sqlite://"):
+        return
+    path = url.removeprefix("sqlite://").partition("?")[0]
+    if path and path != ":memory:" and not Path(path).parent.is_dir():
+        raise UserFacingError(
+            f"cannot open the SQLite database {path}: the directory {Path(path).parent}"
+            " does not exist (create it, or fix DATABASE_URL)"
+        )
+
+
+def _run(coro: Coroutine[Any, Any, int], settings: Settings, *, migrate: bool = True) -> int:
+    try:
+        _check_sqlite_directory(settings.database_url)
+    except UserFacingError:
+        coro.close()
+        raise
+
     async def main() -> int:
-        if migrate:
-            await db.migrate(settings.database_url)
-        else:
-            await db.connect(settings.database_url)
+        try:
+            if migrate:
+                await db.migrate(settings.database_url)
+            else:
+                await db.connect(settings.database_url)
+        except BaseException:
+            coro.close()  # never started: no "coroutine was never awaited" warning on stderr
+            raise
         try:
             return await coro
         finally:
@@ -56,7 +81,8 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
         )
         who = "new seller" if shop.seller_created else "seller"
         print(
-            f"registered shop {shop.shop_id} ({shop.region}, {shop.name!r}) for {who} {args.seller!r}"
+            f"registered shop {shop.shop_id} ({shop.region}, {shop.name!r})"
+            f" for {who} {args.seller!r}"
         )
         for hook in SHOP_REGISTERED_HOOKS:
             message = await hook(shop.shop_id, settings)
@@ -71,7 +97,8 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     async def create() -> int:
         token = await accounts.create_token(args.seller)
         print(
-            f"new API token for seller {args.seller!r} (shown once; send it as 'Authorization: Bearer <token>'):"
+            f"new API token for seller {args.seller!r}"
+            " (shown once; send it as 'Authorization: Bearer <token>'):"
         )
         print(token)
         return 0
@@ -173,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Tortoise narrates every connect and shutdown at INFO: noise around a command's one line.
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     _wire()
     args = build_parser().parse_args(argv)
     try:

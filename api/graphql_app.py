@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from aftersales import accounts
@@ -42,6 +42,35 @@ def _unauthorized(message: str) -> Response:
     )
 
 
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None as soon as it grows past `limit`: a chunked body has no
+    Content-Length to check up front, so the limit is enforced while reading."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return bytes(body)
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands out the body already read, then defers to the real one."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class GraphQLEndpoint:
     """ASGI app: GraphiQL for browsers, token-checked GraphQL for everything else."""
 
@@ -64,12 +93,15 @@ class GraphQLEndpoint:
             )(scope, receive, send)
             return
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        too_large = length.isdigit() and int(length) > MAX_BODY_BYTES
+        body = None if too_large else await _read_body(receive, MAX_BODY_BYTES)
+        if body is None:
             await JSONResponse(
                 {"errors": [{"message": f"request body over {MAX_BODY_BYTES} bytes"}]},
                 status_code=413,
             )(scope, receive, send)
             return
+        receive = _replay(body, receive)
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:

@@ -42,9 +42,11 @@ class StatusCount:
 def parse_id(value: strawberry.ID | str) -> int | None:
     """Our ids are positive integers; anything else simply finds nothing."""
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 18:
+    # Ids are 32-bit integer columns: a larger number would fail in PostgreSQL, not find nothing.
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(queries.MAX_ID)):
         return None
-    return int(text)
+    number = int(text)
+    return number if 0 < number <= queries.MAX_ID else None
 
 
 @strawberry.type

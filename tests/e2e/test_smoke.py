@@ -5,14 +5,22 @@ from tests.support import AppClient, make_sale, make_seller
 ACCEPT = """
 mutation Accept($id: ID!) {
   acceptReturn(input: {id: $id}) {
-    afterSale { id status returnStatus availableActions history { actor action fromStatus toStatus source } }
+    afterSale {
+      id status returnStatus availableActions
+      history { actor action fromStatus toStatus source }
+    }
     userErrors { code field message }
   }
 }
 """
 
 LIST = """
-query { afterSales(first: 10) { totalCount edges { node { id type status items { sku quantity } refundRequested { amount currency } } } } }
+query {
+  afterSales(first: 10) {
+    totalCount
+    edges { node { id type status items { sku quantity } refundRequested { amount currency } } }
+  }
+}
 """
 
 

@@ -1,0 +1,99 @@
+"""Bearer tokens (SPEC §7): who may call, what each token sees and changes, how tokens are kept."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise import connections
+
+from tests.support import AppClient, make_sale, make_seller
+
+SHOPS = "query { shops { shopId } }"
+LIST = "query { afterSales { totalCount edges { node { id } } } }"
+ACCEPT = """
+mutation Accept($id: ID!) {
+  acceptReturn(input: {id: $id}) { afterSale { status } userErrors { code } }
+}
+"""
+STATUS = "query One($id: ID!) { afterSale(id: $id) { status } }"
+
+
+async def _post(app: AppClient, headers: dict[str, str]) -> tuple[int, dict[str, object]]:
+    response = await app.client.post("/graphql", json={"query": SHOPS}, headers=headers)
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(
+    ("headers", "hint"),
+    [
+        ({}, "missing Authorization header"),
+        ({"Authorization": ""}, "missing Authorization header"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "must be 'Bearer <token>'"),
+        ({"Authorization": "Bearer"}, "must be 'Bearer <token>'"),
+        ({"Authorization": "Bearer    "}, "must be 'Bearer <token>'"),
+        ({"Authorization": "Bearer as_not-a-real-token"}, "unknown or revoked token"),
+        ({"Authorization": "Bearer something-else"}, "unknown or revoked token"),
+    ],
+)
+async def test_a_request_without_a_valid_token_is_refused_with_a_clear_401(
+    app: AppClient, headers: dict[str, str], hint: str
+) -> None:
+    await make_seller()
+
+    status, body = await _post(app, headers)
+
+    assert status == 401
+    [error] = body["errors"]  # type: ignore[misc]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert hint in error["message"]
+    assert "data" not in body
+
+
+async def test_a_401_tells_the_client_to_use_a_bearer_token(app: AppClient) -> None:
+    response = await app.client.post("/graphql", json={"query": SHOPS})
+
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["content-type"] == "application/json"
+
+
+async def test_the_scheme_is_case_insensitive(app: AppClient) -> None:
+    seller = await make_seller()
+
+    status, body = await _post(app, {"Authorization": f"bearer {seller.token}"})
+
+    assert status == 200
+    assert body == {"data": {"shops": [{"shopId": seller.shop_id}]}}
+
+
+async def test_a_token_sees_only_its_sellers_after_sales(app: AppClient) -> None:
+    mine, theirs = await make_seller(), await make_seller()
+    my_sale = await make_sale(mine)
+    their_sale = await make_sale(theirs)
+
+    data = await app.gql(LIST, token=mine.token)
+    peek = await app.gql(STATUS, {"id": str(their_sale)}, token=mine.token)
+
+    assert data["afterSales"]["totalCount"] == 1
+    assert data["afterSales"]["edges"] == [{"node": {"id": str(my_sale)}}]
+    assert peek["afterSale"] is None
+
+
+async def test_a_token_changes_only_its_sellers_after_sales(app: AppClient) -> None:
+    mine, theirs = await make_seller(), await make_seller()
+    their_sale = await make_sale(theirs)
+
+    data = await app.gql(ACCEPT, {"id": str(their_sale)}, token=mine.token)
+
+    assert data["acceptReturn"] == {"afterSale": None, "userErrors": [{"code": "NOT_FOUND"}]}
+    status = await app.gql(STATUS, {"id": str(their_sale)}, token=theirs.token)
+    assert status["afterSale"]["status"] == "PENDING_REQUEST"
+
+
+async def test_tokens_are_stored_hashed(app: AppClient) -> None:
+    seller = await make_seller()
+
+    rows = await connections.get("default").execute_query_dict("SELECT * FROM api_token")
+
+    stored = " ".join(str(value) for row in rows for value in row.values())
+    assert rows
+    assert seller.token not in stored
+    assert seller.token.removeprefix("as_") not in stored

@@ -1,0 +1,290 @@
+"""The real `aftersales` console script, run as a subprocess the way an operator runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aftersales.settings import SECRET_NAMES, load_settings
+from aftersales.store import db
+
+AFTERSALES = shutil.which("aftersales", path=str(Path(sys.executable).parent))
+SHOPS = "query { shops { shopId region name } }"
+CLEARED = ("DATABASE_URL", "AFTERSALES_ENV", *SECRET_NAMES)
+STARTUP_SECONDS = 30
+
+
+@dataclass
+class Cli:
+    """`aftersales` with DATABASE_URL on a fresh SQLite file in its own working directory."""
+
+    cwd: Path
+    env: dict[str, str]
+
+    @property
+    def database_url(self) -> str:
+        return self.env["DATABASE_URL"]
+
+    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        assert AFTERSALES, "the `aftersales` console script is not installed: run `make install`"
+        return subprocess.run(
+            [AFTERSALES, *args],
+            cwd=self.cwd,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env["DATABASE_URL"] = f"sqlite://{tmp_path / 'cli.sqlite3'}"
+    return Cli(cwd=tmp_path, env=env)
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
+    """Exit 1 with one `error: ...` line on stderr that says what is wrong; no traceback."""
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for phrase in phrases:
+        assert phrase in lines[0]
+
+
+def test_migrate_creates_the_schema(cli: Cli) -> None:
+    result = cli("migrate")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "database schema is up to date"
+    assert (cli.cwd / "cli.sqlite3").exists()
+
+
+def test_migrate_twice_is_harmless(cli: Cli) -> None:
+    cli("migrate")
+
+    result = cli("migrate")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_shops_add_creates_the_seller_and_says_so(cli: Cli) -> None:
+    first = cli(
+        "shops", "add", "--seller", "acme", "--shop-id", "7494049642642441621", "--region", "my"
+    )
+    second = cli(
+        "shops", "add", "--seller", "acme", "--shop-id", "7494049642642441622", "--region", "TH",
+        "--name", "Bangkok",
+    )  # fmt: skip
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == (
+        "registered shop 7494049642642441621 (MY, 'Shop 7494049642642441621') for new seller 'acme'"
+    )
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == (
+        "registered shop 7494049642642441622 (TH, 'Bangkok') for seller 'acme'"
+    )
+
+
+def test_a_duplicate_shop_is_a_one_line_error(cli: Cli) -> None:
+    cli("shops", "add", "--seller", "acme", "--shop-id", "7494049642642441621", "--region", "MY")
+
+    result = cli(
+        "shops", "add", "--seller", "other", "--shop-id", "7494049642642441621", "--region", "MY"
+    )
+
+    assert_clean_failure(result, "7494049642642441621", "already registered", "'acme'")
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (("--shop-id", "not a shop id", "--region", "MY"), "is not a TikTok shop id"),
+        (("--shop-id", "7494049642642441621", "--region", "Malaysia"), "two-letter ISO code"),
+    ],
+)
+def test_a_malformed_shop_is_a_one_line_error(cli: Cli, args: tuple[str, ...], phrase: str) -> None:
+    result = cli("shops", "add", "--seller", "acme", *args)
+
+    assert_clean_failure(result, phrase)
+
+
+def test_tokens_create_prints_the_token_alone_on_its_last_line(cli: Cli) -> None:
+    cli("shops", "add", "--seller", "acme", "--shop-id", "7494049642642441621", "--region", "MY")
+
+    result = cli("tokens", "create", "--seller", "acme")
+
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.splitlines()[-1]
+    assert token == token.strip()
+    assert token.startswith("as_")
+    assert len(token) > 30
+
+
+async def test_a_token_from_the_cli_works_against_the_app(cli: Cli) -> None:
+    cli("shops", "add", "--seller", "acme", "--shop-id", "7494049642642441621", "--region", "MY")
+    token = cli("tokens", "create", "--seller", "acme").stdout.splitlines()[-1]
+    from api.app import create_app
+
+    await db.connect(cli.database_url)
+    try:
+        app = create_app(load_settings(cli.env), manage_database=False, run_jobs=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cli") as client:
+            response = await client.post(
+                "/graphql", json={"query": SHOPS}, headers={"Authorization": f"Bearer {token}"}
+            )
+    finally:
+        await db.close()
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {
+            "shops": [
+                {
+                    "shopId": "7494049642642441621",
+                    "region": "MY",
+                    "name": "Shop 7494049642642441621",
+                }
+            ]
+        }
+    }
+
+
+def test_tokens_create_for_an_unknown_seller_is_a_one_line_error(cli: Cli) -> None:
+    cli("migrate")
+
+    result = cli("tokens", "create", "--seller", "ghost")
+
+    assert_clean_failure(result, "no seller named 'ghost'", "aftersales shops add")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "phrases"),
+    [
+        ("mysql://x", ("DATABASE_URL", "sqlite:// or postgres://", "'mysql'")),
+        ("postgres://127.0.0.1:1/x", ("cannot connect to the database", "127.0.0.1:1")),
+        ("postgres://user:s3cret@127.0.0.1:1/x", ("cannot connect", "user:***@127.0.0.1:1")),
+        ("sqlite:///no/such/directory/x.sqlite3", ("/no/such/directory", "does not exist")),
+    ],
+)
+@pytest.mark.parametrize("command", [("migrate",), ("tokens", "create", "--seller", "acme")])
+def test_a_bad_database_url_is_a_one_line_error(
+    cli: Cli, url: str, phrases: tuple[str, ...], command: tuple[str, ...]
+) -> None:
+    result = cli(*command, DATABASE_URL=url)
+
+    assert_clean_failure(result, *phrases)
+    assert "s3cret" not in result.stderr
+
+
+def test_serve_in_production_without_secrets_refuses_naming_them(cli: Cli) -> None:
+    result = cli("serve", "--port", "1", AFTERSALES_ENV="production", TIKTOK_APP_KEY="key")
+
+    assert_clean_failure(result, "production", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
+    assert "TIKTOK_APP_KEY" not in result.stderr
+
+
+def test_cli_works_on_postgres(cli: Cli, postgres_url: str) -> None:
+    on_postgres = {"DATABASE_URL": postgres_url}
+    cli("migrate", **on_postgres)
+
+    added = cli(
+        "shops", "add", "--seller", "pg-cli", "--shop-id", "7494049642642440001", "--region", "ID",
+        **on_postgres,
+    )  # fmt: skip
+    token = cli("tokens", "create", "--seller", "pg-cli", **on_postgres)
+
+    assert added.returncode == 0, added.stderr
+    assert token.returncode == 0, token.stderr
+    assert token.stdout.splitlines()[-1].startswith("as_")
+
+
+# --- A live server ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(cli: Cli) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`aftersales serve` on a free port, up and answering /health; stopped afterwards."""
+    assert AFTERSALES
+    port = _free_port()
+    process = subprocess.Popen(
+        [AFTERSALES, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(url, process)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"aftersales serve exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)  # polling for the server to come up, bounded by the deadline
+    pytest.fail(f"aftersales serve did not answer {url}/health within {STARTUP_SECONDS} s")
+
+
+def test_a_served_app_answers_graphql_with_a_cli_token_and_stops_cleanly(
+    cli: Cli, server: tuple[str, subprocess.Popen[str]]
+) -> None:
+    url, process = server
+    cli("shops", "add", "--seller", "acme", "--shop-id", "7494049642642441621", "--region", "ID")
+    token = cli("tokens", "create", "--seller", "acme").stdout.splitlines()[-1]
+
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": SHOPS},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=15)
+
+    assert response.status_code == 200
+    assert response.json()["data"]["shops"][0]["shopId"] == "7494049642642441621"
+    output = process.stdout.read() if process.stdout else ""
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells why it ended.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert "development mode: generated local secrets" in output
+    assert "Traceback" not in output
