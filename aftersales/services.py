@@ -8,17 +8,17 @@ fresh read; after a few lost races the caller gets `Conflict`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
 
 from aftersales import domain, platform
+from aftersales.concurrency import MAX_ATTEMPTS as MAX_ATTEMPTS  # re-exported: now shared
+from aftersales.concurrency import Lost as Lost
+from aftersales.concurrency import retrying as _retrying
 from aftersales.domain import (
     Actor,
     Change,
-    Conflict,
     DisputeWindows,
     EventSource,
     Invalid,
@@ -28,24 +28,8 @@ from aftersales.domain import (
 from aftersales.store import repository as repo
 from aftersales.store.models import AfterSale, Shop
 
-MAX_ATTEMPTS = 5
 MAX_NOTE_LENGTH = 5000
 MAX_REASON_LENGTH = 1000
-
-R = TypeVar("R")
-
-
-class Lost(Exception):
-    """Internal: the version check failed; the attempt is retried from a fresh read."""
-
-
-async def _retrying(attempt: Callable[[], Awaitable[R]]) -> R:
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            return await attempt()
-        except Lost:
-            continue
-    raise Conflict("the after-sale kept changing while this action was applied; try again")
 
 
 @dataclass(frozen=True)

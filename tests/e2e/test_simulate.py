@@ -1,0 +1,119 @@
+"""`aftersales simulate` against a real `aftersales serve` subprocess (temporary SQLite)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent / "aftersales"
+TYPES_AND_STATUSES = """
+query { afterSales(first: 100) { totalCount edges { node { type status returnStatus } } } }
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite://{tmp_path / 'sim.sqlite3'}",
+        TIKTOK_APP_KEY="sim-key",
+        TIKTOK_APP_SECRET="sim-secret",
+        LOGISTICS_WEBHOOK_SECRET="sim-logistics",
+        AFTERSALES_ENV="development",
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.communicate()[0].decode(errors="replace")
+                pytest.fail(f"aftersales serve did not start:\n{output}")
+            time.sleep(0.2)
+        yield url, env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_simulate_fills_a_running_service_with_every_kind_of_after_sale(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    url, env = server
+    command = [str(BIN), "simulate", "--url", url, "--shops", "3", "--count", "150"]
+
+    result = subprocess.run(
+        [*command, "--rate", "0", "--seed", "11", "--register"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "responses: 200 x" in result.stdout
+    token = next(
+        line.strip() for line in result.stdout.splitlines() if line.strip().startswith("as_")
+    )
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": TYPES_AND_STATUSES},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    nodes = [e["node"] for e in response.json()["data"]["afterSales"]["edges"]]
+    types = {n["type"] for n in nodes}
+    assert types == {"RETURN_AND_REFUND", "REFUND_ONLY", "EXCHANGE", "ABNORMAL_RETURN"}
+    assert len({n["status"] for n in nodes}) >= 5
+    assert {"RETURNING", "RETURNED"} <= {n["returnStatus"] for n in nodes}
+
+
+def test_simulate_without_register_prints_the_shops_add_commands(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    url, env = server
+
+    result = subprocess.run(
+        [str(BIN), "simulate", "--url", url, "--shops", "2", "--count", "10", "--rate", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("aftersales shops add --seller simulator --shop-id") == 2
+    assert "--region ID" in result.stdout

@@ -1,0 +1,145 @@
+"""`POST /webhooks/tiktok` and `POST /webhooks/logistics` (SPEC §3).
+
+An endpoint only checks what arrived (size, signature, envelope) and hands the delivery to the
+core's inbox, which records and applies it in one transaction; it answers 200 only after that
+commit. 401 (bad signature) stores nothing; 400 (signed but malformed) is logged with the reason;
+413 is over `WEBHOOK_MAX_BYTES`. A database that is down gets 503, so the sender retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from aftersales import inbox, payloads
+from aftersales.settings import Settings
+from webhooks.signing import logistics_signature, matches, tiktok_signature
+
+log = logging.getLogger(__name__)
+
+# The headers worth keeping with a delivery (the signature too: it lets anyone re-verify a body).
+KEPT_HEADERS = (
+    "content-type",
+    "content-length",
+    "user-agent",
+    "authorization",
+    "x-signature",
+    "x-forwarded-for",
+    "x-request-id",
+    "x-tt-logid",
+)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Unreadable(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes whatever Content-Length claims."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise _Unreadable("Content-Length is not a number")
+        if int(declared) > limit:
+            raise _TooLarge
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise _TooLarge
+    except ClientDisconnect:
+        raise _Unreadable("the client went away before sending the whole body") from None
+    return bytes(body)
+
+
+def _kept_headers(request: Request) -> dict[str, str]:
+    return {name: request.headers[name][:500] for name in KEPT_HEADERS if name in request.headers}
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _endpoint(
+    settings: Settings,
+    signature: Callable[[bytes], str | None],
+    header: str,
+    accept: Callable[[bytes, dict[str, str]], Awaitable[object]],
+    source: str,
+    clock: Callable[[], datetime],
+) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await _read_body(request, settings.webhook_max_bytes)
+        except _TooLarge:
+            return PlainTextResponse(
+                f"the body is larger than {settings.webhook_max_bytes} bytes", status_code=413
+            )
+        except _Unreadable as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        expected = signature(body)
+        if expected is None or not matches(expected, request.headers.get(header)):
+            return Response(status_code=401)
+        headers = _kept_headers(request)
+        try:
+            try:
+                await accept(body, headers)
+            except payloads.Malformed as exc:
+                await inbox.reject(source, body, headers, exc.reason, now=clock())
+                return PlainTextResponse(exc.reason, status_code=400)
+        except Exception:  # the database is unreachable: nothing was recorded, so ask for a retry
+            log.exception("could not record a %s webhook delivery", source)
+            return PlainTextResponse("temporarily unavailable, retry later", status_code=503)
+        return Response(status_code=200)
+
+    return endpoint
+
+
+def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]:
+    def tiktok_expected(body: bytes) -> str | None:
+        if not settings.tiktok_app_key or not settings.tiktok_app_secret:
+            log.warning("TIKTOK_APP_KEY/TIKTOK_APP_SECRET not set: TikTok webhooks refused")
+            return None
+        return tiktok_signature(settings.tiktok_app_key, settings.tiktok_app_secret, body)
+
+    def logistics_expected(body: bytes) -> str | None:
+        if not settings.logistics_webhook_secret:
+            log.warning("LOGISTICS_WEBHOOK_SECRET not set: logistics webhooks refused")
+            return None
+        return logistics_signature(settings.logistics_webhook_secret, body)
+
+    async def accept_tiktok(body: bytes, headers: dict[str, str]) -> object:
+        note = payloads.parse_tiktok(body)
+        return await inbox.receive_tiktok(
+            body, headers, note, now=clock(), windows=settings.dispute_windows
+        )
+
+    async def accept_parcel(body: bytes, headers: dict[str, str]) -> object:
+        event = payloads.parse_parcel_event(body)
+        return await inbox.receive_parcel_event(body, headers, event, now=clock())
+
+    return [
+        Route(
+            "/webhooks/tiktok",
+            _endpoint(
+                settings, tiktok_expected, "authorization", accept_tiktok, inbox.TIKTOK, clock
+            ),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/logistics",
+            _endpoint(
+                settings, logistics_expected, "x-signature", accept_parcel, inbox.LOGISTICS, clock
+            ),
+            methods=["POST"],
+        ),
+    ]
