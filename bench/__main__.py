@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # Each module has `main(argv) -> int`. Add new benchmarks here.
-BENCHMARKS = ["bench.graphql"]
+BENCHMARKS = ["bench.graphql", "bench.sweep"]
 
 
 def main() -> int:

@@ -1,0 +1,55 @@
+"""The last run of each scheduled job, for operators (the `job_run` table).
+
+One row per job name, shared by every replica: whichever replica ran the job last wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import F
+
+from aftersales.store.models import JobRun
+
+
+@dataclass(frozen=True)
+class JobRunRecord:
+    name: str
+    last_started_at: datetime | None
+    last_finished_at: datetime | None
+    last_count: int
+    last_error: str | None
+    runs: int
+
+
+async def _ensure(name: str) -> None:
+    # Insert-or-ignore: two replicas starting the same job for the first time both succeed.
+    await JobRun.bulk_create([JobRun(name=name)], ignore_conflicts=True)
+
+
+async def started(name: str, at: datetime) -> None:
+    await _ensure(name)
+    await JobRun.filter(name=name).update(last_started_at=at)
+
+
+async def finished(name: str, at: datetime, *, count: int, error: str | None) -> None:
+    """Record the end of a run: its count, and its error (None clears the previous one)."""
+    await _ensure(name)
+    await JobRun.filter(name=name).update(
+        last_finished_at=at, last_count=count, last_error=error, runs=F("runs") + 1
+    )
+
+
+async def all_runs() -> list[JobRunRecord]:
+    return [
+        JobRunRecord(
+            name=row.name,
+            last_started_at=row.last_started_at,
+            last_finished_at=row.last_finished_at,
+            last_count=row.last_count,
+            last_error=row.last_error,
+            runs=row.runs,
+        )
+        for row in await JobRun.all().order_by("name")
+    ]

@@ -1,0 +1,166 @@
+"""The dispute sweep's SQL (SPEC §4): set-based, batched, conditional closes.
+
+A batch is one transaction holding one statement that picks at most `limit` expired rows and
+closes them, re-checking the expiry conditions on every row it writes, plus the history rows for
+exactly the rows it closed. Nothing is loaded into Python but the count.
+
+Why each piece is there:
+
+- The conditions in the UPDATE itself (not only in the pick) make every close conditional: a
+  dispute or any other change committed first makes the row fail them, so it is left alone.
+- On PostgreSQL the pick is `FOR UPDATE SKIP LOCKED`: a row another transaction is writing right
+  now (a dispute webhook, a seller action, another sweeper) is skipped rather than waited for or
+  overwritten; the next run sees whatever that transaction committed. A writer that arrives
+  while a batch holds its rows waits for the batch, then fails its version check (the close bumps
+  `version`) and retries from a fresh read, as every command does.
+- `last_event_at` is deliberately left alone: a TikTok report newer than the last change TikTok
+  made (a buyer's dispute delivered late, say) still applies after the close. TikTok is the
+  source of truth for what it reports.
+- Picking in `dispute_deadline` order walks the (status, dispute_deadline) index and stops after
+  `limit` entries, so each batch costs O(limit), whatever the backlog.
+- SQLite has one writer at a time and a statement is atomic, so it needs neither locks nor
+  SKIP LOCKED; its UPDATE ... RETURNING (3.35+) feeds the history insert instead of a CTE.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise import connections
+
+from aftersales.domain import Actor, AfterSaleStatus, DisputeStatus, EventSource
+from aftersales.store.repository import Connection, transaction
+
+# Key of the PostgreSQL advisory lock held while one replica sweeps ("AFSWEEP1" as an int64).
+SWEEP_LOCK_KEY = int.from_bytes(b"AFSWEEP1", "big")
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What a batch does, as the core decides it: which rows it may close and what it records."""
+
+    from_status: AfterSaleStatus
+    to_status: AfterSaleStatus
+    unless_dispute: DisputeStatus  # rows with this dispute status are never closed
+    actor: Actor
+    source: EventSource
+    action: str
+
+
+_PG_CLOSE = """
+WITH picked AS (
+    SELECT id FROM after_sale
+    WHERE status = $1 AND dispute_deadline <= $2 AND dispute_status <> $3
+    ORDER BY dispute_deadline
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+), closed AS (
+    UPDATE after_sale AS s
+    SET status = $5, version = s.version + 1, updated_at = $2
+    FROM picked
+    WHERE s.id = picked.id
+      AND s.status = $1 AND s.dispute_deadline <= $2 AND s.dispute_status <> $3
+    RETURNING s.id
+), logged AS (
+    INSERT INTO history_entry (after_sale_id, at, actor, action, from_status, to_status, source)
+    SELECT id, $2, $6, $7, $1, $5, $8 FROM closed
+    RETURNING 1
+)
+SELECT count(*) AS closed FROM logged
+"""
+
+_SQLITE_CLOSE = """
+UPDATE after_sale
+SET status = ?, version = version + 1, updated_at = ?
+WHERE id IN (
+    SELECT id FROM after_sale
+    WHERE status = ? AND dispute_deadline <= ? AND dispute_status <> ?
+    ORDER BY dispute_deadline
+    LIMIT ?
+)
+  AND status = ? AND dispute_deadline <= ? AND dispute_status <> ?
+RETURNING id
+"""
+
+_SQLITE_HISTORY = """
+INSERT INTO history_entry (after_sale_id, at, actor, action, from_status, to_status, source)
+SELECT value, ?, ?, ?, ?, ?, ? FROM json_each(?)
+"""
+
+
+def _dialect(conn: Connection) -> str:
+    return str(conn.capabilities.dialect)
+
+
+async def close_expired_batch(closing: Closing, *, now: datetime, limit: int) -> int:
+    """Close at most `limit` rows whose dispute deadline is at or before `now`, in one
+    transaction with their history entries. Returns how many it closed."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    now = now.astimezone(UTC)  # SQLite compares the stored UTC text, so `now` must be UTC too
+    async with transaction() as conn:
+        return await _close(conn, closing, now, limit)
+
+
+async def _close(conn: Connection, c: Closing, now: datetime, limit: int) -> int:
+    if _dialect(conn) == "postgres":
+        _, rows = await conn.execute_query(
+            _PG_CLOSE,
+            [
+                c.from_status.value,
+                now,
+                c.unless_dispute.value,
+                limit,
+                c.to_status.value,
+                c.actor.value,
+                c.action,
+                c.source.value,
+            ],
+        )
+        return int(rows[0]["closed"])
+    condition = [c.from_status.value, now, c.unless_dispute.value]
+    _, rows = await conn.execute_query(
+        _SQLITE_CLOSE, [c.to_status.value, now, *condition, limit, *condition]
+    )
+    ids = [int(row["id"]) for row in rows]
+    if ids:
+        await conn.execute_query(
+            _SQLITE_HISTORY,
+            [
+                now,
+                c.actor.value,
+                c.action,
+                c.from_status.value,
+                c.to_status.value,
+                c.source.value,
+                json.dumps(ids),
+            ],
+        )
+    return len(ids)
+
+
+@asynccontextmanager
+async def exclusive() -> AsyncIterator[bool]:
+    """Yield True if this process may sweep now, False if another one is sweeping.
+
+    On PostgreSQL, a session-level advisory lock held on one pooled connection for the whole
+    sweep: replicas skip a run rather than queue behind each other, and a crashed holder's lock
+    goes with its connection. The batches themselves run on other connections, and stay safe
+    without the lock (it saves work, it is not what makes a close happen once).
+    SQLite serialises writers itself, so there it always yields True.
+    """
+    client = connections.get("default")
+    if _dialect(client) != "postgres":
+        yield True
+        return
+    async with client.acquire_connection() as raw:
+        acquired = bool(await raw.fetchval("SELECT pg_try_advisory_lock($1)", SWEEP_LOCK_KEY))
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                await raw.execute("SELECT pg_advisory_unlock($1)", SWEEP_LOCK_KEY)

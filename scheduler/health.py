@@ -1,0 +1,79 @@
+"""GET /health/jobs: when each scheduled job last ran, what it did, and whether it is healthy.
+
+Statuses: `ok`; `running` (started, not finished yet); `never_run`; `failing` (the last run
+raised: see `last_error`); `late` (no run started for three intervals: the scheduler is not
+running anywhere). The response is 503 when any job is failing or late, so a load balancer or
+uptime probe can alert on it, and 200 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from aftersales.settings import Settings
+from aftersales.store import jobruns
+from aftersales.sweep import SWEEP_JOB
+from scheduler.jobs import Clock
+
+UNHEALTHY = frozenset({"failing", "late"})
+LATE_AFTER_INTERVALS = 3
+
+
+def job_status(run: jobruns.JobRunRecord, now: datetime, interval: timedelta | None) -> str:
+    if run.last_started_at is None and run.last_finished_at is None:
+        return "never_run"
+    last_seen = max(t for t in (run.last_started_at, run.last_finished_at) if t is not None)
+    if interval is not None and now - last_seen > interval * LATE_AFTER_INTERVALS:
+        return "late"
+    if run.last_started_at is not None and (
+        run.last_finished_at is None or run.last_started_at > run.last_finished_at
+    ):
+        return "running"
+    if run.last_error:
+        return "failing"
+    return "ok"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def describe(
+    runs: list[jobruns.JobRunRecord], now: datetime, intervals: Mapping[str, timedelta]
+) -> tuple[int, dict[str, Any]]:
+    jobs = []
+    known = {run.name: run for run in runs}
+    for name in sorted(set(known) | set(intervals)):
+        run = known.get(name) or jobruns.JobRunRecord(name, None, None, 0, None, 0)
+        interval = intervals.get(name)
+        jobs.append(
+            {
+                "name": name,
+                "status": job_status(run, now, interval),
+                "interval_seconds": int(interval.total_seconds()) if interval else None,
+                "last_started_at": _iso(run.last_started_at),
+                "last_finished_at": _iso(run.last_finished_at),
+                "last_count": run.last_count,
+                "last_error": run.last_error,
+                "runs": run.runs,
+            }
+        )
+    healthy = not any(job["status"] in UNHEALTHY for job in jobs)
+    body = {"status": "ok" if healthy else "unhealthy", "now": now.isoformat(), "jobs": jobs}
+    return (200 if healthy else 503), body
+
+
+def routes(settings: Settings, clock: Clock) -> list[BaseRoute]:
+    intervals = {SWEEP_JOB: settings.sweep_interval}
+
+    async def health_jobs(_: Request) -> Response:
+        status_code, body = describe(await jobruns.all_runs(), clock(), intervals)
+        return JSONResponse(body, status_code=status_code)
+
+    return [Route("/health/jobs", health_jobs, methods=["GET"])]

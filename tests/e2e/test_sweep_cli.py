@@ -1,0 +1,69 @@
+"""`aftersales sweep` as a subprocess on a temporary SQLite database (SPEC §4, §7)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aftersales.store.models import AfterSale, HistoryEntry, JobRun
+from aftersales.sweep import EXPIRED_ACTION, SWEEP_JOB
+from tests.support import make_sale, make_seller
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+AFTERSALES = str(Path(sys.executable).with_name("aftersales"))
+
+
+async def _cli(database: str, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "DATABASE_URL": database}
+    proc = await asyncio.create_subprocess_exec(
+        AFTERSALES,
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_aftersales_sweep_closes_expired_requests_prints_the_count_and_exits(
+    database: str,
+) -> None:
+    seller = await make_seller()
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    expired = [
+        await make_sale(seller, status="RETURN_OR_REFUND_REQUEST_REJECT", at=long_ago)
+        for _ in range(3)
+    ]
+    fresh = await make_sale(seller, status="RETURN_OR_REFUND_REQUEST_REJECT", at=datetime.now(UTC))
+
+    code, out, err = await _cli(database, "sweep", "--batch-size", "2")
+
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == "closed 3 after-sales whose dispute window ran out"
+    statuses = {i: (await AfterSale.get(id=i)).status for i in [*expired, fresh]}
+    assert [s.value for s in statuses.values() if s] == ["REQUEST_CLOSED"] * 3 + ["REJECTED"]
+    for sale_id in expired:
+        assert await HistoryEntry.filter(after_sale_id=sale_id, action=EXPIRED_ACTION).count() == 1
+    assert (await JobRun.get(name=SWEEP_JOB)).last_count == 3
+
+
+async def test_a_second_sweep_finds_nothing_left(database: str) -> None:
+    code, out, _ = await _cli(database, "sweep")
+
+    assert code == 0
+    assert "closed 0 after-sales" in out
+
+
+async def test_sweep_migrates_a_brand_new_database_first(tmp_path: Path, database: str) -> None:
+    code, out, err = await _cli(f"sqlite://{tmp_path / 'new.sqlite3'}", "sweep")
+
+    assert code == 0, err
+    assert "closed 0 after-sales" in out
