@@ -1,0 +1,165 @@
+"""Warehouses and stock-in of returned items (SPEC §6): the commands.
+
+A stock-in locks the after-sale's row, checks the preconditions and the per-SKU cap, then
+writes the movements, the inventory increments, the STOCK_IN history entry, the version bump and
+(with an idempotency key) the result to replay, all in one transaction. Concurrent stock-ins of
+one after-sale therefore run one after the other, and the second sees what the first moved.
+
+Only successes are remembered under an idempotency key: a call that failed moved nothing, so
+running it again is harmless (and may succeed once the parcel has arrived).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from aftersales import domain, inventory
+from aftersales.concurrency import Lost, retrying
+from aftersales.domain import Actor, EventSource, Invalid, NotFound, SellerAction
+from aftersales.inventory import StockLine
+from aftersales.store import repository as repo
+from aftersales.store import stock as store
+from aftersales.store.stock import WarehouseRecord
+
+OPERATION = "STOCK_IN"
+BULK_OPERATION = "STOCK_IN_BULK"
+
+
+@dataclass(frozen=True)
+class StockIn:
+    """One stock-in request. Bulk calls scope their key per after-sale (see `for_bulk_item`)."""
+
+    warehouse_id: int | None
+    lines: tuple[StockLine, ...]
+    idempotency_key: str | None = None
+    operation: str = OPERATION
+
+    def for_bulk_item(self, sale_id: int) -> StockIn:
+        if self.idempotency_key is None:
+            return replace(self, operation=BULK_OPERATION)
+        key = f"{self.idempotency_key}:{sale_id}"
+        return replace(self, idempotency_key=key, operation=BULK_OPERATION)
+
+
+@dataclass(frozen=True)
+class StockInResult:
+    after_sale_id: int
+    warehouse_id: int
+    moved: tuple[StockLine, ...]
+    replayed: bool = False
+
+
+async def create_warehouse(
+    seller_id: int, code: str, name: str, address: str | None = None
+) -> WarehouseRecord:
+    new = inventory.validate_warehouse(code, name, address)
+    created = await store.create_warehouse(seller_id, new)
+    if created is None:
+        raise Invalid(f"you already have a warehouse with code {new.code!r}", field="code")
+    return created
+
+
+async def stock_in(
+    seller_id: int,
+    sale_id: int,
+    command: StockIn,
+    *,
+    now: datetime,
+    source: EventSource = EventSource.GRAPHQL,
+) -> StockInResult:
+    """STOCK_IN: move returned units into one of the seller's warehouses."""
+    key = inventory.validate_key(command.idempotency_key)
+    lines = inventory.validate_lines(command.lines)
+    if command.warehouse_id is None:
+        raise NotFound("no warehouse with this id", field="warehouseId")
+    warehouse_id = command.warehouse_id
+    asked = inventory.fingerprint(warehouse_id, lines)
+
+    async def attempt() -> StockInResult:
+        async with repo.transaction() as conn:
+            found = await store.lock_sale(conn, seller_id, sale_id)
+            if found is None:
+                raise NotFound("no after-sale with this id", field="id")
+            row, shop = found
+            if key is not None:
+                prior = await store.find_result(conn, seller_id, command.operation, key)
+                if prior is not None:
+                    return _replay(prior, sale_id, asked)
+            domain.check(repo.to_sale(row, shop.region), SellerAction.STOCK_IN)
+            warehouse = await store.warehouse_of(seller_id, warehouse_id, conn)
+            if warehouse is None:
+                raise NotFound("no warehouse with this id", field="warehouseId")
+            returned = await store.returned_quantities(conn, sale_id)
+            if not returned and key is None:
+                raise Invalid(
+                    "the contents of this parcel are unknown, so nothing caps its stock-in:"
+                    " send an idempotencyKey so that a retried call cannot stock it in twice",
+                    field="idempotencyKey",
+                )
+            stocked = await store.stocked_quantities(conn, sale_id)
+            moved = inventory.plan_stock_in(command.lines, returned, stocked)
+            if not await repo.bump_version(conn, row, now):
+                raise Lost
+            await store.record_movements(conn, warehouse.id, sale_id, moved, now)
+            await repo.append_history(
+                conn,
+                sale_id,
+                at=now,
+                actor=Actor.SELLER,
+                action=SellerAction.STOCK_IN.value,
+                from_status=row.status,
+                to_status=row.status,
+                source=source,
+                detail=_detail(warehouse, moved, key, contents_known=bool(returned)),
+            )
+            result = StockInResult(sale_id, warehouse.id, tuple(moved))
+            if key is not None:
+                stored = {
+                    "fingerprint": asked,
+                    "warehouse_id": warehouse.id,
+                    "moved": inventory.lines_to_json(moved),
+                }
+                if not await store.save_result(
+                    conn, seller_id, command.operation, key, sale_id, stored, now
+                ):
+                    raise Lost  # a concurrent call with this key won: replay it on retry
+            return result
+
+    return await retrying(attempt)
+
+
+def _replay(prior: store.StoredResult, sale_id: int, asked: str) -> StockInResult:
+    if prior.after_sale_id != sale_id:
+        raise Invalid(
+            "this idempotencyKey was already used for another after-sale; use a new key",
+            field="idempotencyKey",
+        )
+    if prior.result.get("fingerprint") != asked:
+        raise Invalid(
+            "this idempotencyKey was already used with other lines or another warehouse;"
+            " use a new key for a new stock-in",
+            field="idempotencyKey",
+        )
+    return StockInResult(
+        after_sale_id=sale_id,
+        warehouse_id=int(prior.result["warehouse_id"]),
+        moved=inventory.lines_from_json(prior.result.get("moved")),
+        replayed=True,
+    )
+
+
+def _detail(
+    warehouse: WarehouseRecord, moved: Sequence[StockLine], key: str | None, *, contents_known: bool
+) -> dict[str, object]:
+    detail: dict[str, object] = {
+        "warehouse_id": warehouse.id,
+        "warehouse_code": warehouse.code,
+        "lines": inventory.lines_to_json(moved),
+    }
+    if key is not None:
+        detail["idempotency_key"] = key
+    if not contents_known:
+        detail["contents_unknown"] = True
+    return detail

@@ -1,0 +1,269 @@
+"""Warehouses, inventory, stock-in and awaitingStockIn over GraphQL (SPEC §5, §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.stock_support import abnormal_return, returned_sale, seller_id
+from tests.support import AppClient, Seller, make_seller
+
+CREATE_WAREHOUSE = """
+mutation Create($code: String!, $name: String!, $address: String) {
+  createWarehouse(input: {code: $code, name: $name, address: $address}) {
+    warehouse { id code name address }
+    userErrors { code field message }
+  }
+}
+"""
+
+WAREHOUSES = "query { warehouses { id code name } }"
+
+INVENTORY = """
+query Inventory($warehouseId: ID, $sku: String) {
+  inventory(warehouseId: $warehouseId, sku: $sku) { sku sellable damaged warehouse { code } }
+}
+"""
+
+STOCK_IN = """
+mutation StockIn($id: ID!, $warehouseId: ID!, $lines: [StockInLineInput!]!, $key: String) {
+  stockInReturnedItems(
+    input: {id: $id, warehouseId: $warehouseId, lines: $lines, idempotencyKey: $key}
+  ) {
+    afterSale { id stockedIn { sku quantity condition } history { actor action source } }
+    moved { sku quantity condition }
+    replayed
+    userErrors { code field message }
+  }
+}
+"""
+
+STOCK_IN_BULK = """
+mutation StockInBulk($ids: [ID!]!, $warehouseId: ID!, $lines: [StockInLineInput!]!) {
+  stockInReturnedItemsBulk(input: {ids: $ids, warehouseId: $warehouseId, lines: $lines}) {
+    results { id afterSale { id stockedIn { sku quantity } } userErrors { code field } }
+  }
+}
+"""
+
+AWAITING = """
+query Awaiting($awaiting: Boolean) {
+  afterSales(awaitingStockIn: $awaiting, first: 50) { totalCount edges { node { id } } }
+}
+"""
+
+
+async def create_warehouse(app: AppClient, seller: Seller, code: str = "KL1") -> str:
+    data = await app.gql(
+        CREATE_WAREHOUSE,
+        {"code": code, "name": "Kuala Lumpur DC", "address": "Lot 5\nShah Alam"},
+        token=seller.token,
+    )
+    assert data["createWarehouse"]["userErrors"] == []
+    return str(data["createWarehouse"]["warehouse"]["id"])
+
+
+def lines(*specs: tuple[str, int, str]) -> list[dict[str, Any]]:
+    return [{"sku": s, "quantity": q, "condition": c} for s, q, c in specs]
+
+
+async def test_a_seller_creates_and_lists_warehouses_and_sees_only_their_own(
+    app: AppClient,
+) -> None:
+    seller, other = await make_seller(), await make_seller()
+
+    await create_warehouse(app, seller, "KL1")
+    duplicate = await app.gql(
+        CREATE_WAREHOUSE, {"code": "KL1", "name": "Again"}, token=seller.token
+    )
+    blank = await app.gql(CREATE_WAREHOUSE, {"code": " ", "name": "X"}, token=seller.token)
+
+    assert duplicate["createWarehouse"]["userErrors"][0]["code"] == "VALIDATION"
+    assert duplicate["createWarehouse"]["userErrors"][0]["field"] == ["input", "code"]
+    assert blank["createWarehouse"]["warehouse"] is None
+    mine = await app.gql(WAREHOUSES, token=seller.token)
+    assert [w["code"] for w in mine["warehouses"]] == ["KL1"]
+    assert (await app.gql(WAREHOUSES, token=other.token))["warehouses"] == []
+
+
+async def test_stock_in_moves_inventory_and_is_shown_on_the_after_sale(app: AppClient) -> None:
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    sale = await returned_sale(seller, items={"SKU-A": 3, "SKU-B": 1})
+    variables = {
+        "id": str(sale),
+        "warehouseId": warehouse_id,
+        "lines": lines(("SKU-A", 2, "GOOD"), ("SKU-B", 1, "DAMAGED")),
+    }
+    app.clock.advance(days=5)  # after the parcel's delivery scan
+
+    data = await app.gql(STOCK_IN, variables, token=seller.token)
+
+    payload = data["stockInReturnedItems"]
+    assert payload["userErrors"] == []
+    assert payload["replayed"] is False
+    assert sorted(x["sku"] for x in payload["moved"]) == ["SKU-A", "SKU-B"]
+    assert {
+        (x["sku"], x["quantity"], x["condition"]) for x in payload["afterSale"]["stockedIn"]
+    } == {
+        ("SKU-A", 2, "GOOD"),
+        ("SKU-B", 1, "DAMAGED"),
+    }
+    assert payload["afterSale"]["history"][-1] == {
+        "actor": "SELLER",
+        "action": "STOCK_IN",
+        "source": "GRAPHQL",
+    }
+    levels = await app.gql(INVENTORY, {"warehouseId": warehouse_id}, token=seller.token)
+    assert levels["inventory"] == [
+        {"sku": "SKU-A", "sellable": 2, "damaged": 0, "warehouse": {"code": "KL1"}},
+        {"sku": "SKU-B", "sellable": 0, "damaged": 1, "warehouse": {"code": "KL1"}},
+    ]
+    one = await app.gql(INVENTORY, {"sku": "SKU-B"}, token=seller.token)
+    assert [x["sku"] for x in one["inventory"]] == ["SKU-B"]
+
+
+async def test_stock_in_errors_name_the_line_at_fault(app: AppClient) -> None:
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    sale = await returned_sale(seller, items={"SKU-A": 1})
+
+    over = await app.gql(
+        STOCK_IN,
+        {"id": str(sale), "warehouseId": warehouse_id, "lines": lines(("SKU-A", 2, "GOOD"))},
+        token=seller.token,
+    )
+    zero = await app.gql(
+        STOCK_IN,
+        {"id": str(sale), "warehouseId": warehouse_id, "lines": lines(("SKU-A", 0, "GOOD"))},
+        token=seller.token,
+    )
+
+    assert over["stockInReturnedItems"]["userErrors"][0]["code"] == "INVALID_QUANTITY"
+    assert over["stockInReturnedItems"]["userErrors"][0]["field"] == [
+        "input",
+        "lines",
+        "0",
+        "quantity",
+    ]
+    assert zero["stockInReturnedItems"]["userErrors"][0]["code"] == "INVALID_QUANTITY"
+    assert over["stockInReturnedItems"]["afterSale"]["stockedIn"] == []
+
+
+async def test_another_seller_gets_not_found_for_the_sale_the_warehouse_and_its_inventory(
+    app: AppClient,
+) -> None:
+    seller, other = await make_seller(), await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    others_warehouse = await create_warehouse(app, other, "PJ")
+    sale = await returned_sale(seller)
+    one = lines(("SKU-A", 1, "GOOD"))
+
+    foreign_sale = await app.gql(
+        STOCK_IN,
+        {"id": str(sale), "warehouseId": others_warehouse, "lines": one},
+        token=other.token,
+    )
+    foreign_warehouse = await app.gql(
+        STOCK_IN,
+        {"id": str(sale), "warehouseId": others_warehouse, "lines": one},
+        token=seller.token,
+    )
+    response = await app.client.post(
+        "/graphql",
+        json={"query": INVENTORY, "variables": {"warehouseId": warehouse_id}},
+        headers={"Authorization": f"Bearer {other.token}"},
+    )
+
+    assert foreign_sale["stockInReturnedItems"]["userErrors"][0]["code"] == "NOT_FOUND"
+    assert foreign_sale["stockInReturnedItems"]["afterSale"] is None
+    assert foreign_warehouse["stockInReturnedItems"]["userErrors"][0] == {
+        "code": "NOT_FOUND",
+        "field": ["input", "warehouseId"],
+        "message": "no warehouse with this id",
+    }
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_an_idempotency_key_replays_over_http(app: AppClient) -> None:
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    sale = await returned_sale(seller, items={"SKU-A": 3})
+    variables = {
+        "id": str(sale),
+        "warehouseId": warehouse_id,
+        "lines": lines(("SKU-A", 2, "GOOD")),
+        "key": "scanner-1-0042",
+    }
+
+    await app.gql(STOCK_IN, variables, token=seller.token)
+    again = await app.gql(STOCK_IN, variables, token=seller.token)
+
+    assert again["stockInReturnedItems"]["replayed"] is True
+    assert again["stockInReturnedItems"]["moved"] == [
+        {"sku": "SKU-A", "quantity": 2, "condition": "GOOD"}
+    ]
+    assert again["stockInReturnedItems"]["afterSale"]["stockedIn"] == [
+        {"sku": "SKU-A", "quantity": 2, "condition": "GOOD"}
+    ]
+
+
+async def test_bulk_stock_in_applies_each_id_independently(app: AppClient) -> None:
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    ready = await returned_sale(seller, items={"SKU-A": 1})
+    on_its_way = await returned_sale(seller, items={"SKU-A": 1}, delivered=False)
+
+    data = await app.gql(
+        STOCK_IN_BULK,
+        {
+            "ids": [str(ready), str(on_its_way), "999999"],
+            "warehouseId": warehouse_id,
+            "lines": lines(("SKU-A", 1, "GOOD")),
+        },
+        token=seller.token,
+    )
+
+    results = data["stockInReturnedItemsBulk"]["results"]
+    assert [r["userErrors"] for r in results] == [
+        [],
+        [{"code": "NOT_RETURNED_YET", "field": None}],
+        [{"code": "NOT_FOUND", "field": ["input", "id"]}],
+    ]
+    assert results[0]["afterSale"]["stockedIn"] == [{"sku": "SKU-A", "quantity": 1}]
+
+
+async def test_awaiting_stock_in_lists_arrived_parcels_not_fully_stocked_in(
+    app: AppClient,
+) -> None:
+    seller, other = await make_seller(), await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    untouched = await returned_sale(seller, items={"SKU-A": 2, "SKU-B": 1})
+    partly = await returned_sale(seller, items={"SKU-A": 2, "SKU-B": 1})
+    fully = await returned_sale(seller, items={"SKU-A": 2, "SKU-B": 1})
+    on_its_way = await returned_sale(seller, delivered=False)
+    unknown_contents = await abnormal_return(seller, items=None)
+    unknown_stocked = await abnormal_return(seller, items=None)
+    await returned_sale(other)
+    for sale, stock_lines, key in [
+        (partly, lines(("SKU-A", 2, "GOOD")), None),
+        (fully, lines(("SKU-A", 1, "GOOD"), ("SKU-A", 1, "DAMAGED"), ("SKU-B", 1, "GOOD")), None),
+        (unknown_stocked, lines(("SKU-Z", 4, "GOOD")), "parcel-1"),
+    ]:
+        done = await app.gql(
+            STOCK_IN,
+            {"id": str(sale), "warehouseId": warehouse_id, "lines": stock_lines, "key": key},
+            token=seller.token,
+        )
+        assert done["stockInReturnedItems"]["userErrors"] == []
+
+    awaiting = await app.gql(AWAITING, {"awaiting": True}, token=seller.token)
+    not_awaiting = await app.gql(AWAITING, {"awaiting": False}, token=seller.token)
+
+    ids = {int(e["node"]["id"]) for e in awaiting["afterSales"]["edges"]}
+    assert ids == {untouched, partly, unknown_contents}
+    assert awaiting["afterSales"]["totalCount"] == 3
+    others = {int(e["node"]["id"]) for e in not_awaiting["afterSales"]["edges"]}
+    assert others == {fully, on_its_way, unknown_stocked}
+    assert await seller_id(seller) != await seller_id(other)

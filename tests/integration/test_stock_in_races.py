@@ -1,0 +1,153 @@
+"""Concurrent stock-ins of one after-sale on PostgreSQL: they serialize on the row, so the
+returned quantity is never exceeded.
+
+The critical section (between reading what was already stocked in and writing the movements) is
+widened with a short sleep so that every call reads before any commits. The last test removes
+the row lock and the version check and shows that the very same race then overcounts: the race
+these tests guard against is real, not an artefact of calls that happened to run one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from aftersales import domain, stock
+from aftersales.store import repository as repo
+from aftersales.store import stock as store
+from tests.stock_support import good, returned_sale, seller_id, warehouse
+from tests.support import T0, make_seller
+
+pytestmark = pytest.mark.usefixtures("database")
+
+CALLS = 4  # the PostgreSQL pool holds 5 connections
+NOW = T0 + timedelta(days=5)
+
+
+@pytest.fixture
+def backend() -> str:
+    """PostgreSQL only: SQLite runs one transaction at a time, so it has no such race."""
+    return "postgres"
+
+
+class Watch:
+    """Counts calls that reached the lock and calls inside the critical section at once."""
+
+    def __init__(self) -> None:
+        self.arrived = 0
+        self.inside = 0
+        self.most_inside = 0
+        self.arrived_before_first_commit: int | None = None
+
+
+@pytest.fixture
+def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Watch]:
+    seen = Watch()
+    lock_sale, stocked_quantities = store.lock_sale, store.stocked_quantities
+    record_movements = store.record_movements
+
+    async def arriving(*args: Any) -> Any:
+        seen.arrived += 1
+        return await lock_sale(*args)
+
+    async def slow_read(*args: Any) -> dict[str, int]:
+        seen.inside += 1
+        seen.most_inside = max(seen.most_inside, seen.inside)
+        try:
+            result = await stocked_quantities(*args)
+            await asyncio.sleep(0.05)
+            return result
+        finally:
+            seen.inside -= 1
+
+    async def writing(*args: Any) -> None:
+        if seen.arrived_before_first_commit is None:
+            seen.arrived_before_first_commit = seen.arrived
+        await record_movements(*args)
+
+    monkeypatch.setattr(store, "lock_sale", arriving)
+    monkeypatch.setattr(store, "stocked_quantities", slow_read)
+    monkeypatch.setattr(store, "record_movements", writing)
+    yield seen
+
+
+async def _race(command: stock.StockIn) -> tuple[int, int, list[object], int]:
+    seller = await make_seller()
+    sid = await seller_id(seller)
+    wh = await warehouse(seller)
+    sale = await returned_sale(seller, items={"SKU-A": 3})
+    command = stock.StockIn(wh, command.lines, command.idempotency_key)
+
+    outcomes = await asyncio.gather(
+        *(stock.stock_in(sid, sale, command, now=NOW) for _ in range(CALLS)),
+        return_exceptions=True,
+    )
+
+    stocked = sum(level.sellable for level in await store.inventory_of(sid, wh, "SKU-A"))
+    return sid, sale, list(outcomes), stocked
+
+
+async def test_concurrent_identical_stock_ins_never_exceed_the_returned_quantity(
+    watch: Watch,
+) -> None:
+    _, _, outcomes, stocked = await _race(stock.StockIn(0, (good("SKU-A", 3),)))
+
+    assert watch.arrived_before_first_commit == CALLS  # all four really ran at once
+    assert watch.most_inside == 1  # ... and the row lock let them in one at a time
+    assert stocked == 3
+    assert sum(isinstance(o, stock.StockInResult) for o in outcomes) == 1
+    assert sum(isinstance(o, domain.InvalidQuantity) for o in outcomes) == CALLS - 1
+
+
+async def test_concurrent_calls_with_one_idempotency_key_move_stock_once(watch: Watch) -> None:
+    _, _, outcomes, stocked = await _race(
+        stock.StockIn(0, (good("SKU-A", 1),), idempotency_key="double-click")
+    )
+
+    assert watch.arrived_before_first_commit == CALLS
+    assert stocked == 1
+    results = [o for o in outcomes if isinstance(o, stock.StockInResult)]
+    assert len(results) == CALLS, outcomes
+    assert sorted(r.replayed for r in results) == [False] + [True] * (CALLS - 1)
+
+
+async def test_without_the_row_lock_the_version_check_still_holds_the_line(
+    watch: Watch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unlocked(conn: repo.Connection, seller: int, sale: int) -> Any:
+        watch.arrived += 1
+        return await repo.load_for_seller(conn, seller, sale)
+
+    monkeypatch.setattr(store, "lock_sale", unlocked)
+
+    _, _, outcomes, stocked = await _race(stock.StockIn(0, (good("SKU-A", 3),)))
+
+    assert watch.most_inside > 1  # unlocked: they overlapped in the critical section
+    assert stocked == 3
+    assert sum(isinstance(o, stock.StockInResult) for o in outcomes) == 1
+    assert all(
+        isinstance(o, stock.StockInResult | domain.InvalidQuantity | domain.Conflict)
+        for o in outcomes
+    )
+
+
+async def test_without_lock_and_version_check_the_same_race_overcounts(
+    watch: Watch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unlocked(conn: repo.Connection, seller: int, sale: int) -> Any:
+        watch.arrived += 1
+        return await repo.load_for_seller(conn, seller, sale)
+
+    async def unchecked(conn: repo.Connection, row: Any, at: Any) -> bool:
+        return True
+
+    monkeypatch.setattr(store, "lock_sale", unlocked)
+    monkeypatch.setattr(repo, "bump_version", unchecked)
+
+    _, _, outcomes, stocked = await _race(stock.StockIn(0, (good("SKU-A", 3),)))
+
+    assert stocked == 3 * CALLS, outcomes  # the bug the guards above prevent
