@@ -44,5 +44,6 @@ class UserError:
 
 def user_error(exc: domain.DomainError, *, prefix: str = "input") -> UserError:
     code = CODES.get(type(exc), AfterSaleErrorCode.VALIDATION)
-    field = [prefix, exc.field] if exc.field else None
+    # A dotted field names a path into the input: "lines.2.quantity" -> [input, lines, 2, quantity].
+    field = [prefix, *exc.field.split(".")] if exc.field else None
     return UserError(code=code, field=field, message=exc.message)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 import strawberry
-from strawberry.tools import merge_types
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
 
+from api.labels import LabelMutation
 from api.mutations import Mutation
 from api.queries import Query
+from api.stock import StockMutation, StockQuery
 
 log = logging.getLogger("aftersales.graphql")
 
@@ -29,8 +31,8 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 # Each feature contributes its own Query / Mutation classes; they are merged here.
-QUERIES: tuple[type, ...] = (Query,)
-MUTATIONS: tuple[type, ...] = (Mutation,)
+QUERIES: tuple[type, ...] = (Query, StockQuery)
+MUTATIONS: tuple[type, ...] = (Mutation, StockMutation, LabelMutation)
 
 
 def build_schema() -> strawberry.Schema:

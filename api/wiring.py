@@ -17,11 +17,32 @@ from aftersales.settings import Settings
 
 def register() -> None:
     """Called once by the CLI before parsing arguments: extra commands and hooks."""
+    from api import cli
+    from webhooks import registration, simulate
+
+    if registration.apply_waiting_deliveries not in cli.SHOP_REGISTERED_HOOKS:
+        cli.SHOP_REGISTERED_HOOKS.append(registration.apply_waiting_deliveries)
+    cli.EXTRA_COMMANDS["simulate"] = (simulate.configure, simulate.run)
+
+    from scheduler import commands
+
+    cli.EXTRA_COMMANDS["sweep"] = (
+        commands.configure_sweep,
+        lambda args, settings: cli._run(commands.sweep(args, settings), settings),
+    )
 
 
 def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]:
     """HTTP routes contributed by the edges (webhooks, health of jobs, labels, ...)."""
-    return []
+    from api import labels  # the return-label download (GET /labels/{id}.pdf)
+    from scheduler import health  # GET /health/jobs
+    from webhooks import endpoints  # POST /webhooks/tiktok and /webhooks/logistics
+
+    return [
+        *labels.routes(clock),
+        *endpoints.routes(settings, clock),
+        *health.routes(settings, clock),
+    ]
 
 
 @contextlib.asynccontextmanager
@@ -29,4 +50,9 @@ async def background(
     settings: Settings, clock: Callable[[], datetime], *, run_jobs: bool
 ) -> AsyncIterator[None]:
     """Background work started with the server and stopped with it (the scheduler)."""
-    yield
+    from scheduler import service
+
+    async with contextlib.AsyncExitStack() as stack:
+        if run_jobs:
+            await stack.enter_async_context(service.running(settings, clock))
+        yield

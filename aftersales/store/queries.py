@@ -10,11 +10,11 @@ import binascii
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tortoise.expressions import Q
-from tortoise.functions import Count, Sum
+from tortoise.functions import Count
 
 from aftersales.domain import (
     AbnormalReason,
@@ -36,8 +36,10 @@ from aftersales.store.models import (
     Shop,
     StockMovement,
 )
+from aftersales.store.stock import awaiting_stock_in
 
 MAX_PAGE = 100
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 # Statuses in which the seller owes TikTok a response (SPEC §4 seller response SLA).
 AWAITING_SELLER = (AfterSaleStatus.PENDING_REQUEST, AfterSaleStatus.SHIPPED_BY_BUYER)
 
@@ -186,9 +188,18 @@ def encode_cursor(record: SaleRecord) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         created, _, sale_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), int(sale_id)
+        at, number = datetime.fromisoformat(created), int(sale_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("the cursor is not one this API returned", field="after") from None
+        at, number = None, 0
+    # A naive time or an id beyond the integer column would fail in the database, not here.
+    if at is None or at.tzinfo is None or not 0 < number <= MAX_ID:
+        raise Invalid("the cursor is not one this API returned", field="after")
+    return at, number
+
+
+def _utc(value: datetime) -> datetime:
+    """A time as UTC; a time without an offset is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _scoped(seller_id: int, flt: SaleFilter) -> Q:
@@ -207,33 +218,11 @@ def _scoped(seller_id: int, flt: SaleFilter) -> Q:
         term = flt.search.strip()
         q &= Q(return_id=term) | Q(order_id=term) | Q(tracking_number=term)
     if flt.response_due_before is not None:
-        q &= Q(seller_response_deadline__lte=flt.response_due_before, status__in=AWAITING_SELLER)
+        # SQLite compares the stored UTC text: a limit written in another offset must be
+        # converted first, or "16:30+07:00" would sort after "10:00+00:00".
+        due = _utc(flt.response_due_before)
+        q &= Q(seller_response_deadline__lte=due, status__in=AWAITING_SELLER)
     return q
-
-
-async def awaiting_stock_in_ids(seller_id: int) -> Q:
-    """Parcels that arrived and still hold units not stocked in (SPEC §6)."""
-    arrived = await AfterSale.filter(
-        shop__seller_id=seller_id, return_status=ReturnStatus.RETURNED
-    ).values_list("id", flat=True)
-    if not arrived:
-        return Q(id__in=[])
-    returned = await _sum_by_sale(AfterSaleItem, arrived)
-    stocked = await _sum_by_sale(StockMovement, arrived)
-    waiting = [i for i in arrived if returned.get(i, 0) == 0 or stocked.get(i, 0) < returned[i]]
-    return Q(id__in=waiting)
-
-
-async def _sum_by_sale(
-    model: type[AfterSaleItem] | type[StockMovement], ids: Sequence[int]
-) -> dict[int, int]:
-    rows = (
-        await model.filter(after_sale_id__in=ids)
-        .annotate(total=Sum("quantity"))
-        .group_by("after_sale_id")
-        .values("after_sale_id", "total")
-    )
-    return {row["after_sale_id"]: int(row["total"] or 0) for row in rows}
 
 
 async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str | None) -> Page:
@@ -241,7 +230,7 @@ async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str 
         raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
     q = _scoped(seller_id, flt)
     if flt.awaiting_stock_in is not None:
-        waiting = await awaiting_stock_in_ids(seller_id)
+        waiting = awaiting_stock_in()
         q &= waiting if flt.awaiting_stock_in else ~waiting
     total = await AfterSale.filter(q).count()
     page_q = q
