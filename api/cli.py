@@ -37,7 +37,9 @@ def _check_sqlite_directory(url: str) -> None:
         )
 
 
-def _run(coro: Coroutine[Any, Any, int], settings: Settings, *, migrate: bool = True) -> int:
+def run_with_database(
+    coro: Coroutine[Any, Any, int], settings: Settings, *, migrate: bool = True
+) -> int:
     try:
         _check_sqlite_directory(settings.database_url)
     except UserFacingError:
@@ -66,7 +68,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         print("database schema is up to date")
         return 0
 
-    return _run(done(), settings)
+    return run_with_database(done(), settings)
 
 
 def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,7 +92,7 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
                 print(message)
         return 0
 
-    return _run(add(), settings)
+    return run_with_database(add(), settings)
 
 
 def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -103,7 +105,7 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
         print(token)
         return 0
 
-    return _run(create(), settings)
+    return run_with_database(create(), settings)
 
 
 def serve_settings(settings: Settings) -> Settings:
@@ -133,7 +135,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     async def migrate_only() -> int:
         return 0
 
-    _run(migrate_only(), settings)
+    run_with_database(migrate_only(), settings)
     print(f"serving GraphQL on http://{args.host}:{args.port}/graphql")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
@@ -143,7 +145,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 # applies deliveries that were waiting for this shop. Each returns a line to print, or "".
 SHOP_REGISTERED_HOOKS: list[Callable[[str, Settings], Awaitable[str]]] = []
 # Extra subcommands (name -> (configure parser, handler)), registered by other packages' wiring.
-EXTRA_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler]] = {}
+EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--seller", required=True)
     create.set_defaults(handler=cmd_tokens_create)
 
-    for name, (configure, handler) in EXTRA_COMMANDS.items():
-        extra = sub.add_parser(name)
+    for name, (summary, configure, handler) in EXTRA_COMMANDS.items():
+        extra = sub.add_parser(name, help=summary)
         configure(extra)
         extra.set_defaults(handler=handler)
     return parser

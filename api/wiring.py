@@ -22,13 +22,18 @@ def register() -> None:
 
     if registration.apply_waiting_deliveries not in cli.SHOP_REGISTERED_HOOKS:
         cli.SHOP_REGISTERED_HOOKS.append(registration.apply_waiting_deliveries)
-    cli.EXTRA_COMMANDS["simulate"] = (simulate.configure, simulate.run)
+    cli.EXTRA_COMMANDS["simulate"] = (
+        "send realistic signed TikTok and logistics traffic to a running service",
+        simulate.configure,
+        simulate.run,
+    )
 
     from scheduler import commands
 
     cli.EXTRA_COMMANDS["sweep"] = (
+        "close expired dispute windows once, print how many, exit",
         commands.configure_sweep,
-        lambda args, settings: cli._run(commands.sweep(args, settings), settings),
+        lambda args, settings: cli.run_with_database(commands.sweep(args, settings), settings),
     )
 
 
