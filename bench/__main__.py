@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # Each module has `main(argv) -> int`. Add new benchmarks here.
-BENCHMARKS = ["bench.graphql", "bench.sweep"]
+BENCHMARKS = ["bench.graphql", "bench.webhooks", "bench.sweep"]
 
 
 def main() -> int:
