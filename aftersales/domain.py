@@ -237,8 +237,7 @@ def check(sale: Sale, action: SellerAction) -> None:
             raise InvalidTransition("this return has no shipment yet, so there is no label")
         return
     if action is A.STOCK_IN:
-        if sale.type is T.REFUND_ONLY:
-            raise ActionNotAllowedForType("a refund-only request has no returned goods")
+        # SPEC §6 sets no type rule: whatever came back to the warehouse can be stocked in.
         if sale.return_status is not ReturnStatus.RETURNED:
             raise NotReturnedYet("the return parcel has not arrived at the warehouse yet")
         if sale.type is not T.ABNORMAL_RETURN and sale.status not in STOCK_IN_STATUSES:

@@ -114,9 +114,11 @@ def plan_stock_in(
     for i, line in enumerate(lines):
         sku = line.sku.strip()
         if sku not in returned:
+            # Zero of it came back, so any quantity is beyond what was returned (SPEC §6).
             known = ", ".join(sorted(returned))
-            raise Invalid(
-                f"line {i + 1}: SKU {sku!r} is not among the items of this return ({known})",
+            raise InvalidQuantity(
+                f"line {i + 1}: SKU {sku!r} is not among the items of this return ({known}),"
+                " so none of it can be stocked in",
                 field=f"lines.{i}.sku",
             )
         remaining = returned[sku] - stocked.get(sku, 0)

@@ -91,13 +91,9 @@ async def stock_in(
             warehouse = await store.warehouse_of(seller_id, warehouse_id, conn)
             if warehouse is None:
                 raise NotFound("no warehouse with this id", field="warehouseId")
+            # Unknown contents (no items) leave nothing to cap against; SPEC §6 makes the
+            # optional idempotencyKey the only protection then, so the call is accepted.
             returned = await store.returned_quantities(conn, sale_id)
-            if not returned and key is None:
-                raise Invalid(
-                    "the contents of this parcel are unknown, so nothing caps its stock-in:"
-                    " send an idempotencyKey so that a retried call cannot stock it in twice",
-                    field="idempotencyKey",
-                )
             stocked = await store.stocked_quantities(conn, sale_id)
             moved = inventory.plan_stock_in(command.lines, returned, stocked)
             if not await repo.bump_version(conn, row, now):

@@ -119,9 +119,12 @@ def serve_settings(settings: Settings) -> Settings:
             + ": set them in the environment"
         )
     filled, generated = settings.with_generated_secrets()
-    print("development mode: generated local secrets (set them in the environment to keep them):")
+    print(
+        "development mode: generated local secrets (set them in the environment to keep them):",
+        flush=True,
+    )
     for name, value in generated.items():
-        print(f"  {name}={value}")
+        print(f"  {name}={value}", flush=True)
     return filled
 
 
@@ -136,7 +139,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     run_with_database(migrate_only(), settings)
-    print(f"serving GraphQL on http://{args.host}:{args.port}/graphql")
+    print(f"serving GraphQL on http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 

@@ -105,7 +105,7 @@ async def test_lines_of_one_call_count_together_against_the_returned_quantity() 
     [
         (good("SKU-A", 0), domain.InvalidQuantity, "lines.0.quantity"),
         (good("SKU-A", -2), domain.InvalidQuantity, "lines.0.quantity"),
-        (good("SKU-NOPE", 1), domain.Invalid, "lines.0.sku"),
+        (good("SKU-NOPE", 1), domain.InvalidQuantity, "lines.0.sku"),
         (good("  ", 1), domain.Invalid, "lines.0.sku"),
     ],
 )
@@ -197,13 +197,13 @@ async def test_an_arrived_parcel_of_an_open_request_is_an_invalid_transition() -
         )
 
 
-async def test_a_refund_only_request_has_nothing_to_stock_in() -> None:
+async def test_a_refund_only_request_without_a_parcel_has_nothing_returned_yet() -> None:
     seller = await make_seller()
     sale = await returned_sale(
         seller, return_type="REFUND", status="RETURN_OR_REFUND_REQUEST_SUCCESS", delivered=False
     )
 
-    with pytest.raises(domain.ActionNotAllowedForType):
+    with pytest.raises(domain.NotReturnedYet):
         await stock.stock_in(
             await seller_id(seller),
             sale,
@@ -301,19 +301,27 @@ async def test_an_abnormal_return_with_known_contents_is_capped_by_them() -> Non
     assert levels(await store.inventory_of(sid, wh, None)) == {"SKU-A": (0, 1)}
 
 
-async def test_an_abnormal_return_of_unknown_contents_needs_an_idempotency_key() -> None:
+async def test_an_abnormal_return_of_unknown_contents_is_stocked_in_uncapped() -> None:
     seller = await make_seller()
     sid = await seller_id(seller)
     wh = await warehouse(seller)
     sale = await abnormal_return(seller, items=None)
 
-    with pytest.raises(domain.Invalid) as refused:
-        await stock.stock_in(sid, sale, stock.StockIn(wh, (good("ANY-SKU", 5),)), now=LATER)
+    await stock.stock_in(sid, sale, stock.StockIn(wh, (good("ANY-SKU", 5),)), now=LATER)
+
+    assert levels(await store.inventory_of(sid, wh, None)) == {"ANY-SKU": (5, 0)}
+
+
+async def test_an_idempotency_key_protects_a_parcel_of_unknown_contents_from_retries() -> None:
+    seller = await make_seller()
+    sid = await seller_id(seller)
+    wh = await warehouse(seller)
+    sale = await abnormal_return(seller, items=None)
     keyed = stock.StockIn(wh, (good("ANY-SKU", 5),), idempotency_key="parcel-JXA")
+
     await stock.stock_in(sid, sale, keyed, now=LATER)
     replay = await stock.stock_in(sid, sale, keyed, now=LATER)
 
-    assert refused.value.field == "idempotencyKey"
     assert replay.replayed
     assert levels(await store.inventory_of(sid, wh, None)) == {"ANY-SKU": (5, 0)}
 

@@ -39,7 +39,7 @@ def test_allowed_stock_ins_are_planned_one_movement_per_sku_and_condition(
         ([("A", 1, G), ("A", 2, D)], {"A": 2}, {}, InvalidQuantity, "lines.0.quantity"),
         ([("A", 0, G)], {"A": 2}, {}, InvalidQuantity, "lines.0.quantity"),
         ([("A", 1, G), ("B", -1, G)], {"A": 2}, {}, InvalidQuantity, "lines.1.quantity"),
-        ([("B", 1, G)], {"A": 2}, {}, Invalid, "lines.0.sku"),
+        ([("B", 1, G)], {"A": 2}, {}, InvalidQuantity, "lines.0.sku"),
         ([("", 1, G)], {"A": 2}, {}, Invalid, "lines.0.sku"),
         ([], {"A": 2}, {}, Invalid, "lines"),
     ],

@@ -106,8 +106,6 @@ def expected_refusal(sale: Sale, action: SellerAction) -> type[DomainError] | No
             return None if sale.tracking_number else InvalidTransition
         return ActionNotAllowedForType
     if action is A.STOCK_IN:
-        if sale.type is T.REFUND_ONLY:
-            return ActionNotAllowedForType
         if sale.return_status is not ReturnStatus.RETURNED:
             return NotReturnedYet
         if sale.type is T.ABNORMAL_RETURN or sale.status in STOCK_IN_STATUSES:
@@ -403,11 +401,11 @@ def test_abnormal_return_is_stocked_in_as_soon_as_it_arrives() -> None:
     assert refusal_of(sale, A.STOCK_IN) is None
 
 
-def test_refund_only_request_has_nothing_to_stock_in() -> None:
+def test_refund_only_parcel_that_came_back_anyway_is_stocked_in_once_refunded() -> None:
     sale = make(T.REFUND_ONLY, S.REFUNDED, return_status=ReturnStatus.RETURNED)
 
-    with pytest.raises(ActionNotAllowedForType):
-        check(sale, A.STOCK_IN)
+    assert refusal_of(sale, A.STOCK_IN) is None
+    check(sale, A.STOCK_IN)
 
 
 @pytest.mark.parametrize("action", [A.ADD_NOTE, A.REPRINT_SHIPPING_LABEL, A.STOCK_IN], ids=_name)
