@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -57,6 +59,37 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return bytes(body)
 
 
+# In a GraphQL string, an odd number of backslashes before u0000 or u{0} is an escape for NUL.
+_GRAPHQL_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:0000|\{0+\})", re.IGNORECASE)
+
+
+def _has_nul(body: bytes) -> bool:
+    """NUL cannot be stored in PostgreSQL text, so it is refused in every input, on every
+    database alike: raw, in a JSON string (variables), or escaped in the query text."""
+    if b"\x00" in body:
+        return True
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False  # Strawberry answers malformed JSON with its own 400
+    if not isinstance(payload, dict):
+        return False
+    query = payload.get("query")
+    if isinstance(query, str) and ("\x00" in query or _GRAPHQL_NUL.search(query)):
+        return True
+    return _contains_nul(payload.get("variables"))
+
+
+def _contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
 def _replay(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands out the body already read, then defers to the real one."""
     pending = True
@@ -99,6 +132,12 @@ class GraphQLEndpoint:
             await JSONResponse(
                 {"errors": [{"message": f"request body over {MAX_BODY_BYTES} bytes"}]},
                 status_code=413,
+            )(scope, receive, send)
+            return
+        if _has_nul(body):
+            await JSONResponse(
+                {"errors": [{"message": "NUL characters (\\u0000) are not allowed in requests"}]},
+                status_code=400,
             )(scope, receive, send)
             return
         receive = _replay(body, receive)
