@@ -6,56 +6,41 @@ database together with its effect, and a crash before the commit loses nothing T
 send again. If applying fails, the transaction is rolled back and the delivery is recorded on its
 own with the outcome `failed` and the error, so it is never lost (and can be replayed).
 Deliveries for a shop not registered yet wait with the outcome `unknown_shop` until
-`replay_waiting` runs for that shop (`aftersales shops add` does it).
+`replay_waiting` runs for that shop (`aftersales shops add` does it). Parcel events for an
+after-sale we do not know yet wait as `unmatched` until a TikTok report creates it or gives it
+their tracking number, and are then applied in the same transaction (aftersales.backlog).
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from aftersales import logistics, payloads, services
-from aftersales.domain import DisputeWindows, DomainError, Invalid
+from aftersales import backlog, logistics, payloads, services
+from aftersales.domain import DisputeWindows, Invalid
 from aftersales.parcels import ParcelEvent
 from aftersales.payloads import TikTokNotification
+from aftersales.receipts import LOGISTICS as LOGISTICS
+from aftersales.receipts import TIKTOK as TIKTOK
+from aftersales.receipts import Outcome as Outcome
+from aftersales.receipts import Receipt as Receipt
+from aftersales.receipts import describe
 from aftersales.store import deliveries as store
 from aftersales.store import repository as repo
 from aftersales.store.deliveries import Incoming
 
 log = logging.getLogger(__name__)
 
-TIKTOK = "tiktok"
-LOGISTICS = "logistics"
-
-
-class Outcome(enum.Enum):
-    APPLIED = "applied"
-    CREATED = "created"
-    DUPLICATE = "duplicate"
-    STALE = "stale"
-    UNMAPPED = "unmapped"  # a status we do not map: recorded, platformStatus kept
-    UNMATCHED = "unmatched"  # a parcel event for no known after-sale
-    UNKNOWN_TYPE = "unknown_type"
-    UNKNOWN_SHOP = "unknown_shop"  # waits for the shop to be registered
-    RECORDED = "recorded"  # a known type we do not act on yet (cancellations)
-    REJECTED = "rejected"  # signed, but not a valid envelope
-    FAILED = "failed"  # applying raised: kept with the error, replayable
-    PROCESSING = "processing"  # never committed: the row is finished in the same transaction
-
 
 WAITING = (Outcome.UNKNOWN_SHOP.value, Outcome.FAILED.value)
-
-
-@dataclass(frozen=True)
-class Receipt:
-    delivery_id: int
-    outcome: Outcome
-    after_sale_id: int | None = None
-    reason: str | None = None
+_REPORTED = (
+    services.ReportOutcome.CREATED,
+    services.ReportOutcome.APPLIED,
+    services.ReportOutcome.UNMAPPED,
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +94,8 @@ async def receive_parcel_event(
         received_at=now,
         headers=headers,
         body=_text(body),
+        match_return_id=event.return_id,
+        match_tracking_number=event.tracking_number,
     )
     return await _receive(incoming, lambda: _apply_parcel(event, now))
 
@@ -154,7 +141,17 @@ async def _apply_tiktok(
             )
         except Invalid as exc:  # e.g. a new return of a return_type we do not know
             return _Result(Outcome.UNMAPPED, reason=exc.message)
-        return _Result(Outcome(result.outcome.value), result.after_sale_id)
+        late: list[Receipt] = []
+        if result.after_sale_id is not None and result.outcome in _REPORTED:
+            # The return exists now, perhaps with its tracking number: apply the parcel events
+            # that arrived before it (and any that raced with an earlier report).
+            late = await backlog.apply_matching(
+                note.shop_id,
+                return_id=note.report.return_id,
+                tracking_number=note.report.tracking_number,
+                now=now,
+            )
+        return _Result(Outcome(result.outcome.value), result.after_sale_id, backlog.summary(late))
     if note.type == payloads.CANCELLATION_STATUS_CHANGE:
         return _Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
     return _Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")
@@ -162,7 +159,13 @@ async def _apply_tiktok(
 
 async def _apply_parcel(event: ParcelEvent, now: datetime) -> _Result:
     result = await logistics.apply_parcel_event(event, now=now)
-    return _Result(Outcome(result.outcome.value), result.after_sale_id, result.reason)
+    late: list[Receipt] = []
+    if result.gained_tracking:  # e.g. an abnormal return created: events of its parcel now match
+        late = await backlog.apply_matching(
+            event.shop_id, return_id=None, tracking_number=result.gained_tracking, now=now
+        )
+    reason = result.reason or backlog.summary(late)
+    return _Result(Outcome(result.outcome.value), result.after_sale_id, reason)
 
 
 async def _receive(incoming: Incoming, apply: _Apply) -> Receipt:
@@ -183,7 +186,7 @@ async def _receive(incoming: Incoming, apply: _Apply) -> Receipt:
             )
             return Receipt(delivery_id, result.outcome, result.after_sale_id, result.reason)
     except Exception as exc:  # applying failed: keep the delivery, with the error
-        reason = _describe(exc)
+        reason = describe(exc)
         log.warning("webhook delivery %s could not be applied: %s", incoming.dedupe_key, reason)
     async with repo.transaction() as conn:
         delivery_id = await store.insert(conn, incoming, outcome=Outcome.FAILED.value)
@@ -207,12 +210,6 @@ async def _repeat(conn: repo.Connection, incoming: Incoming) -> Receipt:
         conn, incoming, outcome=Outcome.DUPLICATE.value, reason=reason
     )
     return Receipt(delivery_id, Outcome.DUPLICATE, reason=reason)
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, DomainError):
-        return f"{type(exc).__name__}: {exc.message}"
-    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 @dataclass(frozen=True)
@@ -275,7 +272,7 @@ async def _replay(waiting: _Waiting, now: datetime) -> Receipt | None:
             )
             return Receipt(delivery_id, result.outcome, result.after_sale_id, result.reason)
     except Exception as exc:
-        reason = _describe(exc)
+        reason = describe(exc)
     async with repo.transaction() as conn:
         await store.finish(
             conn,

@@ -34,6 +34,9 @@ class ParcelResult:
     outcome: ParcelOutcome
     after_sale_id: int | None = None
     reason: str | None = None
+    # A tracking number the after-sale did not have before this event (it was created with it, or
+    # the event set it): parcel events that waited for it can now be matched.
+    gained_tracking: str | None = None
 
 
 def _parcel(row: AfterSale) -> Parcel:
@@ -85,7 +88,8 @@ async def apply_parcel_event(event: ParcelEvent, *, now: datetime) -> ParcelResu
             )
             if not saved:
                 raise Lost
-            return ParcelResult(ParcelOutcome.APPLIED, row.id)
+            gained = change.fields.get("tracking_number")
+            return ParcelResult(ParcelOutcome.APPLIED, row.id, gained_tracking=gained)
 
     return await retrying(attempt)
 
@@ -110,4 +114,4 @@ async def _create_abnormal(
         source=EventSource.LOGISTICS_WEBHOOK,
         detail=dict(event.detail(), abnormal_reason=event.abnormal_reason or ""),
     )
-    return ParcelResult(ParcelOutcome.CREATED, row.id)
+    return ParcelResult(ParcelOutcome.CREATED, row.id, gained_tracking=event.tracking_number)

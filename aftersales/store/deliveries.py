@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from aftersales.store.models import AfterSale, Shop, WebhookDelivery
@@ -26,6 +27,9 @@ class Incoming:
     received_at: datetime
     headers: Mapping[str, str]
     body: str
+    # A logistics event's keys (SPEC §3.2), kept in columns so that `matching` finds it.
+    match_return_id: str | None = None
+    match_tracking_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ async def _create(
         outcome=outcome,
         reason=reason,
         processed_at=incoming.received_at if reason is not None else None,
+        match_return_id=incoming.match_return_id,
+        match_tracking_number=incoming.match_tracking_number,
     )
 
 
@@ -99,6 +105,26 @@ async def finish(
 
 async def waiting(shop_id: str, outcomes: Sequence[str]) -> list[Stored]:
     rows = await WebhookDelivery.filter(shop_id=shop_id, outcome__in=list(outcomes)).order_by("id")
+    return [Stored(r.id, r.source, r.shop_id, r.body, r.outcome) for r in rows]
+
+
+async def matching(
+    source: str,
+    shop_id: str,
+    outcome: str,
+    *,
+    return_id: str | None,
+    tracking_number: str | None,
+) -> list[Stored]:
+    """Deliveries of `shop_id` still at `outcome` that carry this return_id or tracking number."""
+    keys = [Q(match_return_id=return_id)] if return_id else []
+    if tracking_number:
+        keys.append(Q(match_tracking_number=tracking_number))
+    if not keys:
+        return []
+    rows = await WebhookDelivery.filter(
+        Q(*keys, join_type=Q.OR), source=source, shop_id=shop_id, outcome=outcome
+    )
     return [Stored(r.id, r.source, r.shop_id, r.body, r.outcome) for r in rows]
 
 

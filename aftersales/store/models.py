@@ -171,11 +171,19 @@ class WebhookDelivery(Model):
     reason = fields.TextField(null=True)
     after_sale_id = fields.IntField(null=True)
     processed_at = fields.DatetimeField(null=True)
+    # What a logistics event is matched by (SPEC §3.2), so that the events that matched nothing can
+    # be found, without reading bodies, once their after-sale appears.
+    match_return_id = fields.CharField(max_length=64, null=True)
+    match_tracking_number = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "webhook_delivery"
         unique_together = (("source", "dedupe_key"),)
-        indexes = (Index(fields=("outcome", "shop_id")),)
+        indexes = (
+            Index(fields=("outcome", "shop_id")),
+            Index(fields=("match_return_id",)),
+            Index(fields=("match_tracking_number",)),
+        )
 
 
 class Warehouse(Model):

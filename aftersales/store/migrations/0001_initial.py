@@ -205,8 +205,10 @@ class Migration(migrations.Migration):
                 ('reason', fields.TextField(null=True, unique=False)),
                 ('after_sale_id', fields.IntField(null=True)),
                 ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('match_return_id', fields.CharField(null=True, max_length=64)),
+                ('match_tracking_number', fields.CharField(null=True, max_length=64)),
             ],
-            options={'table': 'webhook_delivery', 'app': 'models', 'unique_together': (('source', 'dedupe_key'),), 'indexes': [Index(fields=['outcome', 'shop_id'])], 'pk_attr': 'id'},
+            options={'table': 'webhook_delivery', 'app': 'models', 'unique_together': (('source', 'dedupe_key'),), 'indexes': [Index(fields=['outcome', 'shop_id']), Index(fields=['match_return_id']), Index(fields=['match_tracking_number'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,127 @@
+"""Parcel events that arrived before their after-sale (SPEC §3.2, and §3's "Nothing is lost").
+
+The logistics feed often reports a return parcel before TikTok reports the return (its webhook may
+lag or be retried for hours). Such an event matches nothing and is logged `unmatched`, with the
+return_id and tracking number it is matched by kept in columns of their own. When an after-sale
+appears or gains a tracking number, `apply_matching` applies the events that were waiting for it,
+oldest `occurred_at` first, through the same command as a live event, and records each one's new
+outcome on its own delivery, so the parcel ends as if the events had arrived in order.
+
+It runs inside the caller's transaction, the one that records the delivery which made the events
+match: the after-sale and the events waiting for it commit together, so no crash can leave a
+matchable event behind with nothing left to apply it. Each event is applied in a savepoint of its
+own: one that fails is logged `failed` (replayable) without undoing the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aftersales import logistics, payloads
+from aftersales.parcels import ParcelEvent
+from aftersales.receipts import LOGISTICS, Outcome, Receipt, describe
+from aftersales.store import deliveries as store
+from aftersales.store import repository as repo
+
+log = logging.getLogger(__name__)
+
+_LISTED = 20  # deliveries named in a summary
+
+
+async def apply_matching(
+    shop_id: str, *, return_id: str | None, tracking_number: str | None, now: datetime
+) -> list[Receipt]:
+    """Apply the `unmatched` parcel events of `shop_id` that carry this return_id or tracking
+    number, oldest first. An event that gives its after-sale a tracking number lets the events
+    that carry only that number match in turn: they are applied next."""
+    receipts: list[Receipt] = []
+    tried: set[int] = set()
+    keys: list[tuple[str | None, str | None]] = [(return_id, tracking_number)]
+    while keys:
+        by_return_id, by_tracking = keys.pop(0)
+        for delivery_id, event in await _waiting(shop_id, by_return_id, by_tracking, tried):
+            tried.add(delivery_id)
+            receipt, gained = await _apply(delivery_id, event, now)
+            if receipt is not None:
+                receipts.append(receipt)
+            if gained:
+                keys.append((None, gained))
+    return receipts
+
+
+def summary(receipts: list[Receipt]) -> str | None:
+    """A line for the delivery that made these events match, or None if there were none."""
+    if not receipts:
+        return None
+    named = ", ".join(f"{r.delivery_id} {r.outcome.value}" for r in receipts[:_LISTED])
+    more = ", ..." if len(receipts) > _LISTED else ""
+    return f"parcel events that arrived first, now matched: deliveries {named}{more}"
+
+
+async def _waiting(
+    shop_id: str, return_id: str | None, tracking_number: str | None, tried: set[int]
+) -> list[tuple[int, ParcelEvent]]:
+    found = await store.matching(
+        LOGISTICS,
+        shop_id,
+        Outcome.UNMATCHED.value,
+        return_id=return_id,
+        tracking_number=tracking_number,
+    )
+    events = []
+    for stored in found:
+        if stored.id in tried:
+            continue
+        try:
+            events.append((stored.id, payloads.parse_parcel_event(stored.body.encode("utf-8"))))
+        except payloads.Malformed:  # it was parsed when received: left as it is
+            continue
+    events.sort(key=lambda found: (found[1].occurred_at, found[0]))
+    return events
+
+
+async def _apply(
+    delivery_id: int, event: ParcelEvent, now: datetime
+) -> tuple[Receipt | None, str | None]:
+    """Apply one waiting event; its receipt (None if another writer took it first) and the
+    tracking number it gave its after-sale, if any."""
+    try:
+        async with repo.transaction() as conn:  # a savepoint within the caller's transaction
+            # Claim the row: a concurrent late apply of the same event finds nothing to do.
+            claimed = await store.finish(
+                conn,
+                delivery_id,
+                outcome=Outcome.PROCESSING.value,
+                reason=None,
+                after_sale_id=None,
+                at=now,
+                expected=Outcome.UNMATCHED.value,
+            )
+            if not claimed:
+                return None, None
+            result = await logistics.apply_parcel_event(event, now=now)
+            outcome = Outcome(result.outcome.value)
+            await store.finish(
+                conn,
+                delivery_id,
+                outcome=outcome.value,
+                reason=result.reason,
+                after_sale_id=result.after_sale_id,
+                at=now,
+            )
+            receipt = Receipt(delivery_id, outcome, result.after_sale_id, result.reason)
+            return receipt, result.gained_tracking
+    except Exception as exc:  # keep the event, with the error, replayable; the report stands
+        reason = describe(exc)
+        log.warning("waiting parcel event %s could not be applied: %s", delivery_id, reason)
+    async with repo.transaction() as conn:
+        await store.finish(
+            conn,
+            delivery_id,
+            outcome=Outcome.FAILED.value,
+            reason=reason,
+            after_sale_id=None,
+            at=now,
+        )
+    return Receipt(delivery_id, Outcome.FAILED, reason=reason), None

@@ -1,0 +1,68 @@
+"""The inbox against a real database: parcel events wait, findable by their keys, for the
+after-sale they belong to, and one that fails when applied late does not undo the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aftersales import inbox, logistics, payloads
+from aftersales.inbox import Outcome, Receipt
+from aftersales.store.models import AfterSale, WebhookDelivery
+from tests.integration.core_support import WINDOWS
+from tests.support import T0, make_seller
+from tests.webhook_support import envelope, parcel_body, return_data
+
+
+async def receive_parcel(shop_id: str, event_id: str, **fields: Any) -> Receipt:
+    body = parcel_body(shop_id=shop_id, event_id=event_id, **fields)
+    event = payloads.parse_parcel_event(body)
+    return await inbox.receive_parcel_event(body, {}, event, now=T0)
+
+
+async def receive_report(shop_id: str, status: str, **data: Any) -> Receipt:
+    body = envelope(shop_id, return_data(status, **data), notification_id="n1")
+    note = payloads.parse_tiktok(body)
+    return await inbox.receive_tiktok(body, {}, note, now=T0, windows=WINDOWS)
+
+
+async def test_parcel_deliveries_are_logged_with_the_keys_they_are_matched_by(
+    database: str,
+) -> None:
+    seller = await make_seller()
+
+    await receive_parcel(seller.shop_id, "by-both", return_id="5001", tracking_number="JX1")
+    await receive_parcel(seller.shop_id, "by-tracking", return_id=None, tracking_number="JX2")
+
+    rows = await WebhookDelivery.all().order_by("id")
+    assert [(r.outcome, r.match_return_id, r.match_tracking_number) for r in rows] == [
+        ("unmatched", "5001", "JX1"),
+        ("unmatched", None, "JX2"),
+    ]
+
+
+async def test_a_waiting_event_that_fails_is_kept_replayable_and_the_report_stands(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seller = await make_seller()
+    waiting = await receive_parcel(seller.shop_id, "e1", status="DELIVERED")
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(logistics, "apply_parcel_event", broken)
+        receipt = await receive_report(seller.shop_id, "BUYER_SHIPPED_ITEM")
+
+    assert receipt.outcome is Outcome.CREATED
+    matched = f"deliveries {waiting.delivery_id} failed"
+    assert receipt.reason == f"parcel events that arrived first, now matched: {matched}"
+    failed = await WebhookDelivery.get(id=waiting.delivery_id)
+    assert failed.outcome == "failed" and "disk on fire" in (failed.reason or "")
+
+    replayed = await inbox.replay_waiting(seller.shop_id, now=T0, windows=WINDOWS)
+
+    assert [r.outcome for r in replayed] == [Outcome.APPLIED]
+    sale = await AfterSale.get(id=receipt.after_sale_id)
+    assert (sale.return_status.value, sale.returned_at) == ("RETURNED", T0)
