@@ -79,9 +79,7 @@ async def run_command(info: Info, raw_id: strawberry.ID, command: Command) -> Af
     else:
         errors = []
     record = await queries.get_sale(seller_id, sale_id)
-    return AfterSalePayload(
-        after_sale=AfterSale(record=record) if record else None, user_errors=errors
-    )
+    return AfterSalePayload(after_sale=AfterSale.of(record) if record else None, user_errors=errors)
 
 
 async def run_bulk(info: Info, ids: list[strawberry.ID], command: Command) -> BulkAfterSalePayload:

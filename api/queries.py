@@ -83,7 +83,7 @@ class Query:
         except domain.Invalid as exc:
             raise ValueError(exc.message) from None
         edges = [
-            AfterSaleEdge(cursor=queries.encode_cursor(r), node=AfterSale(record=r))
+            AfterSaleEdge(cursor=queries.encode_cursor(r), node=AfterSale.of(r))
             for r in page.records
         ]
         return AfterSaleConnection(
@@ -103,7 +103,7 @@ class Query:
         if sale_id is None:
             return None
         record = await queries.get_sale(info.context.seller_id, sale_id)
-        return AfterSale(record=record) if record else None
+        return AfterSale.of(record) if record else None
 
     @strawberry.field(
         description="How many after-sales of one type are in each status (tab badges)."

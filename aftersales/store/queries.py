@@ -11,13 +11,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from aftersales.domain import (
-    AbnormalReason,
     Actor,
     AfterSaleStatus,
     AfterSaleType,
@@ -25,105 +23,35 @@ from aftersales.domain import (
     EventSource,
     Invalid,
     ReturnStatus,
-    Sale,
     StockCondition,
 )
-from aftersales.store.models import (
-    AfterSale,
-    AfterSaleItem,
-    HistoryEntry,
-    Note,
-    Shop,
-    StockMovement,
+from aftersales.store import rows
+from aftersales.store.models import AfterSale, Shop
+from aftersales.store.records import (
+    HistoryRecord,
+    ItemRecord,
+    NoteRecord,
+    SaleRecord,
+    ShopRecord,
+    StockedInRecord,
 )
 from aftersales.store.stock import awaiting_stock_in
+
+__all__ = [
+    "HistoryRecord",
+    "ItemRecord",
+    "NoteRecord",
+    "Page",
+    "SaleFilter",
+    "SaleRecord",
+    "ShopRecord",
+    "StockedInRecord",
+]
 
 MAX_PAGE = 100
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 # Statuses in which the seller owes TikTok a response (SPEC §4 seller response SLA).
 AWAITING_SELLER = (AfterSaleStatus.PENDING_REQUEST, AfterSaleStatus.SHIPPED_BY_BUYER)
-
-
-@dataclass(frozen=True)
-class ShopRecord:
-    id: int
-    shop_id: str
-    region: str
-    name: str
-
-
-@dataclass(frozen=True)
-class SaleRecord:
-    id: int
-    shop: ShopRecord
-    return_id: str | None
-    order_id: str
-    type: AfterSaleType
-    status: AfterSaleStatus | None
-    return_status: ReturnStatus
-    platform_status: str | None
-    reason: str | None
-    reject_reason: str | None
-    abnormal_reason: AbnormalReason | None
-    currency: str | None
-    refund_requested: Decimal | None
-    refund_amount: Decimal | None
-    partial_refund_offer: Decimal | None
-    tracking_number: str | None
-    carrier: str | None
-    seller_response_deadline: datetime | None
-    dispute_deadline: datetime | None
-    dispute_status: DisputeStatus
-    returned_at: datetime | None
-    sync_status: str
-    sync_error: str | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    def as_sale(self) -> Sale:
-        return Sale(
-            type=self.type,
-            status=self.status,
-            return_status=self.return_status,
-            region=self.shop.region,
-            currency=self.currency,
-            refund_requested=self.refund_requested,
-            partial_refund_offer=self.partial_refund_offer,
-            tracking_number=self.tracking_number,
-            dispute_status=self.dispute_status,
-        )
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    sku: str
-    product_name: str | None
-    quantity: int
-    unit_refund: Decimal | None
-
-
-@dataclass(frozen=True)
-class NoteRecord:
-    text: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class HistoryRecord:
-    at: datetime
-    actor: Actor
-    action: str
-    from_status: AfterSaleStatus | None
-    to_status: AfterSaleStatus | None
-    source: EventSource
-
-
-@dataclass(frozen=True)
-class StockedInRecord:
-    sku: str
-    quantity: int
-    condition: StockCondition
 
 
 @dataclass(frozen=True)
@@ -147,37 +75,6 @@ class Page:
 
 def _shop(row: Shop) -> ShopRecord:
     return ShopRecord(id=row.id, shop_id=row.shop_id, region=row.region, name=row.name)
-
-
-def _record(row: AfterSale) -> SaleRecord:
-    return SaleRecord(
-        id=row.id,
-        shop=_shop(row.shop),
-        return_id=row.return_id,
-        order_id=row.order_id,
-        type=row.type,
-        status=row.status,
-        return_status=row.return_status,
-        platform_status=row.platform_status,
-        reason=row.reason,
-        reject_reason=row.reject_reason,
-        abnormal_reason=row.abnormal_reason,
-        currency=row.currency,
-        refund_requested=row.refund_requested,
-        refund_amount=row.refund_amount,
-        partial_refund_offer=row.partial_refund_offer,
-        tracking_number=row.tracking_number,
-        carrier=row.carrier,
-        seller_response_deadline=row.seller_response_deadline,
-        dispute_deadline=row.dispute_deadline,
-        dispute_status=row.dispute_status,
-        returned_at=row.returned_at,
-        sync_status=row.sync_status,
-        sync_error=row.sync_error,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 def encode_cursor(record: SaleRecord) -> str:
@@ -237,24 +134,28 @@ async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str 
     if after:
         created_at, sale_id = decode_cursor(after)
         page_q &= Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=sale_id)
-    rows = (
-        await AfterSale.filter(page_q)
-        .select_related("shop")
+    query = (
+        AfterSale.filter(page_q)
         .order_by("-created_at", "-id")
         .limit(first + 1)
+        .values_list(*rows.SALE_COLUMNS)
     )
+    found = await rows.fetch(query)
     return Page(
-        records=[_record(r) for r in rows[:first]],
+        records=[rows.sale(r) for r in found[:first]],
         total_count=total,
-        has_next_page=len(rows) > first,
+        has_next_page=len(found) > first,
     )
 
 
 async def get_sale(seller_id: int, sale_id: int) -> SaleRecord | None:
-    row = (
-        await AfterSale.filter(id=sale_id, shop__seller_id=seller_id).select_related("shop").first()
+    query = (
+        AfterSale.filter(id=sale_id, shop__seller_id=seller_id)
+        .limit(1)
+        .values_list(*rows.SALE_COLUMNS)
     )
-    return _record(row) if row is not None else None
+    found = await rows.fetch(query)
+    return rows.sale(found[0]) if found else None
 
 
 async def count_by_status(
@@ -263,12 +164,12 @@ async def count_by_status(
     q = Q(shop__seller_id=seller_id, type=type_)
     if shop_id is not None:
         q &= Q(shop__shop_id=shop_id)
-    rows = (
+    counts = (
         await AfterSale.filter(q).annotate(n=Count("id")).group_by("status").values("status", "n")
     )
     return {
         (AfterSaleStatus(r["status"]) if r["status"] is not None else None): int(r["n"])
-        for r in rows
+        for r in counts
     }
 
 
@@ -278,33 +179,42 @@ async def shops_of(seller_id: int) -> list[ShopRecord]:
 
 async def items_by_sale(ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
     grouped: dict[int, list[ItemRecord]] = defaultdict(list)
-    for row in await AfterSaleItem.filter(after_sale_id__in=ids).order_by("id"):
-        grouped[row.after_sale_id].append(  # type: ignore[attr-defined]
-            ItemRecord(row.sku, row.product_name, row.quantity, row.unit_refund)
-        )
+    for sale_id, sku, product_name, quantity, unit_refund in await rows.fetch_by_sale(
+        rows.ITEMS_SQL, ids
+    ):
+        grouped[sale_id].append(ItemRecord(sku, product_name, quantity, rows.money(unit_refund)))
     return grouped
 
 
 async def notes_by_sale(ids: Sequence[int]) -> dict[int, list[NoteRecord]]:
     grouped: dict[int, list[NoteRecord]] = defaultdict(list)
-    for row in await Note.filter(after_sale_id__in=ids).order_by("created_at", "id"):
-        grouped[row.after_sale_id].append(NoteRecord(row.text, row.created_at))  # type: ignore[attr-defined]
+    for sale_id, text, created_at in await rows.fetch_by_sale(rows.NOTES_SQL, ids):
+        grouped[sale_id].append(NoteRecord(text, rows.when(created_at)))
     return grouped
 
 
 async def history_by_sale(ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
     grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
-    for row in await HistoryEntry.filter(after_sale_id__in=ids).order_by("at", "id"):
-        grouped[row.after_sale_id].append(  # type: ignore[attr-defined]
-            HistoryRecord(row.at, row.actor, row.action, row.from_status, row.to_status, row.source)
+    for sale_id, at, actor, action, from_, to, source in await rows.fetch_by_sale(
+        rows.HISTORY_SQL, ids
+    ):
+        grouped[sale_id].append(
+            HistoryRecord(
+                rows.when(at),
+                Actor(actor),
+                action,
+                None if from_ is None else AfterSaleStatus(from_),
+                None if to is None else AfterSaleStatus(to),
+                EventSource(source),
+            )
         )
     return grouped
 
 
 async def stocked_in_by_sale(ids: Sequence[int]) -> dict[int, list[StockedInRecord]]:
     totals: dict[tuple[int, str, StockCondition], int] = defaultdict(int)
-    for row in await StockMovement.filter(after_sale_id__in=ids).order_by("id"):
-        totals[(row.after_sale_id, row.sku, row.condition)] += row.quantity  # type: ignore[attr-defined]
+    for sale_id, sku, condition, quantity in await rows.fetch_by_sale(rows.STOCKED_IN_SQL, ids):
+        totals[(sale_id, sku, StockCondition(condition))] += quantity
     grouped: dict[int, list[StockedInRecord]] = defaultdict(list)
     for (sale_id, sku, condition), quantity in totals.items():
         grouped[sale_id].append(StockedInRecord(sku, quantity, condition))

@@ -1,0 +1,101 @@
+"""The read side's records: plain, immutable values the API shows, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from aftersales.domain import (
+    AbnormalReason,
+    Actor,
+    AfterSaleStatus,
+    AfterSaleType,
+    DisputeStatus,
+    EventSource,
+    ReturnStatus,
+    Sale,
+    StockCondition,
+)
+
+
+@dataclass(frozen=True)
+class ShopRecord:
+    id: int
+    shop_id: str
+    region: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SaleRecord:
+    id: int
+    shop: ShopRecord
+    return_id: str | None
+    order_id: str
+    type: AfterSaleType
+    status: AfterSaleStatus | None
+    return_status: ReturnStatus
+    platform_status: str | None
+    reason: str | None
+    reject_reason: str | None
+    abnormal_reason: AbnormalReason | None
+    currency: str | None
+    refund_requested: Decimal | None
+    refund_amount: Decimal | None
+    partial_refund_offer: Decimal | None
+    tracking_number: str | None
+    carrier: str | None
+    seller_response_deadline: datetime | None
+    dispute_deadline: datetime | None
+    dispute_status: DisputeStatus
+    returned_at: datetime | None
+    sync_status: str
+    sync_error: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    def as_sale(self) -> Sale:
+        return Sale(
+            type=self.type,
+            status=self.status,
+            return_status=self.return_status,
+            region=self.shop.region,
+            currency=self.currency,
+            refund_requested=self.refund_requested,
+            partial_refund_offer=self.partial_refund_offer,
+            tracking_number=self.tracking_number,
+            dispute_status=self.dispute_status,
+        )
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    sku: str
+    product_name: str | None
+    quantity: int
+    unit_refund: Decimal | None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: AfterSaleStatus | None
+    to_status: AfterSaleStatus | None
+    source: EventSource
+
+
+@dataclass(frozen=True)
+class StockedInRecord:
+    sku: str
+    quantity: int
+    condition: StockCondition

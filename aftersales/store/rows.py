@@ -1,0 +1,188 @@
+"""Raw rows into read-side records, without building ORM instances.
+
+Turning rows into model instances (or passing every value through its field object) costs
+Tortoise several times what the SELECT itself costs, and the read side needs neither: it runs
+the SQL (built by a QuerySet wherever filters are involved, written out below for the plain
+lookups by after-sale ids) and decodes each column by the rules Tortoise itself applies:
+
+- times: SQLite returns the stored ISO text, asyncpg an aware datetime; both come out aware in
+  Tortoise's default time zone (UTC), a naive value being taken to be in that zone already;
+- money: a Decimal quantized to the column's two places (`MONEY` in models.py);
+- enums: looked up by value.
+
+Tests compare these records with what the write side stored, on both databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise import connections
+from tortoise.queryset import ValuesListQuery
+from tortoise.timezone import get_default_timezone
+
+from aftersales.domain import (
+    AbnormalReason,
+    AfterSaleStatus,
+    AfterSaleType,
+    DisputeStatus,
+    ReturnStatus,
+)
+from aftersales.store.records import SaleRecord, ShopRecord
+
+Row = Sequence[Any]
+CENT = Decimal("0.01")
+
+# The columns `sale` decodes, in its order (QuerySet.values_list names, joins included).
+SALE_COLUMNS = (
+    "id",
+    "shop__id",
+    "shop__shop_id",
+    "shop__region",
+    "shop__name",
+    "return_id",
+    "order_id",
+    "type",
+    "status",
+    "return_status",
+    "platform_status",
+    "reason",
+    "reject_reason",
+    "abnormal_reason",
+    "currency",
+    "refund_requested",
+    "refund_amount",
+    "partial_refund_offer",
+    "tracking_number",
+    "carrier",
+    "seller_response_deadline",
+    "dispute_deadline",
+    "dispute_status",
+    "returned_at",
+    "sync_status",
+    "sync_error",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+# Nested lists for a set of after-sales; `{ids}` becomes one placeholder per id.
+ITEMS_SQL = (
+    'SELECT "after_sale_id","sku","product_name","quantity","unit_refund"'
+    ' FROM "after_sale_item" WHERE "after_sale_id" IN ({ids}) ORDER BY "id"'
+)
+NOTES_SQL = (
+    'SELECT "after_sale_id","text","created_at" FROM "note"'
+    ' WHERE "after_sale_id" IN ({ids}) ORDER BY "created_at","id"'
+)
+HISTORY_SQL = (
+    'SELECT "after_sale_id","at","actor","action","from_status","to_status","source"'
+    ' FROM "history_entry" WHERE "after_sale_id" IN ({ids}) ORDER BY "at","id"'
+)
+STOCKED_IN_SQL = (
+    'SELECT "after_sale_id","sku","condition","quantity" FROM "stock_movement"'
+    ' WHERE "after_sale_id" IN ({ids}) ORDER BY "id"'
+)
+
+
+async def fetch_by_sale(sql: str, ids: Sequence[int]) -> Sequence[Row]:
+    """Run one of the `*_SQL` statements above for these after-sale ids."""
+    if not ids:
+        return []
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        marks = ",".join(f"${n}" for n in range(1, len(ids) + 1))
+    else:
+        marks = ",".join("?" * len(ids))
+    found: Sequence[Row]
+    _, found = await conn.execute_query(sql.format(ids=marks), [int(i) for i in ids])
+    return found
+
+
+async def fetch(query: ValuesListQuery[Any]) -> Sequence[Row]:
+    """Run a QuerySet's SQL (so filters and dialect stay Tortoise's) but leave the values raw."""
+    query.sql()  # resolves the connection and builds `query.query` for its dialect
+    sql, params = query.query.get_parameterized_sql()
+    found: Sequence[Row]
+    _, found = await connections.get("default").execute_query(sql, params)
+    return found
+
+
+def when(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    zone = get_default_timezone()
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+
+
+def when_or_none(value: Any) -> datetime | None:
+    return None if value is None else when(value)
+
+
+def money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
+def sale(row: Row) -> SaleRecord:
+    """A row of `SALE_COLUMNS`."""
+    (
+        id_,
+        shop_pk,
+        shop_id,
+        region,
+        name,
+        return_id,
+        order_id,
+        type_,
+        status,
+        return_status,
+        platform_status,
+        reason,
+        reject_reason,
+        abnormal_reason,
+        currency,
+        refund_requested,
+        refund_amount,
+        partial_refund_offer,
+        tracking_number,
+        carrier,
+        seller_response_deadline,
+        dispute_deadline,
+        dispute_status,
+        returned_at,
+        sync_status,
+        sync_error,
+        version,
+        created_at,
+        updated_at,
+    ) = row
+    return SaleRecord(
+        id=id_,
+        shop=ShopRecord(id=shop_pk, shop_id=shop_id, region=region, name=name),
+        return_id=return_id,
+        order_id=order_id,
+        type=AfterSaleType(type_),
+        status=None if status is None else AfterSaleStatus(status),
+        return_status=ReturnStatus(return_status),
+        platform_status=platform_status,
+        reason=reason,
+        reject_reason=reject_reason,
+        abnormal_reason=None if abnormal_reason is None else AbnormalReason(abnormal_reason),
+        currency=currency,
+        refund_requested=money(refund_requested),
+        refund_amount=money(refund_amount),
+        partial_refund_offer=money(partial_refund_offer),
+        tracking_number=tracking_number,
+        carrier=carrier,
+        seller_response_deadline=when_or_none(seller_response_deadline),
+        dispute_deadline=when_or_none(dispute_deadline),
+        dispute_status=DisputeStatus(dispute_status),
+        returned_at=when_or_none(returned_at),
+        sync_status=sync_status,
+        sync_error=sync_error,
+        version=version,
+        created_at=when(created_at),
+        updated_at=when(updated_at),
+    )
