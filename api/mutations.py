@@ -55,6 +55,12 @@ class BulkRejectInput:
 
 
 @strawberry.input
+class BulkAddNoteInput:
+    ids: list[strawberry.ID]
+    text: str
+
+
+@strawberry.input
 class BulkOfferPartialRefundInput:
     ids: list[strawberry.ID]
     amount: Decimal
@@ -84,7 +90,11 @@ async def run_command(info: Info, raw_id: strawberry.ID, command: Command) -> Af
 
 async def run_bulk(info: Info, ids: list[strawberry.ID], command: Command) -> BulkAfterSalePayload:
     if len(ids) > MAX_BULK:
-        raise ValueError(f"at most {MAX_BULK} ids per bulk call, got {len(ids)}")
+        too_many = domain.Invalid(
+            f"at most {MAX_BULK} ids per bulk call, got {len(ids)}; nothing was applied",
+            field="ids",
+        )
+        return BulkAfterSalePayload(results=[], user_errors=[user_error(too_many)])
     results = []
     for raw_id in ids:  # one by one: each is its own transaction, as SPEC §2 asks
         payload = await run_command(info, raw_id, command)
@@ -153,13 +163,21 @@ async def _offer_bulk(info: Info, input: BulkOfferPartialRefundInput) -> BulkAft
     )
 
 
-async def _add_note(info: Info, input: AddNoteInput) -> AfterSalePayload:
+def _note(info: Info, text: str) -> Command:
     ctx = info.context
 
     def run(sale_id: int) -> Awaitable[object]:
-        return services.add_note(ctx.seller_id, sale_id, input.text, now=ctx.clock())
+        return services.add_note(ctx.seller_id, sale_id, text, now=ctx.clock())
 
-    return await run_command(info, input.id, run)
+    return run
+
+
+async def _add_note(info: Info, input: AddNoteInput) -> AfterSalePayload:
+    return await run_command(info, input.id, _note(info, input.text))
+
+
+async def _add_note_bulk(info: Info, input: BulkAddNoteInput) -> BulkAfterSalePayload:
+    return await run_bulk(info, input.ids, _note(info, input.text))
 
 
 _accept_return = _simple(SellerAction.ACCEPT_RETURN)
@@ -227,3 +245,4 @@ class Mutation:
     )
     issue_full_refund_bulk = m(resolver=_issue_full_refund[1])
     add_note = m(resolver=_add_note, description="A seller note; allowed on every after-sale.")
+    add_note_bulk = m(resolver=_add_note_bulk)

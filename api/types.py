@@ -216,3 +216,7 @@ class BulkResult:
 @strawberry.type
 class BulkAfterSalePayload:
     results: list[BulkResult]
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Errors with the call as a whole (such as too many ids); nothing was applied.",
+    )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import Q
 from tortoise.functions import Count
+from tortoise.models import Model
 
 from aftersales.domain import (
     Actor,
@@ -99,6 +100,18 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+NOTHING = Q(id__in=[])
+
+
+def _equals(model: type[Model], column: str, value: str, path: str | None = None) -> Q:
+    """`path = value`, or a filter that matches nothing when `value` is longer than the column
+    can hold (Tortoise would refuse to even send such a value)."""
+    limit = getattr(model._meta.fields_map[column], "max_length", None)
+    if limit is not None and len(value) > limit:
+        return NOTHING
+    return Q(**{path or column: value})
+
+
 def _scoped(seller_id: int, flt: SaleFilter) -> Q:
     q = Q(shop__seller_id=seller_id)
     if flt.type is not None:
@@ -108,12 +121,16 @@ def _scoped(seller_id: int, flt: SaleFilter) -> Q:
     if flt.return_status is not None:
         q &= Q(return_status=flt.return_status)
     if flt.shop_id is not None:
-        q &= Q(shop__shop_id=flt.shop_id)
+        q &= _equals(Shop, "shop_id", flt.shop_id, "shop__shop_id")
     if flt.dispute_status is not None:
         q &= Q(dispute_status=flt.dispute_status)
     if flt.search:
         term = flt.search.strip()
-        q &= Q(return_id=term) | Q(order_id=term) | Q(tracking_number=term)
+        q &= (
+            _equals(AfterSale, "return_id", term)
+            | _equals(AfterSale, "order_id", term)
+            | _equals(AfterSale, "tracking_number", term)
+        )
     if flt.response_due_before is not None:
         # SQLite compares the stored UTC text: a limit written in another offset must be
         # converted first, or "16:30+07:00" would sort after "10:00+00:00".
@@ -163,7 +180,7 @@ async def count_by_status(
 ) -> dict[AfterSaleStatus | None, int]:
     q = Q(shop__seller_id=seller_id, type=type_)
     if shop_id is not None:
-        q &= Q(shop__shop_id=shop_id)
+        q &= _equals(Shop, "shop_id", shop_id, "shop__shop_id")
     counts = (
         await AfterSale.filter(q).annotate(n=Count("id")).group_by("status").values("status", "n")
     )

@@ -91,6 +91,9 @@ async def inventory_of(
     if warehouse_id is not None:
         q &= Q(warehouse_id=warehouse_id)
     if sku is not None:
+        limit = InventoryLevel._meta.fields_map["sku"].max_length  # type: ignore[attr-defined]
+        if len(sku) > limit:
+            return []  # longer than any stored SKU: nothing can match
         q &= Q(sku=sku)
     rows = (
         await InventoryLevel.filter(q).select_related("warehouse").order_by("warehouse_id", "sku")

@@ -37,6 +37,7 @@ BULK_PAYLOAD = (
     + """
 fragment Bulk on BulkAfterSalePayload {
   results { id afterSale { ...Sale } userErrors { code field message } }
+  userErrors { code field message }
 }
 """
 )
@@ -119,6 +120,14 @@ mutation AddNote($input: AddNoteInput!) { addNote(input: $input) { ...Payload } 
 """
 )
 
+ADD_NOTE_BULK = """
+mutation($input: BulkAddNoteInput!) {
+  addNoteBulk(input: $input) {
+    results { id afterSale { notes { text } } userErrors { code } }
+    userErrors { code }
+  }
+}
+"""
 ACCEPT_RETURN_BULK = (
     BULK_PAYLOAD
     + """
@@ -725,8 +734,28 @@ async def test_more_than_100_ids_in_one_bulk_call_are_refused_and_nothing_change
 
     assert response.status_code == 200
     body = response.json()
-    assert body["data"] is None
-    assert "at most 100 ids" in body["errors"][0]["message"]
-    assert "101" in body["errors"][0]["message"]
-    assert_no_stack_trace(response)
+    assert "errors" not in body
+    payload = body["data"]["acceptReturnBulk"]
+    assert payload["results"] == []
+    [error] = payload["userErrors"]
+    assert error["code"] == "VALIDATION"
+    assert error["field"] == ["input", "ids"]
+    assert "at most 100 ids" in error["message"] and "101" in error["message"]
     assert await _snapshot(later, seller, sale_id) == before
+
+
+async def test_a_note_is_added_to_each_of_several_after_sales_in_one_call(
+    later: AppClient,
+) -> None:
+    seller = await make_seller()
+    first, second = await make_sale(seller), await make_sale(seller)
+
+    data = await later.gql(
+        ADD_NOTE_BULK,
+        {"input": {"ids": [str(first), str(second), "999999"], "text": "Called the buyer"}},
+        token=seller.token,
+    )
+
+    results = data["addNoteBulk"]["results"]
+    assert [[e["code"] for e in r["userErrors"]] for r in results] == [[], [], ["NOT_FOUND"]]
+    assert [r["afterSale"]["notes"][-1]["text"] for r in results[:2]] == ["Called the buyer"] * 2
