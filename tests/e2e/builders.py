@@ -6,39 +6,29 @@ from typing import Any
 
 import httpx
 
-from aftersales.domain import AbnormalReason, AfterSaleType, ReturnStatus
-from aftersales.store import repository
-from aftersales.store.models import Shop
+from aftersales.logistics import apply_parcel_event
+from aftersales.parcels import ParcelEvent
 from tests.support import T0, AppClient, Seller
 
 
 async def make_abnormal_return(
     seller: Seller, *, order_id: str = "576486316948499999", tracking_number: str = "JX0001"
 ) -> int:
-    """An abnormal return as the logistics feed opens one (SPEC §3.2): no return id, no status.
-
-    The logistics webhook is built elsewhere; until then the row is written through the
-    repository exactly as that webhook will write it.
-    """
-    shop = await Shop.get(shop_id=seller.shop_id)
-    async with repository.transaction() as conn:
-        row = await repository.create_sale(
-            conn,
-            shop,
-            {
-                "type": AfterSaleType.ABNORMAL_RETURN,
-                "order_id": order_id,
-                "status": None,
-                "return_status": ReturnStatus.RETURNING,
-                "abnormal_reason": AbnormalReason.REFUSED_BY_BUYER,
-                "tracking_number": tracking_number,
-                "carrier": "J&T Express",
-                "parcel_key": f"{order_id}/{tracking_number}",
-            },
-            at=T0,
-        )
-    assert row is not None
-    return row.id
+    """An abnormal return opened the way production opens one (SPEC §3.2): a RETURN_TO_SENDER
+    tracking event with no return id, through the parcel service."""
+    event = ParcelEvent(
+        event_id=f"rts-{order_id}-{tracking_number}",
+        occurred_at=T0,
+        shop_id=seller.shop_id,
+        status="RETURN_TO_SENDER",
+        order_id=order_id,
+        tracking_number=tracking_number,
+        carrier="J&T Express",
+        abnormal_reason="REFUSED_BY_BUYER",
+    )
+    result = await apply_parcel_event(event, now=T0)
+    assert result.after_sale_id is not None, result
+    return result.after_sale_id
 
 
 async def post_graphql(
