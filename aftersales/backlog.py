@@ -11,6 +11,10 @@ It runs inside the caller's transaction, the one that records the delivery which
 match: the after-sale and the events waiting for it commit together, so no crash can leave a
 matchable event behind with nothing left to apply it. Each event is applied in a savepoint of its
 own: one that fails is logged `failed` (replayable) without undoing the report.
+
+On PostgreSQL an event and the report that creates its return can commit at the same moment, so
+that neither sees the other and the event stays `unmatched`: aftersales.rematch, a timer job,
+finds such events from the state and applies them through `apply_matching` too.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def register() -> None:
     from scheduler import commands
 
     cli.EXTRA_COMMANDS["sweep"] = (
-        "close expired dispute windows once, print how many, exit",
+        "apply late parcel events, close expired dispute windows, once; print counts, exit",
         commands.configure_sweep,
         lambda args, settings: cli.run_with_database(commands.sweep(args, settings), settings),
     )

@@ -1,4 +1,9 @@
-"""`aftersales sweep`: one sweep, for people who prefer cron (SPEC §4)."""
+"""`aftersales sweep`: one run of each timer job, for people who prefer cron (SPEC §4).
+
+It runs what the scheduler runs every SWEEP_INTERVAL_SECONDS: the parcel rematch (parcel events
+whose after-sale appeared as they arrived), then the dispute sweep, and records both runs for
+GET /health/jobs.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,17 @@ from datetime import UTC, datetime
 
 from aftersales.settings import Settings
 from aftersales.sweep import DEFAULT_BATCH_SIZE
-from scheduler.jobs import run_sweep
+from scheduler.jobs import run_rematch, run_sweep
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def configure_sweep(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Close every after-sale whose dispute window ran out (one sweep, then exit)."
+        "Apply parcel events that matched nothing but whose after-sale exists now, then close"
+        " every after-sale whose dispute window ran out (one run each, then exit)."
     )
     parser.add_argument(
         "--batch-size",
@@ -27,12 +37,16 @@ async def sweep(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch_size < 1:
         print("error: --batch-size must be at least 1")
         return 2
-    run = await run_sweep(lambda: datetime.now(UTC), batch_size=args.batch_size)
+    rematch = await run_rematch(_now)
+    print(f"applied {rematch.applied} parcel events that had matched nothing")
+    if rematch.error:
+        print(f"error: the parcel rematch failed part way: {rematch.error}")
+    run = await run_sweep(_now, batch_size=args.batch_size)
     if run.skipped:
         print("another process is sweeping right now; nothing done")
-        return 0
+        return 1 if rematch.error else 0
     print(f"closed {run.closed} after-sales whose dispute window ran out")
     if run.error:
         print(f"error: the sweep failed part way: {run.error}")
         return 1
-    return 0
+    return 1 if rematch.error else 0

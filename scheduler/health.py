@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from aftersales.rematch import REMATCH_JOB
 from aftersales.settings import Settings
 from aftersales.store import jobruns
 from aftersales.sweep import SWEEP_JOB
@@ -70,7 +71,7 @@ def describe(
 
 
 def routes(settings: Settings, clock: Clock) -> list[BaseRoute]:
-    intervals = {SWEEP_JOB: settings.sweep_interval}
+    intervals = {SWEEP_JOB: settings.sweep_interval, REMATCH_JOB: settings.sweep_interval}
 
     async def health_jobs(_: Request) -> Response:
         status_code, body = describe(await jobruns.all_runs(), clock(), intervals)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from aftersales.rematch import DEFAULT_LIMIT, REMATCH_JOB, rematch_unmatched
 from aftersales.store import jobruns
 from aftersales.sweep import DEFAULT_BATCH_SIZE, SWEEP_JOB, SweepBusy, sweep_expired_disputes
 
@@ -51,7 +52,7 @@ async def run_sweep(clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Sw
     except Exception as exc:
         log.exception("dispute sweep failed after closing %d after-sales", progress["closed"])
         error = f"{type(exc).__name__}: {exc}"
-        await _record(started, clock, progress["closed"], error)
+        await _record(SWEEP_JOB, started, clock, progress["closed"], error)
         return SweepRun(closed=progress["closed"], error=error)
     log.info(
         "dispute sweep closed %d after-sales whose dispute window ran out (now=%s, %.3fs)",
@@ -59,12 +60,48 @@ async def run_sweep(clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Sw
         started.isoformat(),
         elapsed,
     )
-    await _record(started, clock, closed, None)
+    await _record(SWEEP_JOB, started, clock, closed, None)
     return SweepRun(closed=closed)
 
 
-async def _record(started: datetime, clock: Clock, count: int, error: str | None) -> None:
+@dataclass(frozen=True)
+class RematchRun:
+    applied: int  # parcel events applied (or recorded failed), also when the run failed part way
+    error: str | None = None
+
+
+async def run_rematch(clock: Clock, *, limit: int = DEFAULT_LIMIT) -> RematchRun:
+    """One recorded rematch of parcel events at `clock()`; failures recorded, never raised."""
+    started = clock()
+    progress = {"applied": 0}
+
+    def on_progress(total: int) -> None:
+        progress["applied"] = total
+
     try:
-        await jobruns.finished(SWEEP_JOB, max(clock(), started), count=count, error=error)
+        await jobruns.started(REMATCH_JOB, started)
+        t0 = time.perf_counter()
+        applied = await rematch_unmatched(started, limit=limit, on_progress=on_progress)
+        elapsed = time.perf_counter() - t0
+    except Exception as exc:
+        log.exception("parcel rematch failed after applying %d events", progress["applied"])
+        error = f"{type(exc).__name__}: {exc}"
+        await _record(REMATCH_JOB, started, clock, progress["applied"], error)
+        return RematchRun(applied=progress["applied"], error=error)
+    log.info(
+        "parcel rematch applied %d events that had matched nothing (now=%s, %.3fs)",
+        applied,
+        started.isoformat(),
+        elapsed,
+    )
+    await _record(REMATCH_JOB, started, clock, applied, None)
+    return RematchRun(applied=applied)
+
+
+async def _record(
+    name: str, started: datetime, clock: Clock, count: int, error: str | None
+) -> None:
+    try:
+        await jobruns.finished(name, max(clock(), started), count=count, error=error)
     except Exception:  # the database may be what failed; the log line above says so
-        log.exception("could not record the dispute sweep run")
+        log.exception("could not record the %s run", name)

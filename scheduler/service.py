@@ -1,9 +1,9 @@
-"""APScheduler (3.x) wiring: the sweep every SWEEP_INTERVAL_SECONDS, started and stopped with
-the server.
+"""APScheduler (3.x) wiring: the dispute sweep and the parcel rematch, each every
+SWEEP_INTERVAL_SECONDS, started and stopped with the server.
 
-The first run starts at once, so a backlog left by downtime is caught up on boot; late runs are
-coalesced into one and never skipped; one run at a time per process (replicas coordinate
-through the database, see aftersales/store/sweeps.py).
+The first runs start at once, so a backlog left by downtime is caught up on boot; late runs are
+coalesced into one and never skipped; one run of each job at a time per process (replicas
+coordinate through the database, see aftersales/store/sweeps.py and rematches.py).
 """
 
 from __future__ import annotations
@@ -11,41 +11,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from aftersales.rematch import REMATCH_JOB
 from aftersales.settings import Settings
 from aftersales.sweep import DEFAULT_BATCH_SIZE, SWEEP_JOB
-from scheduler.jobs import Clock, run_sweep
+from scheduler.jobs import Clock, run_rematch, run_sweep
 
 log = logging.getLogger("aftersales.scheduler")
 
 
-class SweepJob:
-    """The scheduled callable. Remembers its in-flight run so shutdown can end it cleanly."""
+class Job:
+    """A scheduled callable. Remembers its in-flight run so shutdown can end it cleanly."""
 
-    def __init__(self, clock: Clock, batch_size: int) -> None:
-        self.clock = clock
-        self.batch_size = batch_size
+    def __init__(self, job_id: str, title: str, run_once: Callable[[], Awaitable[object]]) -> None:
+        self.id = job_id
+        self.title = title
+        self._run_once = run_once
         self._current: asyncio.Task[object] | None = None
 
     async def run(self) -> None:
         self._current = asyncio.current_task()
         try:
-            await run_sweep(self.clock, batch_size=self.batch_size)
+            await self._run_once()
         except asyncio.CancelledError:
             # Only `stop()` cancels this task: end it quietly rather than have APScheduler log
             # the cancellation as a job failure.
-            log.warning("dispute sweep interrupted by shutdown; the next start catches up")
+            log.warning("%s interrupted by shutdown; the next start catches up", self.id)
         finally:
             self._current = None
 
     async def stop(self) -> None:
-        """Cancel an in-flight run: its open batch rolls back, committed ones stay, and the
-        next start catches up (the sweep is state-based)."""
+        """Cancel an in-flight run: its open transaction rolls back, committed ones stay, and
+        the next start catches up (both jobs are state-based)."""
         task = self._current
         if task is None or task.done():
             return
@@ -56,20 +58,33 @@ class SweepJob:
 
 def build_scheduler(
     settings: Settings, clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE
-) -> tuple[AsyncIOScheduler, SweepJob]:
+) -> tuple[AsyncIOScheduler, list[Job]]:
     scheduler = AsyncIOScheduler(timezone=UTC)
-    job = SweepJob(clock, batch_size)
-    scheduler.add_job(
-        job.run,
-        IntervalTrigger(seconds=settings.sweep_interval.total_seconds(), timezone=UTC),
-        id=SWEEP_JOB,
-        name="close after-sales whose dispute window ran out",
-        next_run_time=datetime.now(UTC),  # scheduler time, not the injected clock
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-    return scheduler, job
+    # The lambdas look `run_sweep` and `run_rematch` up at each run (tests replace them).
+    jobs = [
+        Job(
+            SWEEP_JOB,
+            "close after-sales whose dispute window ran out",
+            lambda: run_sweep(clock, batch_size=batch_size),
+        ),
+        Job(
+            REMATCH_JOB,
+            "apply parcel events whose after-sale appeared as they arrived",
+            lambda: run_rematch(clock),
+        ),
+    ]
+    for job in jobs:
+        scheduler.add_job(
+            job.run,
+            IntervalTrigger(seconds=settings.sweep_interval.total_seconds(), timezone=UTC),
+            id=job.id,
+            name=job.title,
+            next_run_time=datetime.now(UTC),  # scheduler time, not the injected clock
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+    return scheduler, jobs
 
 
 @contextlib.asynccontextmanager
@@ -77,17 +92,19 @@ async def running(
     settings: Settings, clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> AsyncIterator[AsyncIOScheduler]:
     """The scheduler, running for the duration of the block (the server's lifespan)."""
-    scheduler, job = build_scheduler(settings, clock, batch_size=batch_size)
+    scheduler, jobs = build_scheduler(settings, clock, batch_size=batch_size)
     scheduler.start()
     log.info(
-        "scheduler started: dispute sweep every %ss",
+        "scheduler started: %s every %ss",
+        " and ".join(job.id for job in jobs),
         int(settings.sweep_interval.total_seconds()),
     )
     try:
         yield scheduler
     finally:
         scheduler.pause()
-        await job.stop()
+        for job in jobs:
+            await job.stop()
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler stops on the loop's next turn: let it
         log.info("scheduler stopped")

@@ -1,4 +1,5 @@
-"""GET /health/jobs: operators see when the sweep last ran, what it closed, and what failed."""
+"""GET /health/jobs: operators see when the sweep and the parcel rematch last ran, what they did,
+and what failed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from scheduler import jobs
 from tests.support import T0, AppClient, make_sale, make_seller
+from tests.webhook_support import only_sale, parcel_body, post_parcel
 
 
 async def _health(app: AppClient) -> tuple[int, dict[str, object]]:
@@ -83,3 +85,47 @@ async def test_a_sweep_that_stopped_running_is_late_and_answers_503(app: AppClie
 
 async def _raise(*args: object, **kwargs: object) -> int:
     raise RuntimeError("boom")
+
+
+async def _rematch_health(app: AppClient) -> tuple[int, dict[str, object]]:
+    response = await app.client.get("/health/jobs")
+    [job] = [j for j in response.json()["jobs"] if j["name"] == "parcel_rematch"]
+    return response.status_code, job
+
+
+async def test_the_parcel_rematch_is_listed_before_it_ever_ran(app: AppClient) -> None:
+    status_code, job = await _rematch_health(app)
+
+    assert status_code == 200
+    assert (job["status"], job["interval_seconds"], job["runs"]) == ("never_run", 60, 0)
+
+
+async def test_a_rematch_run_shows_the_events_it_applied(app: AppClient) -> None:
+    seller = await make_seller()
+    posted = await post_parcel(app, parcel_body(shop_id=seller.shop_id, status="DELIVERED"))
+    assert posted.status_code == 200
+    # The return is created as if it raced the event: without looking for waiting events.
+    await make_sale(seller, status="BUYER_SHIPPED_ITEM", return_id="576486316948490001")
+    app.clock.advance(minutes=1)
+
+    run = await jobs.run_rematch(app.clock.now)
+    status_code, job = await _rematch_health(app)
+
+    assert run.applied == 1
+    assert status_code == 200
+    assert (job["status"], job["last_count"], job["last_error"], job["runs"]) == ("ok", 1, None, 1)
+    assert job["last_finished_at"] == (T0 + timedelta(minutes=1)).isoformat()
+    sale = await only_sale(app, seller.token)
+    assert (sale["returnStatus"], sale["returnedAt"][:19]) == ("RETURNED", "2026-11-20T10:00:00")
+
+
+async def test_a_failing_rematch_shows_its_error_and_answers_503(
+    app: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "rematch_unmatched", _raise)
+
+    run = await jobs.run_rematch(app.clock.now)
+    status_code, job = await _rematch_health(app)
+
+    assert run.error == "RuntimeError: boom"
+    assert (status_code, job["status"], job["last_error"]) == (503, "failing", "RuntimeError: boom")

@@ -1,4 +1,5 @@
-"""`aftersales sweep` as a subprocess on a temporary SQLite database (SPEC §4, §7)."""
+"""`aftersales sweep` (the dispute sweep and the parcel rematch) as a subprocess on a temporary
+SQLite database (SPEC §4, §7)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from aftersales.store.models import AfterSale, HistoryEntry, JobRun
+from aftersales import inbox, payloads
+from aftersales.rematch import REMATCH_JOB
+from aftersales.store.models import AfterSale, HistoryEntry, JobRun, WebhookDelivery
 from aftersales.sweep import EXPIRED_ACTION, SWEEP_JOB
 from tests.support import make_sale, make_seller
+from tests.webhook_support import parcel_body
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -53,6 +57,29 @@ async def test_aftersales_sweep_closes_expired_requests_prints_the_count_and_exi
     for sale_id in expired:
         assert await HistoryEntry.filter(after_sale_id=sale_id, action=EXPIRED_ACTION).count() == 1
     assert (await JobRun.get(name=SWEEP_JOB)).last_count == 3
+
+
+async def test_aftersales_sweep_also_applies_parcel_events_left_unmatched_by_a_race(
+    database: str,
+) -> None:
+    seller = await make_seller()
+    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    body = parcel_body(shop_id=seller.shop_id, status="DELIVERED")
+    delivered = await inbox.receive_parcel_event(
+        body, {}, payloads.parse_parcel_event(body), now=a_minute_ago
+    )
+    # The return is created as if it raced the event: without looking for waiting events.
+    sale_id = await make_sale(
+        seller, status="BUYER_SHIPPED_ITEM", return_id="576486316948490001", at=a_minute_ago
+    )
+
+    code, out, err = await _cli(database, "sweep")
+
+    assert code == 0, err
+    assert "applied 1 parcel events that had matched nothing" in out.splitlines()
+    assert (await AfterSale.get(id=sale_id)).return_status.value == "RETURNED"
+    assert (await WebhookDelivery.get(id=delivered.delivery_id)).outcome == "applied"
+    assert (await JobRun.get(name=REMATCH_JOB)).last_count == 1
 
 
 async def test_a_second_sweep_finds_nothing_left(database: str) -> None:

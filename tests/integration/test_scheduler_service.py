@@ -1,4 +1,4 @@
-"""The APScheduler wiring: what is scheduled, and that a started service sweeps at once.
+"""The APScheduler wiring: what is scheduled, and that a started service runs its jobs at once.
 
 Nothing here waits for a tick: the first run is due at start, and the test waits for that run
 to finish (an event), not for time to pass.
@@ -12,25 +12,29 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
+from aftersales import inbox, payloads
+from aftersales.rematch import REMATCH_JOB
 from aftersales.settings import Settings
-from aftersales.store.models import AfterSale, JobRun
+from aftersales.store.models import AfterSale, JobRun, WebhookDelivery
 from aftersales.sweep import SWEEP_JOB
 from scheduler import jobs, service
 from tests.support import T0, Clock, make_sale, make_seller
+from tests.webhook_support import parcel_body
 
 
-def test_the_sweep_is_scheduled_every_interval_coalesced_one_at_a_time() -> None:
+def test_the_sweep_and_the_rematch_are_scheduled_every_interval_coalesced_one_at_a_time() -> None:
     settings = Settings(sweep_interval=timedelta(seconds=90))
 
     scheduler, _ = service.build_scheduler(settings, Clock().now)
 
-    [job] = scheduler.get_jobs()
-    assert job.id == SWEEP_JOB
-    assert isinstance(job.trigger, IntervalTrigger)
-    assert job.trigger.interval == timedelta(seconds=90)
-    assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
-    # Due at once: the first run after a restart catches up what downtime left behind.
-    assert job.next_run_time <= datetime.now(UTC)
+    jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs_by_id) == sorted([SWEEP_JOB, REMATCH_JOB])
+    for job in jobs_by_id.values():
+        assert isinstance(job.trigger, IntervalTrigger)
+        assert job.trigger.interval == timedelta(seconds=90)
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
+        # Due at once: the first run after a restart catches up what downtime left behind.
+        assert job.next_run_time <= datetime.now(UTC)
 
 
 async def test_a_started_service_sweeps_at_once_with_the_injected_clock(
@@ -56,6 +60,37 @@ async def test_a_started_service_sweeps_at_once_with_the_injected_clock(
     assert row.status is not None and row.status.value == "REQUEST_CLOSED"
     record = await JobRun.get(name=SWEEP_JOB)
     assert (record.last_count, record.last_finished_at) == (1, T0 + timedelta(days=2))
+
+
+async def test_a_started_service_rematches_waiting_parcel_events_at_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seller = await make_seller()
+    body = parcel_body(shop_id=seller.shop_id, event_id="e1", status="DELIVERED")
+    delivered = await inbox.receive_parcel_event(
+        body, {}, payloads.parse_parcel_event(body), now=T0
+    )
+    # Created as if it raced the event: without looking for it.
+    sale_id = await make_sale(seller, status="BUYER_SHIPPED_ITEM", return_id="576486316948490001")
+    clock = Clock(T0 + timedelta(minutes=1))
+    done = asyncio.Event()
+    real = jobs.run_rematch
+
+    async def observed(*args: object, **kwargs: object) -> jobs.RematchRun:
+        run = await real(*args, **kwargs)  # type: ignore[arg-type]
+        done.set()
+        return run
+
+    monkeypatch.setattr(service, "run_rematch", observed)
+
+    async with service.running(settings, clock.now):
+        await asyncio.wait_for(done.wait(), 10)
+
+    row = await AfterSale.get(id=sale_id)
+    assert (row.return_status.value, row.returned_at) == ("RETURNED", T0)
+    assert (await WebhookDelivery.get(id=delivered.delivery_id)).outcome == "applied"
+    record = await JobRun.get(name=REMATCH_JOB)
+    assert (record.last_count, record.last_finished_at) == (1, T0 + timedelta(minutes=1))
 
 
 async def test_stopping_the_service_interrupts_a_sweep_in_progress_cleanly(
