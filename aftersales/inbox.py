@@ -114,19 +114,12 @@ async def reject(
         body=_text(body),
     )
     async with repo.transaction() as conn:
-        delivery_id = await store.insert(conn, incoming, outcome=Outcome.REJECTED.value)
+        delivery_id = await store.insert(
+            conn, incoming, outcome=Outcome.REJECTED.value, reason=reason
+        )
         if delivery_id is None:
             delivery_id = await store.insert_repeat(
                 conn, incoming, outcome=Outcome.REJECTED.value, reason=reason
-            )
-        else:
-            await store.finish(
-                conn,
-                delivery_id,
-                outcome=Outcome.REJECTED.value,
-                reason=reason,
-                after_sale_id=None,
-                at=now,
             )
     return Receipt(delivery_id, Outcome.REJECTED, reason=reason)
 
@@ -189,17 +182,11 @@ async def _receive(incoming: Incoming, apply: _Apply) -> Receipt:
         reason = describe(exc)
         log.warning("webhook delivery %s could not be applied: %s", incoming.dedupe_key, reason)
     async with repo.transaction() as conn:
-        delivery_id = await store.insert(conn, incoming, outcome=Outcome.FAILED.value)
+        delivery_id = await store.insert(
+            conn, incoming, outcome=Outcome.FAILED.value, reason=reason
+        )
         if delivery_id is None:  # a concurrent copy was recorded in the meantime
             return await _repeat(conn, incoming)
-        await store.finish(
-            conn,
-            delivery_id,
-            outcome=Outcome.FAILED.value,
-            reason=reason,
-            after_sale_id=None,
-            at=now,
-        )
     return Receipt(delivery_id, Outcome.FAILED, reason=reason)
 
 

@@ -41,11 +41,14 @@ class Stored:
     outcome: str
 
 
-async def insert(conn: Connection, incoming: Incoming, *, outcome: str) -> int | None:
-    """Insert the delivery; None when one with the same key is already logged."""
+async def insert(
+    conn: Connection, incoming: Incoming, *, outcome: str, reason: str | None = None
+) -> int | None:
+    """Insert the delivery (with a reason: already processed); None when one with the same
+    key is already logged."""
     try:
         async with in_transaction("default") as savepoint:
-            row = await _create(savepoint, incoming, incoming.dedupe_key, outcome, None)
+            row = await _create(savepoint, incoming, incoming.dedupe_key, outcome, reason)
     except IntegrityError:
         return None
     return int(row.id)
