@@ -120,12 +120,17 @@ async def _apply(
         reason = describe(exc)
         log.warning("waiting parcel event %s could not be applied: %s", delivery_id, reason)
     async with repo.transaction() as conn:
-        await store.finish(
+        # Only if it still waits: a rival writer may have applied it since the savepoint rolled
+        # back, and what it recorded is the truth.
+        recorded = await store.finish(
             conn,
             delivery_id,
             outcome=Outcome.FAILED.value,
             reason=reason,
             after_sale_id=None,
             at=now,
+            expected=Outcome.UNMATCHED.value,
         )
+    if not recorded:
+        return None, None
     return Receipt(delivery_id, Outcome.FAILED, reason=reason), None

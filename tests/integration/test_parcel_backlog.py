@@ -3,12 +3,15 @@ after-sale they belong to, and one that fails when applied late does not undo th
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
 from aftersales import inbox, logistics, payloads
 from aftersales.inbox import Outcome, Receipt
+from aftersales.store import repository
 from aftersales.store.models import AfterSale, WebhookDelivery
 from tests.integration.core_support import WINDOWS
 from tests.support import T0, make_seller
@@ -66,3 +69,36 @@ async def test_a_waiting_event_that_fails_is_kept_replayable_and_the_report_stan
     assert [r.outcome for r in replayed] == [Outcome.APPLIED]
     sale = await AfterSale.get(id=receipt.after_sale_id)
     assert (sale.return_status.value, sale.returned_at) == ("RETURNED", T0)
+
+
+async def test_a_failure_never_overwrites_what_a_rival_writer_recorded_meanwhile(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seller = await make_seller()
+    waiting = await receive_parcel(seller.shop_id, "e1", status="DELIVERED")
+    failed_once = {"now": False}
+    real_transaction = repository.transaction
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        failed_once["now"] = True
+        raise RuntimeError("disk on fire")
+
+    @asynccontextmanager
+    async def rival_applies_it_first() -> AsyncIterator[repository.Connection]:
+        async with real_transaction() as conn:
+            if failed_once["now"]:  # between the failed attempt and the failure record
+                failed_once["now"] = False
+                await (
+                    WebhookDelivery.filter(id=waiting.delivery_id)
+                    .using_db(conn)
+                    .update(outcome="applied", reason="applied by a replica")
+                )
+            yield conn
+
+    with monkeypatch.context() as patch:
+        patch.setattr(logistics, "apply_parcel_event", broken)
+        patch.setattr(repository, "transaction", rival_applies_it_first)
+        await receive_report(seller.shop_id, "BUYER_SHIPPED_ITEM")
+
+    kept = await WebhookDelivery.get(id=waiting.delivery_id)
+    assert (kept.outcome, kept.reason) == ("applied", "applied by a replica")
