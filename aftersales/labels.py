@@ -19,7 +19,7 @@ from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import inch, mm
 from reportlab.pdfgen.canvas import Canvas
 
-from aftersales import domain
+from aftersales import domain, label_fonts
 from aftersales.concurrency import Lost, retrying
 from aftersales.domain import Actor, EventSource, InvalidTransition, NotFound, SellerAction
 from aftersales.store import queries
@@ -127,7 +127,8 @@ async def reprint(
 
 
 def render_pdf(data: LabelData, *, printed_at: datetime) -> bytes:
-    """One 4 x 6 inch page. Standard PDF fonts: text outside Latin-1 shows as '?'."""
+    """One 4 x 6 inch page. Text in Noto Sans and Noto Sans Thai (label_fonts): Latin, Vietnamese,
+    Greek, Cyrillic and Thai print as written; a character neither font has shows as '?'."""
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=PAGE, invariant=True)
     pdf.setTitle(f"Return label {data.tracking_number}")
@@ -135,20 +136,19 @@ def render_pdf(data: LabelData, *, printed_at: datetime) -> bytes:
     width, height = PAGE
     y = height - MARGIN
 
-    def line(text: str, size: float = 9, font: str = "Helvetica") -> None:
+    def line(text: str, size: float = 9, bold: bool = False) -> None:
         nonlocal y
         y -= size * 1.35
-        pdf.setFont(font, size)
-        pdf.drawString(MARGIN, y, _latin1(text)[:90])
+        label_fonts.draw(pdf, MARGIN, y, text[:90], size, bold)
 
-    line(data.carrier or "Carrier unknown", 16, "Helvetica-Bold")
+    line(data.carrier or "Carrier unknown", 16, bold=True)
     abnormal = data.type is domain.AfterSaleType.ABNORMAL_RETURN
     line("ABNORMAL RETURN (RETURN TO SENDER)" if abnormal else "RETURN PARCEL", 9)
     y -= 4
     barcode = _barcode(data.tracking_number, width - 2 * MARGIN)
     y -= barcode.height
     barcode.drawOn(pdf, (width - barcode.width) / 2, y)
-    line(data.tracking_number, 14, "Helvetica-Bold")
+    line(data.tracking_number, 14, bold=True)
     y -= 6
     line(f"Order: {data.order_id}", 10)
     if data.return_id:
@@ -159,15 +159,15 @@ def render_pdf(data: LabelData, *, printed_at: datetime) -> bytes:
     line(f"After-sale: {data.after_sale_id}   Shop: {data.shop_name} ({data.region})", 8)
     y -= 8
     pdf.line(MARGIN, y, width - MARGIN, y)
-    line("RETURN TO", 9, "Helvetica-Bold")
+    line("RETURN TO", 9, bold=True)
     if data.warehouse is None:
         line("(no warehouse named: reprint with a warehouseId)", 9)
     else:
-        line(f"{data.warehouse.name} [{data.warehouse.code}]", 11, "Helvetica-Bold")
+        line(f"{data.warehouse.name} [{data.warehouse.code}]", 11, bold=True)
         for text in (data.warehouse.address or "").splitlines()[:8]:
             line(text.strip(), 10)
-    pdf.setFont("Helvetica", 7)
-    pdf.drawString(MARGIN, MARGIN, f"Reprinted {printed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    reprinted = f"Reprinted {printed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    label_fonts.draw(pdf, MARGIN, MARGIN, reprinted, 7)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
@@ -181,7 +181,3 @@ def _barcode(value: str, max_width: float) -> Code128:
         bar_width = max(0.2 * mm, bar_width * max_width / barcode.width)
         barcode = Code128(value, barWidth=bar_width, barHeight=22 * mm, humanReadable=False)
     return barcode
-
-
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")

@@ -1,0 +1,109 @@
+"""A return label prints Thai and Vietnamese warehouse names and addresses as written.
+
+render_pdf is pure, so the label is drawn here directly and read back with PDFium's text
+extraction and zxing-cpp (see tests/e2e/test_labels.py for the decoder and when it skips).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from aftersales import domain, label_fonts
+from aftersales.labels import LabelData, render_pdf
+from aftersales.store.stock import WarehouseRecord
+from tests.e2e.test_labels import decoder
+
+TRACKING = "TH2026112000042"
+THAI = ("คลังสินค้า กรุงเทพ", "99/1 ถนนสุขุมวิท แขวงคลองเตย กรุงเทพมหานคร 10110")
+VIETNAMESE = ("Kho Hà Nội", "Số 1 Đường Láng, Đống Đa, Hà Nội")
+
+
+def label(name: str, address: str, *, shop_name: str = "Demo Shop", region: str = "TH") -> bytes:
+    data = LabelData(
+        after_sale_id=7,
+        tracking_number=TRACKING,
+        carrier="Kerry Express",
+        order_id="576461413038785752",
+        return_id="4035318479425261",
+        type=domain.AfterSaleType.RETURN_AND_REFUND,
+        abnormal_reason=None,
+        shop_name=shop_name,
+        region=region,
+        warehouse=WarehouseRecord(id=1, code="BKK1", name=name, address=address),
+    )
+    return render_pdf(data, printed_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(("name", "address"), [THAI, VIETNAMESE], ids=["thai", "vietnamese"])
+def test_a_thai_or_vietnamese_warehouse_prints_as_written(name: str, address: str) -> None:
+    pdfium, zxing = decoder()
+
+    page = pdfium.PdfDocument(label(name, address))[0]
+
+    text = page.get_textpage().get_text_range()
+    assert f"{name} [BKK1]" in text
+    assert address in text
+    assert "?" not in text
+    image = page.render(scale=300 / 72).to_pil()
+    found = zxing.read_barcodes(image)
+    assert [(b.text, b.format) for b in found] == [(TRACKING, zxing.BarcodeFormat.Code128)]
+
+
+def test_a_thai_shop_name_and_a_mixed_line_print_as_written() -> None:
+    pdfium, _ = decoder()
+    mixed = "Kho Hà Nội / คลังสินค้า กรุงเทพ / Склад"
+
+    page = pdfium.PdfDocument(label(mixed, "", shop_name="ร้านค้าไทย"))[0]
+
+    text = page.get_textpage().get_text_range()
+    assert mixed in text
+    assert "Shop: ร้านค้าไทย (TH)" in text
+
+
+def test_thai_marks_moved_for_legibility_still_read_as_written() -> None:
+    pdfium, _ = decoder()
+    address = "หมู่ที่ 5 ชั้น 3 อาคารป้อมปราการ ปู่"
+
+    page = pdfium.PdfDocument(label("ที่ทำการ ปิ่น", address))[0]
+
+    text = page.get_textpage().get_text_range()
+    assert "ที่ทำการ ปิ่น [BKK1]" in text
+    assert address in text
+
+
+def test_only_characters_neither_font_has_become_question_marks() -> None:
+    pdfium, _ = decoder()
+
+    page = pdfium.PdfDocument(label("東京 DC", "กรุงเทพ 10110"))[0]
+
+    text = page.get_textpage().get_text_range()
+    assert "?? DC [BKK1]" in text
+    assert "กรุงเทพ 10110" in text
+
+
+def test_each_run_takes_the_font_that_has_its_characters() -> None:
+    assert label_fonts.runs("99/1 ถนนสุขุมวิท 10110") == [
+        (label_fonts.LATIN, "99/1 "),
+        (label_fonts.THAI, "ถนนสุขุมวิท 10110"),
+    ]
+    assert label_fonts.runs("Đống Đa 東") == [(label_fonts.LATIN, "Đống Đa ?")]
+
+
+def test_a_tone_mark_over_an_upper_vowel_goes_up_and_marks_over_a_tall_consonant_go_left() -> None:
+    rise, shift = label_fonts.TONE_RISE, -label_fonts.TALL_SHIFT
+    assert label_fonts.placed("ที่นี่") == [
+        ("ที", 0, 0),
+        ("่", 0, rise),
+        ("นี", 0, 0),
+        ("่", 0, rise),
+    ]
+    assert label_fonts.placed("ปู่ ปิ่น") == [
+        ("ปู", 0, 0),
+        ("่", shift, 0),
+        (" ป", 0, 0),
+        ("ิ", shift, 0),
+        ("่", shift, rise),
+        ("น", 0, 0),
+    ]
