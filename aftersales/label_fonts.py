@@ -113,3 +113,41 @@ def draw(pdf: Canvas, x: float, y: float, text: str, size: float, bold: bool = F
     if moved:
         pdf.addLiteral("EMC")
     pdf.restoreState()
+
+
+def width(text: str, size: float) -> float:
+    """The drawn width of `text` in points, run by run."""
+    return sum(pdfmetrics.stringWidth(chars, font, size) for font, chars in runs(text))
+
+
+def wrap(text: str, size: float, max_width: float) -> list[str]:
+    """Break `text` into lines no wider than `max_width`: at spaces, and inside a word too long
+    for a line (Thai writes no spaces between words), never just before a combining mark."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if width(candidate, size) <= max_width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while width(word, size) > max_width:
+            cut = _fit(word, size, max_width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _fit(word: str, size: float, max_width: float) -> int:
+    """The longest prefix of `word` that fits and does not separate a mark from its base."""
+    cut = 1
+    for end in range(1, len(word)):
+        if width(word[:end], size) > max_width:
+            break
+        if unicodedata.category(word[end]) != "Mn":
+            cut = end
+    return cut

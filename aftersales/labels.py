@@ -126,6 +126,9 @@ async def reprint(
     return await retrying(attempt)
 
 
+FOOTER = 14  # room kept at the bottom for the 'Reprinted' line
+
+
 def render_pdf(data: LabelData, *, printed_at: datetime) -> bytes:
     """One 4 x 6 inch page. Text in Noto Sans and Noto Sans Thai (label_fonts): Latin, Vietnamese,
     Greek, Cyrillic and Thai print as written; a character neither font has shows as '?'."""
@@ -137,9 +140,13 @@ def render_pdf(data: LabelData, *, printed_at: datetime) -> bytes:
     y = height - MARGIN
 
     def line(text: str, size: float = 9, bold: bool = False) -> None:
+        """Draw `text`, wrapped to the page width, stopping above the footer."""
         nonlocal y
-        y -= size * 1.35
-        label_fonts.draw(pdf, MARGIN, y, text[:90], size, bold)
+        for part in label_fonts.wrap(text, size, width - 2 * MARGIN):
+            if y - size * 1.35 < MARGIN + FOOTER:
+                return
+            y -= size * 1.35
+            label_fonts.draw(pdf, MARGIN, y, part, size, bold)
 
     line(data.carrier or "Carrier unknown", 16, bold=True)
     abnormal = data.type is domain.AfterSaleType.ABNORMAL_RETURN

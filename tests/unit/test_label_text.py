@@ -6,6 +6,7 @@ extraction and zxing-cpp (see tests/e2e/test_labels.py for the decoder and when 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -107,3 +108,38 @@ def test_a_tone_mark_over_an_upper_vowel_goes_up_and_marks_over_a_tall_consonant
         ("่", shift, rise),
         ("น", 0, 0),
     ]
+
+
+LONG_ADDRESS = (
+    "Unit 12B, Tower 3, 1000 Phaholyothin Road, Chomphon Subdistrict, Chatuchak District,"
+    " Bangkok 10900, Thailand, loading bay 4 behind the car park, ask for the returns desk"
+)
+LINE_WIDTH = 200.0
+
+
+def test_a_long_address_wraps_at_spaces_and_every_word_is_printed() -> None:
+    pdfium, _ = decoder()
+
+    page = pdfium.PdfDocument(label("Returns dock", LONG_ADDRESS))[0]
+
+    text = " ".join(page.get_textpage().get_text_range().split())
+    assert LONG_ADDRESS in text
+
+
+def test_wrapped_lines_fit_the_width_and_keep_every_word() -> None:
+    lines = label_fonts.wrap(LONG_ADDRESS, 10, LINE_WIDTH)
+
+    assert len(lines) > 1
+    assert all(label_fonts.width(line, 10) <= LINE_WIDTH for line in lines)
+    assert " ".join(lines) == LONG_ADDRESS
+
+
+def test_a_thai_run_without_spaces_breaks_inside_but_never_before_a_mark() -> None:
+    thai = "กรุงเทพมหานครอมรรัตนโกสินทร์มหินทรายุธยามหาดิลกภพนพรัตน์"
+
+    lines = label_fonts.wrap(thai, 10, 80)
+
+    assert len(lines) > 1
+    assert "".join(lines) == thai
+    assert all(label_fonts.width(line, 10) <= 80 for line in lines)
+    assert not any(unicodedata.category(line[0]) == "Mn" for line in lines)
