@@ -24,9 +24,9 @@ from datetime import datetime
 
 from aftersales import logistics, payloads
 from aftersales.parcels import ParcelEvent
-from aftersales.receipts import LOGISTICS, Outcome, Receipt, describe
+from aftersales.receipts import LOGISTICS, Outcome, Receipt
+from aftersales.settling import Result, settle
 from aftersales.store import deliveries as store
-from aftersales.store import repository as repo
 
 log = logging.getLogger(__name__)
 
@@ -90,47 +90,13 @@ async def _apply(
 ) -> tuple[Receipt | None, str | None]:
     """Apply one waiting event; its receipt (None if another writer took it first) and the
     tracking number it gave its after-sale, if any."""
-    try:
-        async with repo.transaction() as conn:  # a savepoint within the caller's transaction
-            # Claim the row: a concurrent late apply of the same event finds nothing to do.
-            claimed = await store.finish(
-                conn,
-                delivery_id,
-                outcome=Outcome.PROCESSING.value,
-                reason=None,
-                after_sale_id=None,
-                at=now,
-                expected=Outcome.UNMATCHED.value,
-            )
-            if not claimed:
-                return None, None
-            result = await logistics.apply_parcel_event(event, now=now)
-            outcome = Outcome(result.outcome.value)
-            await store.finish(
-                conn,
-                delivery_id,
-                outcome=outcome.value,
-                reason=result.reason,
-                after_sale_id=result.after_sale_id,
-                at=now,
-            )
-            receipt = Receipt(delivery_id, outcome, result.after_sale_id, result.reason)
-            return receipt, result.gained_tracking
-    except Exception as exc:  # keep the event, with the error, replayable; the report stands
-        reason = describe(exc)
-        log.warning("waiting parcel event %s could not be applied: %s", delivery_id, reason)
-    async with repo.transaction() as conn:
-        # Only if it still waits: a rival writer may have applied it since the savepoint rolled
-        # back, and what it recorded is the truth.
-        recorded = await store.finish(
-            conn,
-            delivery_id,
-            outcome=Outcome.FAILED.value,
-            reason=reason,
-            after_sale_id=None,
-            at=now,
-            expected=Outcome.UNMATCHED.value,
-        )
-    if not recorded:
-        return None, None
-    return Receipt(delivery_id, Outcome.FAILED, reason=reason), None
+    gained: list[str | None] = [None]
+
+    async def apply() -> Result:
+        result = await logistics.apply_parcel_event(event, now=now)
+        gained[0] = result.gained_tracking
+        return Result(Outcome(result.outcome.value), result.after_sale_id, result.reason)
+
+    receipt = await settle(delivery_id, kept_as=Outcome.UNMATCHED, apply=apply, now=now)
+    applied = receipt is not None and receipt.outcome is not Outcome.FAILED
+    return receipt, gained[0] if applied else None

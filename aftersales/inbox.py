@@ -28,6 +28,7 @@ from aftersales.receipts import TIKTOK as TIKTOK
 from aftersales.receipts import Outcome as Outcome
 from aftersales.receipts import Receipt as Receipt
 from aftersales.receipts import describe
+from aftersales.settling import Result, settle
 from aftersales.store import deliveries as store
 from aftersales.store import repository as repo
 from aftersales.store.deliveries import Incoming
@@ -43,14 +44,7 @@ _REPORTED = (
 )
 
 
-@dataclass(frozen=True)
-class _Result:
-    outcome: Outcome
-    after_sale_id: int | None = None
-    reason: str | None = None
-
-
-_Apply = Callable[[], Awaitable[_Result]]
+_Apply = Callable[[], Awaitable[Result]]
 
 
 def body_key(body: bytes) -> str:
@@ -124,16 +118,14 @@ async def reject(
     return Receipt(delivery_id, Outcome.REJECTED, reason=reason)
 
 
-async def _apply_tiktok(
-    note: TikTokNotification, now: datetime, windows: DisputeWindows
-) -> _Result:
+async def _apply_tiktok(note: TikTokNotification, now: datetime, windows: DisputeWindows) -> Result:
     if note.report is not None and note.shop_id is not None:
         try:
             result = await services.apply_return_report(
                 note.shop_id, note.report, now=now, windows=windows
             )
         except Invalid as exc:  # e.g. a new return of a return_type we do not know
-            return _Result(Outcome.UNMAPPED, reason=exc.message)
+            return Result(Outcome.UNMAPPED, reason=exc.message)
         late: list[Receipt] = []
         if result.after_sale_id is not None and result.outcome in _REPORTED:
             # The return exists now, perhaps with its tracking number: apply the parcel events
@@ -144,13 +136,13 @@ async def _apply_tiktok(
                 tracking_number=note.report.tracking_number,
                 now=now,
             )
-        return _Result(Outcome(result.outcome.value), result.after_sale_id, backlog.summary(late))
+        return Result(Outcome(result.outcome.value), result.after_sale_id, backlog.summary(late))
     if note.type == payloads.CANCELLATION_STATUS_CHANGE:
-        return _Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
-    return _Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")
+        return Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
+    return Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")
 
 
-async def _apply_parcel(event: ParcelEvent, now: datetime) -> _Result:
+async def _apply_parcel(event: ParcelEvent, now: datetime) -> Result:
     result = await logistics.apply_parcel_event(event, now=now)
     late: list[Receipt] = []
     if result.gained_tracking:  # e.g. an abnormal return created: events of its parcel now match
@@ -158,7 +150,7 @@ async def _apply_parcel(event: ParcelEvent, now: datetime) -> _Result:
             event.shop_id, return_id=None, tracking_number=result.gained_tracking, now=now
         )
     reason = result.reason or backlog.summary(late)
-    return _Result(Outcome(result.outcome.value), result.after_sale_id, reason)
+    return Result(Outcome(result.outcome.value), result.after_sale_id, reason)
 
 
 async def _receive(incoming: Incoming, apply: _Apply) -> Receipt:
@@ -231,42 +223,7 @@ async def replay_waiting(shop_id: str, *, now: datetime, windows: DisputeWindows
 
 
 async def _replay(waiting: _Waiting, now: datetime) -> Receipt | None:
-    delivery_id = waiting.stored.id
     if waiting.apply is None:
         return None
-    try:
-        async with repo.transaction() as conn:
-            # Claim the row: a concurrent replay of the same delivery finds nothing to do.
-            claimed = await store.finish(
-                conn,
-                delivery_id,
-                outcome=Outcome.PROCESSING.value,
-                reason=None,
-                after_sale_id=None,
-                at=now,
-                expected=waiting.stored.outcome,
-            )
-            if not claimed:
-                return None
-            result = await waiting.apply()
-            await store.finish(
-                conn,
-                delivery_id,
-                outcome=result.outcome.value,
-                reason=result.reason,
-                after_sale_id=result.after_sale_id,
-                at=now,
-            )
-            return Receipt(delivery_id, result.outcome, result.after_sale_id, result.reason)
-    except Exception as exc:
-        reason = describe(exc)
-    async with repo.transaction() as conn:
-        await store.finish(
-            conn,
-            delivery_id,
-            outcome=Outcome.FAILED.value,
-            reason=reason,
-            after_sale_id=None,
-            at=now,
-        )
-    return Receipt(delivery_id, Outcome.FAILED, reason=reason)
+    kept_as = Outcome(waiting.stored.outcome)
+    return await settle(waiting.stored.id, kept_as=kept_as, apply=waiting.apply, now=now)
