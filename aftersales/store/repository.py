@@ -49,15 +49,14 @@ def to_sale(row: AfterSale, region: str) -> Sale:
 
 
 async def load_for_seller(
-    conn: Connection, seller_id: int, sale_id: int
+    conn: Connection, seller_id: int, sale_id: int, *, lock: bool = False
 ) -> tuple[AfterSale, Shop] | None:
-    """The after-sale if it belongs to one of the seller's shops, else None."""
-    row = (
-        await AfterSale.filter(id=sale_id, shop__seller_id=seller_id)
-        .using_db(conn)
-        .select_related("shop")
-        .first()
-    )
+    """The after-sale if it belongs to one of the seller's shops, else None. With `lock`, its
+    row (not its shop's) is held until the transaction ends, where the database has row locks."""
+    query = AfterSale.filter(id=sale_id, shop__seller_id=seller_id).using_db(conn)
+    if lock:
+        query = query.select_for_update(of=("after_sale",), no_key=True)
+    row = await query.select_related("shop").first()
     if row is None:
         return None
     return row, row.shop

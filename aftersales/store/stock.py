@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from aftersales.domain import AfterSaleType, ReturnStatus, StockCondition
 from aftersales.inventory import NewWarehouse, StockLine
+from aftersales.store import repository
 from aftersales.store.models import (
     AfterSale,
     AfterSaleItem,
@@ -108,14 +109,7 @@ async def lock_sale(
     conn: Connection, seller_id: int, sale_id: int
 ) -> tuple[AfterSale, Shop] | None:
     """Load the seller's after-sale and hold its row until the transaction ends."""
-    row = (
-        await AfterSale.filter(id=sale_id, shop__seller_id=seller_id)
-        .using_db(conn)
-        .select_related("shop")
-        .select_for_update(of=("after_sale",), no_key=True)
-        .first()
-    )
-    return (row, row.shop) if row is not None else None
+    return await repository.load_for_seller(conn, seller_id, sale_id, lock=True)
 
 
 async def returned_quantities(conn: Connection, sale_id: int) -> dict[str, int]:
