@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from aftersales.domain import DisputeWindows
+from aftersales.domain.model import DisputeWindows
 
 DEFAULT_DATABASE_URL = "sqlite://aftersales.sqlite3"
 SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")

@@ -1,4 +1,8 @@
-"""The application factory: the composition root that wires GraphQL, webhooks and timers."""
+"""The application factory: the composition root that joins GraphQL, webhooks and timers.
+
+Routes: /health, /graphql (and GraphiQL's assets), /labels/{id}.pdf, /webhooks/tiktok,
+/webhooks/logistics, /health/jobs. The lifespan connects to the database and runs the scheduler.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,18 @@ from starlette.routing import Route
 
 from aftersales.settings import Settings
 from aftersales.store import db
-from api import playground, wiring
-from api.graphql_app import GraphQLEndpoint
+from api import playground
+from api.endpoint import GraphQLEndpoint
+from api.labels import download
+from scheduler import health, service
+from webhooks import endpoints
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def health(_: Request) -> Response:
+async def ok(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
@@ -33,14 +40,17 @@ def create_app(
     run_jobs: bool = True,
 ) -> Starlette:
     """The ASGI app. With `manage_database`, it connects on startup and closes on shutdown
-    (the schema must be migrated first: `aftersales serve` does it)."""
+    (the schema must be migrated first: `aftersales serve` does it); with `run_jobs`, the
+    scheduler runs while it serves."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await db.connect(settings.database_url)
         try:
-            async with wiring.background(settings, clock, run_jobs=run_jobs):
+            async with contextlib.AsyncExitStack() as stack:
+                if run_jobs:
+                    await stack.enter_async_context(service.running(settings, clock))
                 yield
         finally:
             if manage_database:
@@ -48,10 +58,11 @@ def create_app(
 
     graphql = GraphQLEndpoint(settings, clock, graphiql_html=playground.page())
     routes = [
-        Route("/health", health),
+        Route("/health", ok),
         Route("/graphql", graphql),
         *playground.routes(),
-        *wiring.routes(settings, clock),
+        *download.routes(clock),
+        *endpoints.routes(settings, clock),
+        *health.routes(settings, clock),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    return app
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,4 +1,7 @@
-"""The `aftersales` command line. Every command reads the environment (SPEC §7)."""
+"""The `aftersales` command line. Every command reads the environment (docs/configuration.md).
+
+The CLI is a composition root too: it imports the commands of the webhooks (`simulate`) and the
+scheduler (`sweep`) directly, and registers nothing at run time."""
 
 from __future__ import annotations
 
@@ -6,14 +9,16 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from aftersales import accounts
-from aftersales.domain import DomainError
+from aftersales.commands import accounts
+from aftersales.domain.errors import DomainError
 from aftersales.settings import ConfigError, Settings, load_settings
 from aftersales.store import db
+from scheduler import commands as timers
+from webhooks import registration, simulate
 
 log = logging.getLogger("aftersales")
 
@@ -86,10 +91,9 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
             f"registered shop {shop.shop_id} ({shop.region}, {shop.name!r})"
             f" for {who} {args.seller!r}"
         )
-        for hook in SHOP_REGISTERED_HOOKS:
-            message = await hook(shop.shop_id, settings)
-            if message:
-                print(message)
+        message = await registration.apply_waiting_deliveries(shop.shop_id, settings)
+        if message:
+            print(message)
         return 0
 
     return run_with_database(add(), settings)
@@ -144,11 +148,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-# Hooks run after `shops add`, given the TikTok shop id; the webhook package registers one that
-# applies deliveries that were waiting for this shop. Each returns a line to print, or "".
-SHOP_REGISTERED_HOOKS: list[Callable[[str, Settings], Awaitable[str]]] = []
-# Extra subcommands (name -> (configure parser, handler)), registered by other packages' wiring.
-EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
+def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    return run_with_database(timers.sweep(args, settings), settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,18 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--seller", required=True)
     create.set_defaults(handler=cmd_tokens_create)
 
-    for name, (summary, configure, handler) in EXTRA_COMMANDS.items():
-        extra = sub.add_parser(name, help=summary)
-        configure(extra)
-        extra.set_defaults(handler=handler)
+    sim = sub.add_parser(
+        "simulate",
+        help="send realistic signed TikTok and logistics traffic to a running service",
+    )
+    simulate.configure(sim)
+    sim.set_defaults(handler=simulate.run)
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="apply late parcel events, close expired dispute windows, once; print counts, exit",
+    )
+    timers.configure_sweep(sweep)
+    sweep.set_defaults(handler=cmd_sweep)
     return parser
-
-
-def _wire() -> None:
-    """Let the other ways in add their commands and hooks (composition root)."""
-    from api import wiring
-
-    wiring.register()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,12 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # Tortoise narrates every connect and shutdown at INFO: noise around a command's one line.
     logging.getLogger("tortoise").setLevel(logging.WARNING)
-    _wire()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
         return int(args.handler(args, settings))
-    except (ConfigError, UserFacingError) as exc:
+    except (ConfigError, db.DatabaseUnavailable, UserFacingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DomainError as exc:

@@ -12,6 +12,7 @@ from strawberry.types import Info as _Info
 
 from aftersales.settings import Settings
 from aftersales.store import queries
+from aftersales.store.records import HistoryRecord, ItemRecord, NoteRecord, StockedInRecord
 
 V = TypeVar("V")
 
@@ -26,16 +27,16 @@ def _loader(fetch: Callable[[Sequence[int]], Any]) -> DataLoader[int, list[Any]]
 
 @dataclass
 class Loaders:
-    items: DataLoader[int, list[queries.ItemRecord]] = field(
+    items: DataLoader[int, list[ItemRecord]] = field(
         default_factory=lambda: _loader(queries.items_by_sale)
     )
-    notes: DataLoader[int, list[queries.NoteRecord]] = field(
+    notes: DataLoader[int, list[NoteRecord]] = field(
         default_factory=lambda: _loader(queries.notes_by_sale)
     )
-    history: DataLoader[int, list[queries.HistoryRecord]] = field(
+    history: DataLoader[int, list[HistoryRecord]] = field(
         default_factory=lambda: _loader(queries.history_by_sale)
     )
-    stocked_in: DataLoader[int, list[queries.StockedInRecord]] = field(
+    stocked_in: DataLoader[int, list[StockedInRecord]] = field(
         default_factory=lambda: _loader(queries.stocked_in_by_sale)
     )
 

@@ -1,12 +1,18 @@
-"""Domain exceptions -> GraphQL `userErrors`, in one place."""
+"""Domain errors as the API reports them: one table, used by every resolver and route.
+
+An expected failure of a seller action is a `userErrors` entry of its payload; an expected
+failure of a query (a bad cursor, an unknown warehouse) is a top-level GraphQL error whose
+`extensions.code` is the same code; an HTTP route (the label download) answers the status.
+"""
 
 from __future__ import annotations
 
 import enum
 
 import strawberry
+from graphql import GraphQLError
 
-from aftersales import domain
+from aftersales.domain import errors
 
 
 @strawberry.enum
@@ -22,17 +28,28 @@ class AfterSaleErrorCode(enum.Enum):
     VALIDATION = "VALIDATION"
 
 
-CODES: dict[type[domain.DomainError], AfterSaleErrorCode] = {
-    domain.NotFound: AfterSaleErrorCode.NOT_FOUND,
-    domain.InvalidTransition: AfterSaleErrorCode.INVALID_TRANSITION,
-    domain.ActionNotAllowedForType: AfterSaleErrorCode.ACTION_NOT_ALLOWED_FOR_TYPE,
-    domain.RegionNotSupported: AfterSaleErrorCode.REGION_NOT_SUPPORTED,
-    domain.InvalidAmount: AfterSaleErrorCode.INVALID_AMOUNT,
-    domain.InvalidQuantity: AfterSaleErrorCode.INVALID_QUANTITY,
-    domain.NotReturnedYet: AfterSaleErrorCode.NOT_RETURNED_YET,
-    domain.Conflict: AfterSaleErrorCode.CONFLICT,
-    domain.Invalid: AfterSaleErrorCode.VALIDATION,
+C = AfterSaleErrorCode
+
+# domain error -> (code, HTTP status)
+ERRORS: dict[type[errors.DomainError], tuple[AfterSaleErrorCode, int]] = {
+    errors.NotFound: (C.NOT_FOUND, 404),
+    errors.InvalidTransition: (C.INVALID_TRANSITION, 409),
+    errors.ActionNotAllowedForType: (C.ACTION_NOT_ALLOWED_FOR_TYPE, 409),
+    errors.RegionNotSupported: (C.REGION_NOT_SUPPORTED, 422),
+    errors.InvalidAmount: (C.INVALID_AMOUNT, 422),
+    errors.InvalidQuantity: (C.INVALID_QUANTITY, 422),
+    errors.NotReturnedYet: (C.NOT_RETURNED_YET, 409),
+    errors.Conflict: (C.CONFLICT, 409),
+    errors.Invalid: (C.VALIDATION, 400),
 }
+
+
+def code_of(exc: errors.DomainError) -> AfterSaleErrorCode:
+    return ERRORS.get(type(exc), (C.VALIDATION, 400))[0]
+
+
+def http_status_of(exc: errors.DomainError) -> int:
+    return ERRORS.get(type(exc), (C.VALIDATION, 400))[1]
 
 
 @strawberry.type
@@ -42,8 +59,12 @@ class UserError:
     message: str
 
 
-def user_error(exc: domain.DomainError, *, prefix: str = "input") -> UserError:
-    code = CODES.get(type(exc), AfterSaleErrorCode.VALIDATION)
+def user_error(exc: errors.DomainError, *, prefix: str = "input") -> UserError:
     # A dotted field names a path into the input: "lines.2.quantity" -> [input, lines, 2, quantity].
     field = [prefix, *exc.field.split(".")] if exc.field else None
-    return UserError(code=code, field=field, message=exc.message)
+    return UserError(code=code_of(exc), field=field, message=exc.message)
+
+
+def graphql_error(exc: errors.DomainError) -> GraphQLError:
+    """A top-level error for a query, carrying the same code as a `userErrors` entry would."""
+    return GraphQLError(exc.message, extensions={"code": code_of(exc).value})

@@ -1,4 +1,4 @@
-"""GraphiQL, served entirely by the service so it works without internet (SPEC §8)."""
+"""GraphiQL, served entirely by the service so it works without internet (docs/graphql.md)."""
 
 from __future__ import annotations
 

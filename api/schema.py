@@ -1,4 +1,5 @@
-"""The GraphQL schema, with limits on depth, aliases and tokens (SPEC §9)."""
+"""The GraphQL schema: each feature folder's queries and mutations merged, with limits on depth,
+aliases and tokens, and unexpected errors masked."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
-from api.labels import LabelMutation
-from api.mutations import Mutation
-from api.queries import Query
-from api.stock import StockMutation, StockQuery
+from api.labels.mutations import LabelMutation
+from api.sales.mutations import SaleMutation
+from api.sales.queries import SaleQuery
+from api.shops.queries import ShopQuery
+from api.stock.mutations import StockMutation
+from api.stock.queries import StockQuery
 
 log = logging.getLogger("aftersales.graphql")
 
@@ -40,17 +43,21 @@ LIMIT_RULES = [
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    """Show validation errors and bad arguments; hide (and log) anything unexpected."""
+    """Show what the client can fix: parse, validation and variable errors (raised before any
+    resolver runs, so without a path) and the errors resolvers raise on purpose (GraphQLError,
+    from api.errors). Hide, and log, anything else a resolver raised: that is a bug."""
     original = error.original_error
-    if original is None or isinstance(original, (ValueError, GraphQLError)):
+    if original is None or isinstance(original, GraphQLError):
         return False
+    if error.path is None and isinstance(original, ValueError):
+        return False  # a scalar that did not parse, reported before execution
     log.error("unexpected error in %s", error.path, exc_info=original)
     return True
 
 
 # Each feature contributes its own Query / Mutation classes; they are merged here.
-QUERIES: tuple[type, ...] = (Query, StockQuery)
-MUTATIONS: tuple[type, ...] = (Mutation, StockMutation, LabelMutation)
+QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery)
+MUTATIONS: tuple[type, ...] = (SaleMutation, StockMutation, LabelMutation)
 
 
 def build_schema() -> strawberry.Schema:

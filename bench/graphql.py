@@ -18,10 +18,13 @@ from pathlib import Path
 
 import httpx
 
-from aftersales import accounts, services
-from aftersales.platform import LineItem, ReturnReport
+from aftersales.commands import accounts
+from aftersales.commands.reports import apply_return_report
+from aftersales.domain.model import LineItem
+from aftersales.domain.tiktok import ReturnReport
 from aftersales.settings import load_settings
 from aftersales.store import db
+from aftersales.store.uow import uow
 
 SALES = 1000
 PAGE = 50
@@ -82,9 +85,10 @@ async def seed() -> str:
                 refund_total=Decimal("20.00"),
                 items=items,
             )
-            await services.apply_return_report(
-                "7000000000000000001", report, now=at, windows=windows
-            )
+            async with uow() as tx:
+                await apply_return_report(
+                    tx, "7000000000000000001", report, now=at, windows=windows
+                )
     return token
 
 

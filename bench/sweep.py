@@ -29,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from aftersales.commands.sweep import DEFAULT_BATCH_SIZE, sweep_expired_disputes
 from aftersales.store import db
-from aftersales.sweep import DEFAULT_BATCH_SIZE, sweep_expired_disputes
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 DEFAULT_SIZES = (100_000, 1_000_000)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from aftersales import accounts
+from aftersales.commands import accounts
 from aftersales.settings import load_settings
 from aftersales.store import db
 from bench.graphql import _recreate_postgres

@@ -1,5 +1,5 @@
 """Timers: the APScheduler wiring, the jobs it runs, their CLI command and their health route.
 
-api.wiring plugs it in: `running()` in the app lifespan, `routes()` into the app, the `sweep`
-command into the CLI.
+The app factory (api.app) starts `service.running()` in its lifespan and mounts `health.routes()`;
+the CLI (api.cli) adds the `sweep` command from `commands`.
 """

@@ -1,4 +1,4 @@
-"""`aftersales sweep`: one run of each timer job, for people who prefer cron (SPEC §4).
+"""`aftersales sweep`: one run of each timer job, for people who prefer cron (docs/timers.md).
 
 It runs what the scheduler runs every SWEEP_INTERVAL_SECONDS: the parcel rematch (parcel events
 whose after-sale appeared as they arrived), then the dispute sweep, and records both runs for
@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
+from aftersales.commands.sweep import DEFAULT_BATCH_SIZE
 from aftersales.settings import Settings
-from aftersales.sweep import DEFAULT_BATCH_SIZE
 from scheduler.jobs import run_rematch, run_sweep
 
 

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from aftersales.rematch import REMATCH_JOB
+from aftersales.commands.sweep import SWEEP_JOB
+from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.settings import Settings
 from aftersales.store import jobruns
-from aftersales.sweep import SWEEP_JOB
 from scheduler.jobs import Clock
 
 UNHEALTHY = frozenset({"failing", "late"})

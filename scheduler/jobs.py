@@ -12,9 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from aftersales.rematch import DEFAULT_LIMIT, REMATCH_JOB, rematch_unmatched
+from aftersales.commands.sweep import (
+    DEFAULT_BATCH_SIZE,
+    SWEEP_JOB,
+    SweepBusy,
+    sweep_expired_disputes,
+)
+from aftersales.inbox.rematch import DEFAULT_LIMIT, REMATCH_JOB, rematch_unmatched
 from aftersales.store import jobruns
-from aftersales.sweep import DEFAULT_BATCH_SIZE, SWEEP_JOB, SweepBusy, sweep_expired_disputes
 
 log = logging.getLogger("aftersales.scheduler")
 

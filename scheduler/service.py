@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from aftersales.rematch import REMATCH_JOB
+from aftersales.commands.sweep import DEFAULT_BATCH_SIZE, SWEEP_JOB
+from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.settings import Settings
-from aftersales.sweep import DEFAULT_BATCH_SIZE, SWEEP_JOB
 from scheduler.jobs import Clock, run_rematch, run_sweep
 
 log = logging.getLogger("aftersales.scheduler")

@@ -1,7 +1,9 @@
 """Shared fixtures: a real database (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set),
 a fixed clock, and the ASGI app behind an httpx client.
 
-TEST_POSTGRES_URL set but unreachable is a failure, never a skip.
+Tests run on both backends (`backend`, parametrized). Without TEST_POSTGRES_URL the PostgreSQL
+half is deselected and the run says so in one line; set but unreachable is a failure, never a
+skip.
 """
 
 from __future__ import annotations
@@ -18,15 +20,43 @@ import pytest
 
 from aftersales.settings import Settings, load_settings
 from aftersales.store import db
-from tests.live import live_server  # noqa: F401  (a fixture: a real `aftersales serve`)
-from tests.support import AppClient, Clock
+from tests.support.clock import Clock
+from tests.support.http import AppClient
+from tests.support.live import live_server  # noqa: F401  (a fixture: a real `aftersales serve`)
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
+_POSTGRES_DESELECTED = pytest.StashKey[int]()
 BACKENDS = ["sqlite", "postgres"]
 TABLES = (
     "history_entry, note, after_sale_item, stock_movement, inventory_level, idempotent_result,"
     " after_sale, warehouse, webhook_delivery, api_token, shop, seller, job_run"
 )
+
+
+def _needs_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("backend") == "postgres":
+        return True
+    return item.get_closest_marker("postgres") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PG_URL:
+        return
+    postgres = [item for item in items if _needs_postgres(item)]
+    if postgres:
+        items[:] = [item for item in items if not _needs_postgres(item)]
+        config.hook.pytest_deselected(items=postgres)
+    config.stash[_POSTGRES_DESELECTED] = len(postgres)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    count = terminalreporter.config.stash.get(_POSTGRES_DESELECTED, 0)
+    if count:
+        terminalreporter.write_line(
+            f"PostgreSQL half not run: {count} tests deselected because TEST_POSTGRES_URL is not"
+            " set (point it at an empty database to run them)"
+        )
 
 
 def _migrate_once(url: str) -> None:

@@ -1,9 +1,10 @@
-"""`POST /webhooks/tiktok` and `POST /webhooks/logistics` (SPEC §3).
+"""`POST /webhooks/tiktok` and `POST /webhooks/logistics` (docs/webhooks.md).
 
 An endpoint only checks what arrived (size, signature, envelope) and hands the delivery to the
-core's inbox, which records and applies it in one transaction; it answers 200 only after that
-commit. 401 (bad signature) stores nothing; 400 (signed but malformed) is logged with the reason;
-413 is over `WEBHOOK_MAX_BYTES`. A database that is down gets 503, so the sender retries.
+core's inbox (aftersales.inbox), which records and applies it in one transaction; it answers 200
+only after that commit. 401 (bad signature) stores nothing; 400 (signed but malformed) is logged
+with the reason; 413 is over `WEBHOOK_MAX_BYTES`. A database that is down gets 503, so the
+sender retries.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from aftersales import inbox, payloads
+from aftersales.inbox import payloads
+from aftersales.inbox.receive import receive_parcel_event, receive_tiktok, reject
 from aftersales.settings import Settings
+from aftersales.store.deliveries import LOGISTICS, TIKTOK
+from webhooks.http import BodyTooLarge, BodyUnreadable, read_body
 from webhooks.signing import logistics_signature, matches, tiktok_signature
 
 log = logging.getLogger(__name__)
@@ -33,33 +37,6 @@ KEPT_HEADERS = (
     "x-request-id",
     "x-tt-logid",
 )
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _Unreadable(Exception):
-    pass
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than `limit` bytes whatever Content-Length claims."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.strip().isdigit():
-            raise _Unreadable("Content-Length is not a number")
-        if int(declared) > limit:
-            raise _TooLarge
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise _TooLarge
-    except ClientDisconnect:
-        raise _Unreadable("the client went away before sending the whole body") from None
-    return bytes(body)
 
 
 def _kept_headers(request: Request) -> dict[str, str]:
@@ -79,12 +56,10 @@ def _endpoint(
 ) -> Handler:
     async def endpoint(request: Request) -> Response:
         try:
-            body = await _read_body(request, settings.webhook_max_bytes)
-        except _TooLarge:
-            return PlainTextResponse(
-                f"the body is larger than {settings.webhook_max_bytes} bytes", status_code=413
-            )
-        except _Unreadable as exc:
+            body = await read_body(request, settings.webhook_max_bytes)
+        except BodyTooLarge as exc:
+            return PlainTextResponse(str(exc), status_code=413)
+        except BodyUnreadable as exc:
             return PlainTextResponse(str(exc), status_code=400)
         expected = signature(body)
         if expected is None or not matches(expected, request.headers.get(header)):
@@ -94,7 +69,7 @@ def _endpoint(
             try:
                 await accept(body, headers)
             except payloads.Malformed as exc:
-                await inbox.reject(source, body, headers, exc.reason, now=clock())
+                await reject(source, body, headers, exc.reason, now=clock())
                 return PlainTextResponse(exc.reason, status_code=400)
         except Exception:  # the database is unreachable: nothing was recorded, so ask for a retry
             log.exception("could not record a %s webhook delivery", source)
@@ -119,27 +94,23 @@ def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]
 
     async def accept_tiktok(body: bytes, headers: dict[str, str]) -> object:
         note = payloads.parse_tiktok(body)
-        return await inbox.receive_tiktok(
+        return await receive_tiktok(
             body, headers, note, now=clock(), windows=settings.dispute_windows
         )
 
     async def accept_parcel(body: bytes, headers: dict[str, str]) -> object:
         event = payloads.parse_parcel_event(body)
-        return await inbox.receive_parcel_event(body, headers, event, now=clock())
+        return await receive_parcel_event(body, headers, event, now=clock())
 
     return [
         Route(
             "/webhooks/tiktok",
-            _endpoint(
-                settings, tiktok_expected, "authorization", accept_tiktok, inbox.TIKTOK, clock
-            ),
+            _endpoint(settings, tiktok_expected, "authorization", accept_tiktok, TIKTOK, clock),
             methods=["POST"],
         ),
         Route(
             "/webhooks/logistics",
-            _endpoint(
-                settings, logistics_expected, "x-signature", accept_parcel, inbox.LOGISTICS, clock
-            ),
+            _endpoint(settings, logistics_expected, "x-signature", accept_parcel, LOGISTICS, clock),
             methods=["POST"],
         ),
     ]

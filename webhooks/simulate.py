@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from aftersales import accounts, inbox
-from aftersales.domain import Conflict
+from aftersales.commands import accounts
+from aftersales.domain.errors import Conflict
+from aftersales.inbox.replay import replay_waiting
 from aftersales.settings import ConfigError, Settings
 from aftersales.store import db
 from webhooks import traffic
@@ -109,7 +110,7 @@ async def _register(shops: list[traffic.SimShop], seller: str, settings: Setting
                 print(f"registered shop {shop.shop_id} ({shop.region}) for seller {seller!r}")
             except Conflict:
                 print(f"shop {shop.shop_id} ({shop.region}) is already registered")
-            await inbox.replay_waiting(
+            await replay_waiting(
                 shop.shop_id, now=datetime.now(UTC), windows=settings.dispute_windows
             )
         token = await accounts.create_token(seller)

@@ -9,10 +9,12 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate as run_migrations
 
-from aftersales.settings import ConfigError
-
 MODELS = "aftersales.store.models"
 MIGRATIONS = "aftersales.store.migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or migrated; the message says where and why."""
 
 
 def tortoise_config(url: str) -> dict[str, Any]:
@@ -50,7 +52,9 @@ async def connect(url: str) -> None:
         await connections.get("default").execute_query("SELECT 1")
     except (DBConnectionError, OperationalError, OSError, ValueError) as exc:
         await close()
-        raise ConfigError(f"cannot connect to the database at {_describe(url)}: {exc}") from None
+        raise DatabaseUnavailable(
+            f"cannot connect to the database at {_describe(url)}: {exc}"
+        ) from None
 
 
 async def migrate(url: str) -> None:
@@ -60,7 +64,9 @@ async def migrate(url: str) -> None:
     try:
         await run_migrations(config=tortoise_config(url))
     except (DBConnectionError, OperationalError, OSError) as exc:
-        raise ConfigError(f"cannot migrate the database at {_describe(url)}: {exc}") from None
+        raise DatabaseUnavailable(
+            f"cannot migrate the database at {_describe(url)}: {exc}"
+        ) from None
     finally:
         await close()
     await connect(url)

@@ -1,5 +1,5 @@
-"""The webhook delivery log: every delivery kept with its outcome, and the lookups that
-parcel events need."""
+"""The webhook delivery log: every delivery kept with its outcome, the claims that make a
+kept delivery apply once, and the lookups of deliveries waiting for their shop or after-sale."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
-from aftersales.store.models import AfterSale, Shop, WebhookDelivery
-from aftersales.store.repository import Connection
+from aftersales.domain.outcome import Outcome
+from aftersales.store.models import WebhookDelivery
+from aftersales.store.sql import Connection, insert_or_none
+
+# Where a delivery came from (the `source` column).
+TIKTOK = "tiktok"
+LOGISTICS = "logistics"
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class Incoming:
     received_at: datetime
     headers: Mapping[str, str]
     body: str
-    # A logistics event's keys (SPEC §3.2), kept in columns so that `matching` finds it.
+    # A logistics event's keys (docs/webhooks.md), kept in columns so that `matching` finds it.
     match_return_id: str | None = None
     match_tracking_number: str | None = None
 
@@ -38,31 +41,80 @@ class Stored:
     source: str
     shop_id: str | None
     body: str
-    outcome: str
+    outcome: Outcome
 
 
-async def insert(
-    conn: Connection, incoming: Incoming, *, outcome: str, reason: str | None = None
-) -> int | None:
-    """Insert the delivery (with a reason: already processed); None when one with the same
-    key is already logged."""
-    try:
-        async with in_transaction("default") as savepoint:
-            row = await _create(savepoint, incoming, incoming.dedupe_key, outcome, reason)
-    except IntegrityError:
-        return None
-    return int(row.id)
+class Deliveries:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
+    async def insert(
+        self, incoming: Incoming, outcome: Outcome, reason: str | None = None
+    ) -> int | None:
+        """Log the delivery (with a reason: already processed); None when one with the same
+        key is logged already."""
 
-async def insert_repeat(conn: Connection, incoming: Incoming, *, outcome: str, reason: str) -> int:
-    """Log a repeated delivery too, under a key of its own, so the log shows every attempt."""
-    key = f"{incoming.dedupe_key[:100]}~{uuid.uuid4().hex[:16]}"
-    row = await _create(conn, incoming, key, outcome, reason)
-    return int(row.id)
+        async def create(conn: Connection) -> WebhookDelivery:
+            return await _create(conn, incoming, incoming.dedupe_key, outcome, reason)
+
+        row = await insert_or_none(self._conn, create)
+        return None if row is None else int(row.id)
+
+    async def insert_repeat(self, incoming: Incoming, outcome: Outcome, reason: str) -> int:
+        """Log a repeated delivery too, under a key of its own, so the log shows every attempt."""
+        key = f"{incoming.dedupe_key[:100]}~{uuid.uuid4().hex[:16]}"
+        row = await _create(self._conn, incoming, key, outcome, reason)
+        return int(row.id)
+
+    async def first_id(self, source: str, dedupe_key: str) -> int | None:
+        query = WebhookDelivery.filter(source=source, dedupe_key=dedupe_key).using_db(self._conn)
+        row = await query.only("id").first()
+        return None if row is None else int(row.id)
+
+    async def finish(
+        self,
+        delivery_id: int,
+        outcome: Outcome,
+        *,
+        reason: str | None,
+        after_sale_id: int | None,
+        at: datetime,
+        expected: Outcome | None = None,
+    ) -> bool:
+        """Record what became of a delivery; with `expected`, only if its outcome is still that
+        (a claim: of two writers, one wins). False when nothing was written."""
+        query = WebhookDelivery.filter(id=delivery_id)
+        if expected is not None:
+            query = query.filter(outcome=expected.value)
+        updated = await query.using_db(self._conn).update(
+            outcome=outcome.value, reason=reason, after_sale_id=after_sale_id, processed_at=at
+        )
+        return bool(updated == 1)
+
+    async def matching(
+        self,
+        source: str,
+        shop_id: str,
+        outcome: Outcome,
+        *,
+        return_id: str | None,
+        tracking_number: str | None,
+    ) -> list[Stored]:
+        """Deliveries of `shop_id` still at `outcome` that carry this return_id or tracking
+        number (the keys a parcel event is matched by)."""
+        keys = [Q(match_return_id=return_id)] if return_id else []
+        if tracking_number:
+            keys.append(Q(match_tracking_number=tracking_number))
+        if not keys:
+            return []
+        found = await WebhookDelivery.filter(
+            Q(*keys, join_type=Q.OR), source=source, shop_id=shop_id, outcome=outcome.value
+        ).using_db(self._conn)
+        return [_stored(r) for r in found]
 
 
 async def _create(
-    conn: Connection, incoming: Incoming, key: str, outcome: str, reason: str | None
+    conn: Connection, incoming: Incoming, key: str, outcome: Outcome, reason: str | None
 ) -> WebhookDelivery:
     return await WebhookDelivery.create(
         using_db=conn,
@@ -73,7 +125,7 @@ async def _create(
         received_at=incoming.received_at,
         headers=dict(incoming.headers) or None,
         body=incoming.body,
-        outcome=outcome,
+        outcome=outcome.value,
         reason=reason,
         processed_at=incoming.received_at if reason is not None else None,
         match_return_id=incoming.match_return_id,
@@ -81,67 +133,13 @@ async def _create(
     )
 
 
-async def first_id(conn: Connection, source: str, dedupe_key: str) -> int | None:
-    row = await WebhookDelivery.filter(source=source, dedupe_key=dedupe_key).using_db(conn).first()
-    return row.id if row is not None else None
+def _stored(row: WebhookDelivery) -> Stored:
+    return Stored(row.id, row.source, row.shop_id, row.body, Outcome(row.outcome))
 
 
-async def finish(
-    conn: Connection,
-    delivery_id: int,
-    *,
-    outcome: str,
-    reason: str | None,
-    after_sale_id: int | None,
-    at: datetime,
-    expected: str | None = None,
-) -> bool:
-    """Record what happened; with `expected`, only if the outcome is still that (a claim)."""
-    query = WebhookDelivery.filter(id=delivery_id)
-    if expected is not None:
-        query = query.filter(outcome=expected)
-    updated = await query.using_db(conn).update(
-        outcome=outcome, reason=reason, after_sale_id=after_sale_id, processed_at=at
-    )
-    return updated == 1
-
-
-async def waiting(shop_id: str, outcomes: Sequence[str]) -> list[Stored]:
-    rows = await WebhookDelivery.filter(shop_id=shop_id, outcome__in=list(outcomes)).order_by("id")
-    return [Stored(r.id, r.source, r.shop_id, r.body, r.outcome) for r in rows]
-
-
-async def matching(
-    source: str,
-    shop_id: str,
-    outcome: str,
-    *,
-    return_id: str | None,
-    tracking_number: str | None,
-) -> list[Stored]:
-    """Deliveries of `shop_id` still at `outcome` that carry this return_id or tracking number."""
-    keys = [Q(match_return_id=return_id)] if return_id else []
-    if tracking_number:
-        keys.append(Q(match_tracking_number=tracking_number))
-    if not keys:
-        return []
-    rows = await WebhookDelivery.filter(
-        Q(*keys, join_type=Q.OR), source=source, shop_id=shop_id, outcome=outcome
-    )
-    return [Stored(r.id, r.source, r.shop_id, r.body, r.outcome) for r in rows]
-
-
-async def shop_by_tiktok_id(shop_id: str) -> Shop | None:
-    return await Shop.filter(shop_id=shop_id).first()
-
-
-async def load_by_tracking(
-    conn: Connection, shop: Shop, tracking_number: str, order_id: str | None
-) -> AfterSale | None:
-    """The after-sale whose parcel has this tracking number (the order's own one first)."""
-    query = AfterSale.filter(shop_id=shop.id, tracking_number=tracking_number).using_db(conn)
-    if order_id:
-        own = await query.filter(order_id=order_id).order_by("-id").first()
-        if own is not None:
-            return own
-    return await query.order_by("-id").first()
+async def waiting(shop_id: str, outcomes: Sequence[Outcome]) -> list[Stored]:
+    """Deliveries kept for `shop_id` under one of `outcomes`, in arrival order."""
+    found = await WebhookDelivery.filter(
+        shop_id=shop_id, outcome__in=[o.value for o in outcomes]
+    ).order_by("id")
+    return [_stored(r) for r in found]

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from aftersales.domain import (
+from aftersales.domain.model import (
     AbnormalReason,
     Actor,
     AfterSaleStatus,
@@ -171,8 +171,8 @@ class WebhookDelivery(Model):
     reason = fields.TextField(null=True)
     after_sale_id = fields.IntField(null=True)
     processed_at = fields.DatetimeField(null=True)
-    # What a logistics event is matched by (SPEC §3.2), so that the events that matched nothing can
-    # be found, without reading bodies, once their after-sale appears.
+    # What a logistics event is matched by, so that the events that matched nothing can be found,
+    # without reading bodies, once their after-sale appears (docs/webhooks.md).
     match_return_id = fields.CharField(max_length=64, null=True)
     match_tracking_number = fields.CharField(max_length=64, null=True)
 

@@ -16,17 +16,18 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.models import Model
 
-from aftersales.domain import (
+from aftersales.domain.errors import Invalid
+from aftersales.domain.model import (
     Actor,
     AfterSaleStatus,
     AfterSaleType,
     DisputeStatus,
     EventSource,
-    Invalid,
     ReturnStatus,
     StockCondition,
 )
 from aftersales.store import rows
+from aftersales.store.accounts import shop_record
 from aftersales.store.models import AfterSale, Shop
 from aftersales.store.records import (
     HistoryRecord,
@@ -51,7 +52,7 @@ __all__ = [
 
 MAX_PAGE = 100
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
-# Statuses in which the seller owes TikTok a response (SPEC §4 seller response SLA).
+# Statuses in which the seller owes TikTok a response (the seller response SLA).
 AWAITING_SELLER = (AfterSaleStatus.PENDING_REQUEST, AfterSaleStatus.SHIPPED_BY_BUYER)
 
 
@@ -72,10 +73,6 @@ class Page:
     records: list[SaleRecord]
     total_count: int
     has_next_page: bool
-
-
-def _shop(row: Shop) -> ShopRecord:
-    return ShopRecord(id=row.id, shop_id=row.shop_id, region=row.region, name=row.name)
 
 
 def encode_cursor(record: SaleRecord) -> str:
@@ -191,7 +188,7 @@ async def count_by_status(
 
 
 async def shops_of(seller_id: int) -> list[ShopRecord]:
-    return [_shop(s) for s in await Shop.filter(seller_id=seller_id).order_by("shop_id")]
+    return [shop_record(s) for s in await Shop.filter(seller_id=seller_id).order_by("shop_id")]
 
 
 async def items_by_sale(ids: Sequence[int]) -> dict[int, list[ItemRecord]]:

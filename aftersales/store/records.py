@@ -1,4 +1,7 @@
-"""The read side's records: plain, immutable values the API shows, never ORM rows."""
+"""Records: the plain, immutable values the store hands out, never ORM rows.
+
+`SaleRecord` is both what the API shows and what a command loads to decide on: `as_sale()` and
+`as_parcel()` are the one mapping from a stored after-sale to what the rules read."""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from aftersales.domain import (
+from aftersales.domain.model import (
     AbnormalReason,
     Actor,
     AfterSaleStatus,
     AfterSaleType,
     DisputeStatus,
     EventSource,
+    Parcel,
     ReturnStatus,
     Sale,
     StockCondition,
@@ -50,6 +54,10 @@ class SaleRecord:
     dispute_deadline: datetime | None
     dispute_status: DisputeStatus
     returned_at: datetime | None
+    # The newest TikTok update_time applied or local change made: reports at or before it are stale.
+    last_event_at: datetime | None
+    # The newest parcel event applied: older ones never move the parcel backwards.
+    parcel_event_at: datetime | None
     sync_status: str
     sync_error: str | None
     version: int
@@ -67,6 +75,16 @@ class SaleRecord:
             partial_refund_offer=self.partial_refund_offer,
             tracking_number=self.tracking_number,
             dispute_status=self.dispute_status,
+        )
+
+    def as_parcel(self) -> Parcel:
+        return Parcel(
+            status=self.status,
+            return_status=self.return_status,
+            tracking_number=self.tracking_number,
+            carrier=self.carrier,
+            parcel_event_at=self.parcel_event_at,
+            returned_at=self.returned_at,
         )
 
 
@@ -99,3 +117,19 @@ class StockedInRecord:
     sku: str
     quantity: int
     condition: StockCondition
+
+
+@dataclass(frozen=True)
+class WarehouseRecord:
+    id: int
+    code: str
+    name: str
+    address: str | None
+
+
+@dataclass(frozen=True)
+class LevelRecord:
+    warehouse: WarehouseRecord
+    sku: str
+    sellable: int
+    damaged: int

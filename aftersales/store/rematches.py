@@ -3,29 +3,31 @@
 A parcel event and the TikTok report that creates its return (or gives it its tracking number)
 can commit at the same moment on PostgreSQL: neither transaction sees the other, so the event
 is logged `unmatched` and nothing in the live path looks at it again. These queries find such
-events from the current state (aftersales.rematch applies them through aftersales.backlog).
+events from the current state (aftersales.inbox.rematch applies them as the live path does).
 
 - `candidates` walks the `unmatched` deliveries in `id` (arrival) order from a cursor, through
   the (outcome, shop_id) index, and keeps those for which an after-sale of the same shop has
-  their return_id or tracking number (the rule aftersales.logistics matches by), probed through
+  their return_id or tracking number (the rule parcel events are matched by), probed through
   after_sale's (shop_id, return_id) and tracking_number indexes. Only ids and keys are loaded.
   A run costs a walk of the unmatched rows, which are few: an event waits there only until its
   return is reported.
-- `hold_matching` locks, before any delivery is claimed, the after-sales the events will move,
-  in the order every live writer takes them (after-sale first, then the deliveries it matches),
-  so a rematch never deadlocks with a TikTok report applying the same events. On PostgreSQL it
-  is `FOR UPDATE SKIP LOCKED`: an after-sale being written right now is left to its writer
-  (which applies the waiting events itself when it is a report) or to the next run. SQLite has
-  one writer at a time and needs no lock.
+- `Sales.hold_matching` (in sales.py, bound to a unit of work) locks, before any delivery is
+  claimed, the after-sales the events will move, in the order every live writer takes them (after-
+  sale first, then the deliveries it matches), so a rematch never deadlocks with a TikTok report
+  applying the same events. On PostgreSQL it is `FOR UPDATE SKIP LOCKED`: an after-sale being
+  written right now is left to its writer (which applies the waiting events itself when it is a
+  report) or to the next run. SQLite has one writer at a time and needs no lock.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aftersales.store.repository import Connection, transaction
+from tortoise import connections
+
+from aftersales.domain.outcome import Outcome
+from aftersales.store.sql import dialect, numbered
 
 _CANDIDATES = """
 SELECT d.id, d.shop_id, d.match_return_id, d.match_tracking_number
@@ -42,18 +44,6 @@ ORDER BY d.id
 LIMIT ?
 """
 
-_PG_HOLD = """
-WITH matched AS (
-    SELECT a.id FROM after_sale AS a JOIN shop AS s ON s.id = a.shop_id
-    WHERE s.shop_id = $1 AND (a.return_id = $2 OR a.tracking_number = $3)
-), held AS (
-    SELECT id FROM after_sale WHERE id IN (SELECT id FROM matched)
-    ORDER BY id
-    FOR UPDATE SKIP LOCKED
-)
-SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM held) AS held
-"""
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -65,28 +55,18 @@ class Candidate:
     tracking_number: str | None
 
 
-def _dialect(conn: Connection) -> str:
-    return str(conn.capabilities.dialect)
-
-
-def _numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's `$1, $2, ...`."""
-    count = iter(range(1, sql.count("?") + 1))
-    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
-
-
 async def candidates(
-    source: str, outcome: str, *, received_before: datetime, after_id: int, limit: int
+    source: str, outcome: Outcome, *, received_before: datetime, after_id: int, limit: int
 ) -> list[Candidate]:
     """At most `limit` deliveries of `source` still at `outcome`, received at or before
     `received_before`, with an id above `after_id`, whose after-sale exists; lowest id first."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     # SQLite compares the stored UTC text, so the bound must be UTC too.
-    params = [outcome, source, received_before.astimezone(UTC), after_id, limit]
-    async with transaction() as conn:
-        sql = _numbered(_CANDIDATES) if _dialect(conn) == "postgres" else _CANDIDATES
-        _, rows = await conn.execute_query(sql, params)
+    params = [outcome.value, source, received_before.astimezone(UTC), after_id, limit]
+    conn = connections.get("default")
+    sql = numbered(_CANDIDATES) if dialect(conn) == "postgres" else _CANDIDATES
+    _, rows = await conn.execute_query(sql, params)
     return [
         Candidate(
             delivery_id=int(row["id"]),
@@ -96,15 +76,3 @@ async def candidates(
         )
         for row in rows
     ]
-
-
-async def hold_matching(conn: Connection, candidate: Candidate) -> bool:
-    """Lock, in `conn`'s transaction, every after-sale `candidate` matches; False (nothing
-    held that matters) when one of them is being written by another transaction right now."""
-    if _dialect(conn) != "postgres":
-        return True
-    _, rows = await conn.execute_query(
-        _PG_HOLD, [candidate.shop_id, candidate.return_id, candidate.tracking_number]
-    )
-    matched, held = int(rows[0]["matched"]), int(rows[0]["held"])
-    return matched > 0 and held == matched

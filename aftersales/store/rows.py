@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from tortoise import connections
 from tortoise.queryset import ValuesListQuery
 from tortoise.timezone import get_default_timezone
 
-from aftersales.domain import (
+from aftersales.domain.model import (
     AbnormalReason,
     AfterSaleStatus,
     AfterSaleType,
@@ -32,6 +32,7 @@ from aftersales.domain import (
     ReturnStatus,
 )
 from aftersales.store.records import SaleRecord, ShopRecord
+from aftersales.store.sql import Connection, dialect
 
 Row = Sequence[Any]
 CENT = Decimal("0.01")
@@ -62,6 +63,8 @@ SALE_COLUMNS = (
     "dispute_deadline",
     "dispute_status",
     "returned_at",
+    "last_event_at",
+    "parcel_event_at",
     "sync_status",
     "sync_error",
     "version",
@@ -93,7 +96,7 @@ async def fetch_by_sale(sql: str, ids: Sequence[int]) -> Sequence[Row]:
     if not ids:
         return []
     conn = connections.get("default")
-    if conn.capabilities.dialect == "postgres":
+    if dialect(conn) == "postgres":
         marks = ",".join(f"${n}" for n in range(1, len(ids) + 1))
     else:
         marks = ",".join("?" * len(ids))
@@ -102,13 +105,13 @@ async def fetch_by_sale(sql: str, ids: Sequence[int]) -> Sequence[Row]:
     return found
 
 
-async def fetch(query: ValuesListQuery[Any]) -> Sequence[Row]:
-    """Run a QuerySet's SQL (so filters and dialect stay Tortoise's) but leave the values raw."""
+async def fetch(query: ValuesListQuery[Any], conn: Connection | None = None) -> Sequence[Row]:
+    """Run a QuerySet's SQL (so filters and dialect stay Tortoise's) but leave the values raw;
+    in `conn`'s transaction when given (build it from `QuerySet.using_db(conn)` too)."""
     query.sql()  # resolves the connection and builds `query.query` for its dialect
     sql, params = query.query.get_parameterized_sql()
-    found: Sequence[Row]
-    _, found = await connections.get("default").execute_query(sql, params)
-    return found
+    _, found = await (conn or connections.get("default")).execute_query(sql, params)
+    return cast(Sequence[Row], found)
 
 
 def when(value: Any) -> datetime:
@@ -152,6 +155,8 @@ def sale(row: Row) -> SaleRecord:
         dispute_deadline,
         dispute_status,
         returned_at,
+        last_event_at,
+        parcel_event_at,
         sync_status,
         sync_error,
         version,
@@ -180,6 +185,8 @@ def sale(row: Row) -> SaleRecord:
         dispute_deadline=when_or_none(dispute_deadline),
         dispute_status=DisputeStatus(dispute_status),
         returned_at=when_or_none(returned_at),
+        last_event_at=when_or_none(last_event_at),
+        parcel_event_at=when_or_none(parcel_event_at),
         sync_status=sync_status,
         sync_error=sync_error,
         version=version,

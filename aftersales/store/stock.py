@@ -1,8 +1,9 @@
 """Persistence of warehouses, inventory levels, stock movements and idempotent results.
 
-Stock-in serializes on the after-sale's row: `lock_sale` takes a row lock on PostgreSQL
-(SELECT ... FOR NO KEY UPDATE; SQLite serializes writers by itself) and the caller still bumps
-the row's version, so optimistic writers elsewhere see the change.
+Stock-in serializes on the after-sale's row: the command loads it with
+`tx.sales.of_seller(..., lock=True)` (SELECT ... FOR NO KEY UPDATE on PostgreSQL; SQLite
+serializes writers by itself) and still moves its version, so optimistic writers elsewhere see
+the change. `Stock` is bound to a unit of work; the functions below it are the read side.
 """
 
 from __future__ import annotations
@@ -13,40 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
+from tortoise import connections
 from tortoise.expressions import F, Q, RawSQL
 from tortoise.functions import Sum
-from tortoise.transactions import in_transaction
 
-from aftersales.domain import AfterSaleType, ReturnStatus, StockCondition
-from aftersales.inventory import NewWarehouse, StockLine
-from aftersales.store import repository
+from aftersales.domain.model import AfterSaleType, ReturnStatus, StockCondition
+from aftersales.domain.stock import NewWarehouse, StockLine
 from aftersales.store.models import (
-    AfterSale,
     AfterSaleItem,
     IdempotentResult,
     InventoryLevel,
-    Shop,
     StockMovement,
     Warehouse,
 )
-from aftersales.store.repository import Connection
-
-
-@dataclass(frozen=True)
-class WarehouseRecord:
-    id: int
-    code: str
-    name: str
-    address: str | None
-
-
-@dataclass(frozen=True)
-class LevelRecord:
-    warehouse: WarehouseRecord
-    sku: str
-    sellable: int
-    damaged: int
+from aftersales.store.records import LevelRecord, WarehouseRecord
+from aftersales.store.sql import Connection, insert_or_none
 
 
 @dataclass(frozen=True)
@@ -59,30 +41,28 @@ def _warehouse(row: Warehouse) -> WarehouseRecord:
     return WarehouseRecord(row.id, row.code, row.name, row.address)
 
 
-# --- warehouses and inventory -------------------------------------------------------------
+# --- warehouses and inventory: the read side -------------------------------------------
 
 
 async def create_warehouse(seller_id: int, new: NewWarehouse) -> WarehouseRecord | None:
     """None when the seller already has a warehouse with this code."""
-    try:
-        row = await Warehouse.create(
-            seller_id=seller_id, code=new.code, name=new.name, address=new.address
+
+    async def insert(conn: Connection) -> Warehouse:
+        return await Warehouse.create(
+            using_db=conn, seller_id=seller_id, code=new.code, name=new.name, address=new.address
         )
-    except IntegrityError:
-        return None
-    return _warehouse(row)
+
+    row = await insert_or_none(connections.get("default"), insert)
+    return _warehouse(row) if row is not None else None
 
 
 async def warehouses_of(seller_id: int) -> list[WarehouseRecord]:
     return [_warehouse(w) for w in await Warehouse.filter(seller_id=seller_id).order_by("code")]
 
 
-async def warehouse_of(
-    seller_id: int, warehouse_id: int, conn: Connection | None = None
-) -> WarehouseRecord | None:
+async def warehouse_of(seller_id: int, warehouse_id: int) -> WarehouseRecord | None:
     """The warehouse if it belongs to the seller, else None (another seller's is not found)."""
-    row = await Warehouse.filter(id=warehouse_id, seller_id=seller_id).using_db(conn).first()
-    return _warehouse(row) if row is not None else None
+    return await Stock(connections.get("default")).warehouse_of(seller_id, warehouse_id)
 
 
 async def inventory_of(
@@ -102,109 +82,105 @@ async def inventory_of(
     return [LevelRecord(_warehouse(r.warehouse), r.sku, r.sellable, r.damaged) for r in rows]
 
 
-# --- stock-in ---------------------------------------------------------------------------
+# --- stock-in, in a unit of work ----------------------------------------------------------
 
 
-async def lock_sale(
-    conn: Connection, seller_id: int, sale_id: int
-) -> tuple[AfterSale, Shop] | None:
-    """Load the seller's after-sale and hold its row until the transaction ends."""
-    return await repository.load_for_seller(conn, seller_id, sale_id, lock=True)
+class Stock:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
+    async def warehouse_of(self, seller_id: int, warehouse_id: int) -> WarehouseRecord | None:
+        """The warehouse if it belongs to the seller, else None (another seller's is not found)."""
+        query = Warehouse.filter(id=warehouse_id, seller_id=seller_id).using_db(self._conn)
+        row = await query.first()
+        return _warehouse(row) if row is not None else None
 
-async def returned_quantities(conn: Connection, sale_id: int) -> dict[str, int]:
-    return await _sum_by_sku(AfterSaleItem, conn, sale_id)
+    async def returned_quantities(self, sale_id: int) -> dict[str, int]:
+        return await self._sum_by_sku(AfterSaleItem, sale_id)
 
+    async def stocked_quantities(self, sale_id: int) -> dict[str, int]:
+        return await self._sum_by_sku(StockMovement, sale_id)
 
-async def stocked_quantities(conn: Connection, sale_id: int) -> dict[str, int]:
-    return await _sum_by_sku(StockMovement, conn, sale_id)
+    async def _sum_by_sku(
+        self, model: type[AfterSaleItem] | type[StockMovement], sale_id: int
+    ) -> dict[str, int]:
+        found = (
+            await model.filter(after_sale_id=sale_id)
+            .using_db(self._conn)
+            .annotate(total=Sum("quantity"))
+            .group_by("sku")
+            .values("sku", "total")
+        )
+        return {r["sku"]: int(r["total"] or 0) for r in found}
 
+    async def record_movements(
+        self, warehouse_id: int, sale_id: int, lines: Sequence[StockLine], at: datetime
+    ) -> None:
+        """One movement per line, and the warehouse's levels incremented in place."""
+        await StockMovement.bulk_create(
+            [
+                StockMovement(
+                    warehouse_id=warehouse_id,
+                    after_sale_id=sale_id,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    condition=line.condition,
+                    created_at=at,
+                )
+                for line in lines
+            ],
+            using_db=self._conn,
+        )
+        deltas: dict[str, dict[str, int]] = defaultdict(lambda: {"sellable": 0, "damaged": 0})
+        for line in lines:
+            column = "sellable" if line.condition is StockCondition.GOOD else "damaged"
+            deltas[line.sku][column] += line.quantity
+        for sku, delta in deltas.items():
+            await self._increment_level(warehouse_id, sku, delta["sellable"], delta["damaged"])
 
-async def _sum_by_sku(
-    model: type[AfterSaleItem] | type[StockMovement], conn: Connection, sale_id: int
-) -> dict[str, int]:
-    rows = (
-        await model.filter(after_sale_id=sale_id)
-        .using_db(conn)
-        .annotate(total=Sum("quantity"))
-        .group_by("sku")
-        .values("sku", "total")
-    )
-    return {r["sku"]: int(r["total"] or 0) for r in rows}
+    async def _increment_level(
+        self, warehouse_id: int, sku: str, sellable: int, damaged: int
+    ) -> None:
+        # An atomic increment, so stock-ins of different after-sales into one SKU never lose units.
+        level = InventoryLevel.filter(warehouse_id=warehouse_id, sku=sku).using_db(self._conn)
+        bump = {"sellable": F("sellable") + sellable, "damaged": F("damaged") + damaged}
+        if await level.update(**bump):
+            return
 
-
-async def record_movements(
-    conn: Connection, warehouse_id: int, sale_id: int, lines: Sequence[StockLine], at: datetime
-) -> None:
-    """One movement per line, and the warehouse's levels incremented in place."""
-    await StockMovement.bulk_create(
-        [
-            StockMovement(
-                warehouse_id=warehouse_id,
-                after_sale_id=sale_id,
-                sku=line.sku,
-                quantity=line.quantity,
-                condition=line.condition,
-                created_at=at,
-            )
-            for line in lines
-        ],
-        using_db=conn,
-    )
-    deltas: dict[str, dict[str, int]] = defaultdict(lambda: {"sellable": 0, "damaged": 0})
-    for line in lines:
-        column = "sellable" if line.condition is StockCondition.GOOD else "damaged"
-        deltas[line.sku][column] += line.quantity
-    for sku, delta in deltas.items():
-        await _increment_level(conn, warehouse_id, sku, delta["sellable"], delta["damaged"])
-
-
-async def _increment_level(
-    conn: Connection, warehouse_id: int, sku: str, sellable: int, damaged: int
-) -> None:
-    # An atomic increment, so stock-ins of different after-sales into one SKU never lose units.
-    level = InventoryLevel.filter(warehouse_id=warehouse_id, sku=sku).using_db(conn)
-    bump = {"sellable": F("sellable") + sellable, "damaged": F("damaged") + damaged}
-    if await level.update(**bump):
-        return
-    try:
-        async with in_transaction("default") as savepoint:  # a concurrent first insert may win
-            await InventoryLevel.create(
-                using_db=savepoint,
+        async def insert(conn: Connection) -> InventoryLevel:
+            return await InventoryLevel.create(
+                using_db=conn,
                 warehouse_id=warehouse_id,
                 sku=sku,
                 sellable=sellable,
                 damaged=damaged,
             )
-    except IntegrityError:
-        await level.update(**bump)
 
+        if await insert_or_none(self._conn, insert) is None:  # a concurrent first insert won
+            await level.update(**bump)
 
-async def find_result(
-    conn: Connection, seller_id: int, operation: str, key: str
-) -> StoredResult | None:
-    row = (
-        await IdempotentResult.filter(seller_id=seller_id, operation=operation, key=key)
-        .using_db(conn)
-        .first()
-    )
-    return StoredResult(row.after_sale_id, dict(row.result)) if row is not None else None
+    async def find_result(self, seller_id: int, operation: str, key: str) -> StoredResult | None:
+        row = (
+            await IdempotentResult.filter(seller_id=seller_id, operation=operation, key=key)
+            .using_db(self._conn)
+            .first()
+        )
+        return StoredResult(row.after_sale_id, dict(row.result)) if row is not None else None
 
+    async def save_result(
+        self,
+        seller_id: int,
+        operation: str,
+        key: str,
+        sale_id: int,
+        result: dict[str, Any],
+        at: datetime,
+    ) -> bool:
+        """False when a concurrent call stored a result under the same key first."""
 
-async def save_result(
-    conn: Connection,
-    seller_id: int,
-    operation: str,
-    key: str,
-    sale_id: int,
-    result: dict[str, Any],
-    at: datetime,
-) -> bool:
-    """False when a concurrent call stored a result under the same key first."""
-    try:
-        async with in_transaction("default") as savepoint:
-            await IdempotentResult.create(
-                using_db=savepoint,
+        async def insert(conn: Connection) -> IdempotentResult:
+            return await IdempotentResult.create(
+                using_db=conn,
                 seller_id=seller_id,
                 operation=operation,
                 key=key,
@@ -212,9 +188,8 @@ async def save_result(
                 result=result,
                 created_at=at,
             )
-    except IntegrityError:
-        return False
-    return True
+
+        return await insert_or_none(self._conn, insert) is not None
 
 
 # --- read side: the awaitingStockIn filter ------------------------------------------------
@@ -235,7 +210,7 @@ _HAS_MOVEMENTS = RawSQL(
 
 
 def awaiting_stock_in() -> Q:
-    """Parcels that arrived and are not fully stocked in (SPEC §6): some SKU has fewer units
+    """Parcels that arrived and are not fully stocked in (docs/stock.md): some SKU has fewer units
     stocked in than returned, or the contents are unknown and nothing was stocked in yet.
     Refund-only requests have no goods to stock in, whatever the parcel feed said."""
     return (

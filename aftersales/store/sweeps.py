@@ -1,4 +1,4 @@
-"""The dispute sweep's SQL (SPEC §4): set-based, batched, conditional closes.
+"""The dispute sweep's SQL (docs/timers.md): set-based, batched, conditional closes.
 
 A batch is one transaction holding one statement that picks at most `limit` expired rows and
 closes them, re-checking the expiry conditions on every row it writes, plus the history rows for
@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
-from aftersales.domain import Actor, AfterSaleStatus, DisputeStatus, EventSource
-from aftersales.store.repository import Connection, transaction
+from aftersales.domain.model import Actor, AfterSaleStatus, DisputeStatus, EventSource
+from aftersales.store.sql import Connection, dialect
 
 # Key of the PostgreSQL advisory lock held while one replica sweeps ("AFSWEEP1" as an int64).
 SWEEP_LOCK_KEY = int.from_bytes(b"AFSWEEP1", "big")
@@ -92,22 +93,18 @@ SELECT value, ?, ?, ?, ?, ?, ? FROM json_each(?)
 """
 
 
-def _dialect(conn: Connection) -> str:
-    return str(conn.capabilities.dialect)
-
-
 async def close_expired_batch(closing: Closing, *, now: datetime, limit: int) -> int:
     """Close at most `limit` rows whose dispute deadline is at or before `now`, in one
     transaction with their history entries. Returns how many it closed."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     now = now.astimezone(UTC)  # SQLite compares the stored UTC text, so `now` must be UTC too
-    async with transaction() as conn:
+    async with in_transaction("default") as conn:
         return await _close(conn, closing, now, limit)
 
 
 async def _close(conn: Connection, c: Closing, now: datetime, limit: int) -> int:
-    if _dialect(conn) == "postgres":
+    if dialect(conn) == "postgres":
         _, rows = await conn.execute_query(
             _PG_CLOSE,
             [
@@ -154,7 +151,7 @@ async def exclusive() -> AsyncIterator[bool]:
     SQLite serialises writers itself, so there it always yields True.
     """
     client = connections.get("default")
-    if _dialect(client) != "postgres":
+    if dialect(client) != "postgres":
         yield True
         return
     async with client.acquire_connection() as raw:

@@ -1,7 +1,8 @@
-"""Every seller action of SPEC §2 over HTTP: happy paths, each userErrors code, the bulk forms.
+"""Every seller action (docs/lifecycle.md) over HTTP: happy paths, each userErrors code, the
+bulk forms.
 
 After-sales in states other than pending are driven there by TikTok reports
-(services.apply_return_report), the way production gets them.
+(commands.reports.apply_return_report), the way production gets them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.builders import assert_no_stack_trace, make_abnormal_return, post_graphql
-from tests.support import AppClient, Seller, make_sale, make_seller
+from tests.support.builders import Seller, abnormal_return, make_sale, make_seller
+from tests.support.http import AppClient, assert_no_stack_trace, post_graphql
 
 SALE = """
 fragment Sale on AfterSale {
@@ -199,7 +200,7 @@ NOW = "2026-11-20T11:00:00+00:00"
 
 
 class Case:
-    """One row of SPEC §2: a mutation, where it starts, its extra input and what it leads to."""
+    """One row of docs/lifecycle.md: a mutation, where it starts, its input and where it leads."""
 
     def __init__(
         self,
@@ -397,7 +398,7 @@ async def test_seller_adds_a_note_without_changing_the_status(later: AppClient) 
 
 async def test_seller_adds_a_note_to_an_abnormal_return(later: AppClient) -> None:
     seller = await make_seller()
-    sale_id = await make_abnormal_return(seller)
+    sale_id = await abnormal_return(seller)
 
     data = await later.gql(
         ADD_NOTE, {"input": {"id": str(sale_id), "text": "refused at the door"}}, token=seller.token
@@ -522,7 +523,7 @@ async def test_an_abnormal_return_accepts_no_accept_refuse_or_refund_action(
     later: AppClient, name: str, document: str, extra: dict[str, Any]
 ) -> None:
     seller = await make_seller("ID")
-    sale_id = await make_abnormal_return(seller)
+    sale_id = await abnormal_return(seller)
     before = await _snapshot(later, seller, sale_id)
 
     payload = await _refused(later, seller, sale_id, document, name, **extra)
@@ -659,7 +660,7 @@ async def test_bulk_action_applies_each_id_independently_and_reports_per_id(
     seller, stranger = await make_seller(case.single.region), await make_seller()
     kind = {"return_type": case.single.return_type, "status": case.single.platform_status}
     first, second = await make_sale(seller, **kind), await make_sale(seller, **kind)
-    abnormal = await make_abnormal_return(seller)
+    abnormal = await abnormal_return(seller)
     theirs = await make_sale(stranger, **kind)
     untouched = await _snapshot(later, stranger, theirs)
     ids = [str(first), str(abnormal), "not-an-id", str(theirs), str(second)]

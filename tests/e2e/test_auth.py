@@ -1,11 +1,13 @@
-"""Bearer tokens (SPEC §7): who may call, what each token sees and changes, how tokens are kept."""
+"""Bearer tokens (docs/graphql.md): who may call, what each token sees and changes, how tokens
+are kept."""
 
 from __future__ import annotations
 
 import pytest
 from tortoise import connections
 
-from tests.support import AppClient, make_sale, make_seller
+from tests.support.builders import make_sale, make_seller
+from tests.support.http import AppClient
 
 SHOPS = "query { shops { shopId } }"
 LIST = "query { afterSales { totalCount edges { node { id } } } }"

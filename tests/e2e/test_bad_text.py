@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.builders import assert_no_stack_trace, error_messages, post_graphql
-from tests.support import AppClient, make_sale, make_seller
+from tests.support.builders import make_sale, make_seller
+from tests.support.http import AppClient, assert_no_stack_trace, error_messages, post_graphql
 
 ADD_NOTE = """
 mutation Note($id: ID!, $text: String!) {

@@ -202,6 +202,7 @@ def test_serve_in_production_without_secrets_refuses_naming_them(cli: Cli) -> No
     assert "TIKTOK_APP_KEY" not in result.stderr
 
 
+@pytest.mark.postgres
 def test_cli_works_on_postgres(cli: Cli, postgres_url: str) -> None:
     on_postgres = {"DATABASE_URL": postgres_url}
     cli("migrate", **on_postgres)

@@ -1,4 +1,5 @@
-"""Nested lists load per page, not per row (SPEC §5): the SQL count does not grow with the page."""
+"""Nested lists load per page, not per row (docs/graphql.md): the SQL count does not grow with
+the page."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales import services
-from aftersales.platform import LineItem
+from aftersales.commands import seller as seller_commands
+from aftersales.domain.model import LineItem
 from aftersales.store import models
-from tests.support import T0, AppClient, Seller, make_sale, make_seller
+from tests.support.builders import Seller, make_sale, make_seller
+from tests.support.clock import T0
+from tests.support.http import AppClient
 
 PAGE = """
 query Page($first: Int!) {
@@ -83,7 +86,7 @@ async def test_a_page_of_40_costs_as_many_queries_as_a_page_of_5(
     seller_id = await _seller_id(seller)
     for _ in range(40):
         sale_id = await make_sale(seller, items=items)
-        await services.add_note(seller_id, sale_id, "checked", now=T0)
+        await seller_commands.add_note(seller_id, sale_id, "checked", now=T0)
 
     small = await _statements_for_a_page(app, seller.token, 5, sql)
     large = await _statements_for_a_page(app, seller.token, 40, sql)
@@ -98,7 +101,7 @@ async def test_every_nested_list_is_filled_for_every_row_of_the_page(app: AppCli
     seller_id = await _seller_id(seller)
     for _ in range(12):
         sale_id = await make_sale(seller)
-        await services.add_note(seller_id, sale_id, f"note {sale_id}", now=T0)
+        await seller_commands.add_note(seller_id, sale_id, f"note {sale_id}", now=T0)
 
     data = await app.gql(PAGE, {"first": 12}, token=seller.token)
 

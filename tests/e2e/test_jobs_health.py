@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from scheduler import jobs
-from tests.support import T0, AppClient, make_sale, make_seller
-from tests.webhook_support import only_sale, parcel_body, post_parcel
+from tests.support.builders import make_sale, make_seller
+from tests.support.clock import T0
+from tests.support.http import AppClient
+from tests.support.webhooks import only_sale, parcel_body, post_parcel
 
 
 async def _health(app: AppClient) -> tuple[int, dict[str, object]]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.stock_support import abnormal_return, returned_sale
-from tests.support import AppClient, Seller, make_sale, make_seller
+from tests.support.builders import Seller, abnormal_return, make_sale, make_seller, returned_sale
+from tests.support.http import AppClient
 
 REPRINT = """
 mutation Reprint($id: ID!, $warehouseId: ID) {
@@ -97,7 +97,7 @@ async def test_a_label_carries_a_code128_barcode_that_decodes_to_the_tracking_nu
 async def test_an_abnormal_return_label_can_be_reprinted(app: AppClient) -> None:
     seller = await make_seller()
     await create_warehouse(app, seller)
-    sale = await abnormal_return(seller, items={"SKU-A": 1}, delivered=False)
+    sale = await abnormal_return(seller, items={"SKU-A": 1})
 
     payload = await reprint(app, seller, sale)
     response = await app.client.get(

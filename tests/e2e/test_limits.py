@@ -1,4 +1,5 @@
-"""GraphQL and HTTP limits (SPEC §9): abuse gets a clear 4xx or a GraphQL error, never a 500."""
+"""GraphQL and HTTP limits (docs/graphql.md): abuse gets a clear 4xx or a GraphQL error, never
+a 500."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from aftersales.store import queries
-from api.graphql_app import MAX_BODY_BYTES
+from api.endpoint import MAX_BODY_BYTES
 from api.schema import MAX_ALIASES, MAX_TOKENS
-from tests.e2e.builders import assert_no_stack_trace, error_messages, post_graphql
-from tests.support import AppClient, make_seller
+from tests.support.builders import make_seller
+from tests.support.http import AppClient, assert_no_stack_trace, error_messages, post_graphql
 
 # Our schema is shallow; the depth limit is still checked on whatever document arrives.
 TOO_DEEP = "query Deep { " + "shops { " * 12 + "shopId" + " }" * 12 + " }"

@@ -1,4 +1,4 @@
-"""Listing, counting, filtering and paging after-sales over HTTP (SPEC §5)."""
+"""Listing, counting, filtering and paging after-sales over HTTP (docs/graphql.md)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,10 @@ from typing import Any
 
 import pytest
 
-from aftersales import accounts
-from tests.e2e.builders import (
-    assert_no_stack_trace,
-    error_messages,
-    make_abnormal_return,
-    post_graphql,
-)
-from tests.support import T0, AppClient, Seller, make_sale, make_seller
+from aftersales.commands import accounts
+from tests.support.builders import Seller, abnormal_return, make_sale, make_seller
+from tests.support.clock import T0
+from tests.support.http import AppClient, assert_no_stack_trace, error_messages, post_graphql
 
 LIST = """
 query List(
@@ -76,8 +72,7 @@ def _minutes(n: int) -> datetime:
 
 
 def _shop_name(seller: Seller) -> str:
-    """The name tests.support.make_seller gives: "Shop <n>", n the end of the shop id."""
-    return f"Shop {int(seller.shop_id[-5:])}"
+    return seller.shop_name
 
 
 # --- Filters -----------------------------------------------------------------------------
@@ -99,7 +94,7 @@ async def test_after_sales_are_filtered_by_type(app: AppClient) -> None:
     await make_sale(seller, return_type="RETURN_AND_REFUND")
     refund = await make_sale(seller, return_type="REFUND")
     await make_sale(seller, return_type="REPLACEMENT")
-    await make_abnormal_return(seller)
+    await abnormal_return(seller)
 
     ids = await _ids(app, seller, type="REFUND_ONLY")
 
@@ -359,7 +354,7 @@ async def test_a_malformed_or_unknown_id_reads_as_null(app: AppClient, raw_id: s
 
 async def test_an_abnormal_return_shows_no_status(app: AppClient) -> None:
     seller = await make_seller()
-    sale_id = await make_abnormal_return(seller, tracking_number="JX0042")
+    sale_id = await abnormal_return(seller, tracking_number="JX0042")
 
     data = await app.gql(LIST_DETAIL, token=seller.token)
 
@@ -465,8 +460,8 @@ async def test_counts_are_narrowed_to_one_shop(app: AppClient) -> None:
 
 async def test_abnormal_returns_are_counted_under_no_status(app: AppClient) -> None:
     seller = await make_seller()
-    await make_abnormal_return(seller, tracking_number="JX1")
-    await make_abnormal_return(seller, tracking_number="JX2")
+    await abnormal_return(seller, tracking_number="JX1")
+    await abnormal_return(seller, tracking_number="JX2")
 
     data = await app.gql(COUNTS, {"type": "ABNORMAL_RETURN"}, token=seller.token)
 

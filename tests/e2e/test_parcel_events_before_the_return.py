@@ -1,14 +1,17 @@
-"""Parcel events that arrive before TikTok reports the return are applied once it does (SPEC §3.2,
-"Nothing is lost"): signed deliveries over HTTP, asserted through GraphQL and the delivery log."""
+"""Parcel events that arrive before TikTok reports the return are applied once it does
+(docs/webhooks.md, "Nothing is lost"): signed deliveries over HTTP, asserted through GraphQL
+and the delivery log."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from aftersales import accounts
+from aftersales.commands import accounts
 from aftersales.store.models import WebhookDelivery
-from tests.support import T0, AppClient, make_seller
-from tests.webhook_support import only_sale, parcel_body, post_parcel, send_report
+from tests.support.builders import make_seller
+from tests.support.clock import T0
+from tests.support.http import AppClient
+from tests.support.webhooks import only_sale, parcel_body, post_parcel, send_report
 from webhooks.registration import apply_waiting_deliveries
 
 RETURN_ID = "576486316948490001"

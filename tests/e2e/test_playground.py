@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import LiveServer
-from tests.support import AppClient
+from tests.support.http import AppClient
+from tests.support.live import LiveServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [

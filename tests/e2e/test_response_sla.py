@@ -1,11 +1,13 @@
-"""The seller response SLA (SPEC §4): sellerResponseDeadline, and listing what is overdue or
+"""The seller response SLA (docs/timers.md): sellerResponseDeadline, and listing what is overdue or
 due within the next hours with `responseDueBefore`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.support import T0, AppClient, make_sale, make_seller
+from tests.support.builders import make_sale, make_seller
+from tests.support.clock import T0
+from tests.support.http import AppClient
 
 DUE = """
 query Due($before: DateTime) {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from tests.support import AppClient, make_sale, make_seller
+from tests.support.builders import make_sale, make_seller
+from tests.support.http import AppClient
 
 ACCEPT = """
 mutation Accept($id: ID!) {

@@ -1,11 +1,11 @@
-"""Warehouses, inventory, stock-in and awaitingStockIn over GraphQL (SPEC §5, §6)."""
+"""Warehouses, inventory, stock-in and awaitingStockIn over GraphQL (docs/graphql.md, §6)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.stock_support import abnormal_return, returned_sale, seller_id
-from tests.support import AppClient, Seller, make_seller
+from tests.support.builders import Seller, abnormal_return, make_seller, returned_sale, seller_id_of
+from tests.support.http import AppClient
 
 CREATE_WAREHOUSE = """
 mutation Create($code: String!, $name: String!, $address: String) {
@@ -243,8 +243,8 @@ async def test_awaiting_stock_in_lists_arrived_parcels_not_fully_stocked_in(
     partly = await returned_sale(seller, items={"SKU-A": 2, "SKU-B": 1})
     fully = await returned_sale(seller, items={"SKU-A": 2, "SKU-B": 1})
     on_its_way = await returned_sale(seller, delivered=False)
-    unknown_contents = await abnormal_return(seller, items=None)
-    unknown_stocked = await abnormal_return(seller, items=None)
+    unknown_contents = await abnormal_return(seller, items=None, delivered=True)
+    unknown_stocked = await abnormal_return(seller, items=None, delivered=True)
     await returned_sale(other)
     for sale, stock_lines, key in [
         (partly, lines(("SKU-A", 2, "GOOD")), None),
@@ -266,4 +266,4 @@ async def test_awaiting_stock_in_lists_arrived_parcels_not_fully_stocked_in(
     assert awaiting["afterSales"]["totalCount"] == 3
     others = {int(e["node"]["id"]) for e in not_awaiting["afterSales"]["edges"]}
     assert others == {fully, on_its_way, unknown_stocked}
-    assert await seller_id(seller) != await seller_id(other)
+    assert await seller_id_of(seller) != await seller_id_of(other)

@@ -1,5 +1,5 @@
 """`aftersales sweep` (the dispute sweep and the parcel rematch) as a subprocess on a temporary
-SQLite database (SPEC §4, §7)."""
+SQLite database (docs/timers.md, §7)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from aftersales import inbox, payloads
-from aftersales.rematch import REMATCH_JOB
+from aftersales.commands.sweep import EXPIRED_ACTION, SWEEP_JOB
+from aftersales.inbox import payloads
+from aftersales.inbox import receive as inbox
+from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.store.models import AfterSale, HistoryEntry, JobRun, WebhookDelivery
-from aftersales.sweep import EXPIRED_ACTION, SWEEP_JOB
-from tests.support import make_sale, make_seller
-from tests.webhook_support import parcel_body
+from tests.support.builders import make_sale, make_seller
+from tests.support.webhooks import parcel_body
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

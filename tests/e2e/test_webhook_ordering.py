@@ -10,8 +10,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import T0, AppClient, make_seller
-from tests.webhook_support import envelope, parcel_body, post_parcel, post_tiktok, return_data
+from tests.support.builders import make_seller
+from tests.support.clock import T0
+from tests.support.http import AppClient
+from tests.support.webhooks import envelope, parcel_body, post_parcel, post_tiktok, return_data
 
 # A relay that fetched the full return (Search Returns) sends it with every report; a stale
 # report is ignored whole, so what a report carries must not depend on it arriving in order.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from aftersales.store.models import WebhookDelivery
-from tests.support import AppClient, make_seller
-from tests.webhook_support import only_sale, parcel_body, post_parcel, send_report
+from tests.support.builders import make_seller
+from tests.support.http import AppClient
+from tests.support.webhooks import only_sale, parcel_body, post_parcel, send_report
 
 
 async def outcomes() -> list[str]:

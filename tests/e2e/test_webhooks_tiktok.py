@@ -12,17 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from aftersales import accounts, platform, services
+from aftersales.commands import accounts
+from aftersales.domain import tiktok as platform
+from aftersales.inbox import apply
 from aftersales.store.models import WebhookDelivery
-from tests.support import T0, AppClient, make_seller
-from tests.webhook_support import (
-    envelope,
-    only_sale,
-    post_tiktok,
-    return_data,
-    sales,
-    send_report,
-)
+from tests.support.builders import make_seller
+from tests.support.clock import T0
+from tests.support.http import AppClient
+from tests.support.webhooks import envelope, only_sale, post_tiktok, return_data, sales, send_report
 from webhooks.registration import apply_waiting_deliveries
 from webhooks.signing import tiktok_signature
 
@@ -386,7 +383,7 @@ async def test_a_failure_while_applying_keeps_the_delivery_and_answers_200(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "apply_return_report", broken)
+    monkeypatch.setattr(apply, "apply_return_report", broken)
 
     response = await send_report(app, seller.shop_id, "AWAITING_BUYER_SHIP", notification_id="n1")
 

@@ -1,7 +1,7 @@
-"""Racing writers on one after-sale, on PostgreSQL (SPEC §9): never a lost update.
+"""Racing writers on one after-sale, on PostgreSQL (docs/graphql.md): never a lost update.
 
 Each racer runs as its own task, so each `in_transaction` takes its own pool connection. The
-race is forced, not hoped for: `Race` patches the repository's loads so that every racer has read
+race is forced, not hoped for: `Race` patches the loads of `Sales` so that every racer has read
 the same version before any of them writes, and checks afterwards that this really happened.
 """
 
@@ -16,20 +16,17 @@ from typing import Any, TypeVar
 
 import pytest
 
-from aftersales import services
-from aftersales.domain import (
-    Actor,
-    AfterSaleStatus,
-    AfterSaleType,
-    Conflict,
-    InvalidTransition,
-    SellerAction,
-)
-from aftersales.services import ActionInput, ReportOutcome, ReportResult
-from aftersales.store import repository
+from aftersales.commands import seller as seller_commands
+from aftersales.commands.seller import Decision
+from aftersales.domain.errors import Conflict, InvalidTransition
+from aftersales.domain.model import Actor, AfterSaleStatus, AfterSaleType, SellerAction
+from aftersales.domain.outcome import Outcome, Result
 from aftersales.store.models import AfterSale
-from tests.integration.core_support import WINDOWS, sale_in, seller_id_of, stored
-from tests.support import T0, make_seller, report
+from aftersales.store.records import SaleRecord
+from aftersales.store.sales import Sales
+from tests.support.builders import WINDOWS, apply_report, make_seller, report, sale_in, seller_id_of
+from tests.support.clock import T0
+from tests.support.stored import stored
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("database")]
 
@@ -63,21 +60,18 @@ class Race:
     first_done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def patch(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self._wrap(monkeypatch, "load_for_seller", lambda found: found[0] if found else None)
-        self._wrap(monkeypatch, "load_by_return_id", lambda found: found)
+        self._wrap(monkeypatch, "of_seller")
+        self._wrap(monkeypatch, "by_return_id")
 
-    def _wrap(
-        self, monkeypatch: pytest.MonkeyPatch, name: str, row_of: Callable[[Any], AfterSale | None]
-    ) -> None:
-        load: Callable[..., Awaitable[Any]] = getattr(repository, name)
+    def _wrap(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        load: Callable[..., Awaitable[SaleRecord | None]] = getattr(Sales, name)
 
-        async def held(*args: Any, **kwargs: Any) -> Any:
+        async def held(*args: Any, **kwargs: Any) -> SaleRecord | None:
             found = await load(*args, **kwargs)
-            row = row_of(found)
-            await self._after_read(row.version if row is not None else None)
+            await self._after_read(found.version if found is not None else None)
             return found
 
-        monkeypatch.setattr(repository, name, held)
+        monkeypatch.setattr(Sales, name, held)
 
     async def _after_read(self, version: int | None) -> None:
         task = asyncio.current_task()
@@ -124,8 +118,8 @@ async def _pending_return() -> tuple[int, int, str]:
     return seller_id, sale_id, seller.shop_id
 
 
-def _act(seller_id: int, sale_id: int, command: ActionInput) -> Coroutine[Any, Any, Any]:
-    return services.perform(seller_id, sale_id, command, now=NOW, windows=WINDOWS)
+def _act(seller_id: int, sale_id: int, command: Decision) -> Coroutine[Any, Any, Any]:
+    return seller_commands.decide(seller_id, sale_id, command, now=NOW, windows=WINDOWS)
 
 
 async def test_accept_and_reject_racing_make_exactly_one_transition(
@@ -137,8 +131,8 @@ async def test_accept_and_reject_racing_make_exactly_one_transition(
     race.patch(monkeypatch)
 
     results = await race.run(
-        accept=_act(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN)),
-        reject=_act(seller_id, sale_id, ActionInput(A.REJECT_RETURN, reason="used")),
+        accept=_act(seller_id, sale_id, Decision(A.ACCEPT_RETURN)),
+        reject=_act(seller_id, sale_id, Decision(A.REJECT_RETURN, reason="used")),
     )
 
     assert race.first_reads() == [before.sale.version, before.sale.version]
@@ -163,8 +157,8 @@ async def test_double_clicked_accept_is_applied_once(monkeypatch: pytest.MonkeyP
     race.patch(monkeypatch)
 
     results = await race.run(
-        one=_act(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN)),
-        two=_act(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN)),
+        one=_act(seller_id, sale_id, Decision(A.ACCEPT_RETURN)),
+        two=_act(seller_id, sale_id, Decision(A.ACCEPT_RETURN)),
     )
 
     assert race.first_reads() == [before.sale.version, before.sale.version]
@@ -186,13 +180,13 @@ async def test_seller_action_losing_to_a_buyer_cancel_is_refused_not_lost(
     cancel = report("RETURN_OR_REFUND_REQUEST_CANCEL", return_id=RID, at=NOW + timedelta(hours=1))
 
     results = await race.run(
-        report=services.apply_return_report(shop_id, cancel, now=NOW, windows=WINDOWS),
-        seller=_act(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN)),
+        report=apply_report(shop_id, cancel, now=NOW, windows=WINDOWS),
+        seller=_act(seller_id, sale_id, Decision(A.ACCEPT_RETURN)),
     )
 
     assert race.first_reads() == [before.sale.version, before.sale.version]
     assert race.read_count("seller") == 2  # lost the version check, then read again
-    assert results["report"] == ReportResult(ReportOutcome.APPLIED, sale_id)
+    assert results["report"] == Result(Outcome.APPLIED, sale_id)
     assert isinstance(results["seller"], InvalidTransition)
     after = await stored(seller_id, sale_id)
     assert after.sale.status is S.REQUEST_CLOSED
@@ -214,14 +208,14 @@ async def test_report_losing_to_a_seller_action_is_applied_on_top_of_it(
     )
 
     results = await race.run(
-        seller=_act(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN)),
-        report=services.apply_return_report(shop_id, shipped, now=NOW, windows=WINDOWS),
+        seller=_act(seller_id, sale_id, Decision(A.ACCEPT_RETURN)),
+        report=apply_report(shop_id, shipped, now=NOW, windows=WINDOWS),
     )
 
     assert race.first_reads() == [before.sale.version, before.sale.version]
     assert race.read_count("report") == 2
     assert not isinstance(results["seller"], BaseException)
-    assert results["report"] == ReportResult(ReportOutcome.APPLIED, sale_id)
+    assert results["report"] == Result(Outcome.APPLIED, sale_id)
     after = await stored(seller_id, sale_id)
     assert after.sale.status is S.SHIPPED_BY_BUYER
     assert after.sale.tracking_number == "JX7"
@@ -239,8 +233,8 @@ async def test_note_racing_an_action_keeps_both(monkeypatch: pytest.MonkeyPatch)
     race.patch(monkeypatch)
 
     results = await race.run(
-        offer=_act(seller_id, sale_id, ActionInput(A.OFFER_PARTIAL_REFUND, amount=Decimal("40"))),
-        note=services.add_note(seller_id, sale_id, "called the buyer", now=NOW),
+        offer=_act(seller_id, sale_id, Decision(A.OFFER_PARTIAL_REFUND, amount=Decimal("40"))),
+        note=seller_commands.add_note(seller_id, sale_id, "called the buyer", now=NOW),
     )
 
     assert race.first_reads() == [before.sale.version, before.sale.version]
@@ -263,8 +257,8 @@ async def test_duplicate_first_reports_create_one_after_sale(
     pending = report("RETURN_OR_REFUND_REQUEST_PENDING", return_id=RID)
 
     results = await race.run(
-        one=services.apply_return_report(seller.shop_id, pending, now=T0, windows=WINDOWS),
-        two=services.apply_return_report(seller.shop_id, pending, now=T0, windows=WINDOWS),
+        one=apply_report(seller.shop_id, pending, now=T0, windows=WINDOWS),
+        two=apply_report(seller.shop_id, pending, now=T0, windows=WINDOWS),
     )
 
     assert race.first_reads() == [None, None]

@@ -1,4 +1,4 @@
-"""The dispute-window sweep (SPEC §4) on SQLite and PostgreSQL, time driven explicitly."""
+"""The dispute-window sweep (docs/timers.md) on SQLite and PostgreSQL, time driven explicitly."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from aftersales import services
-from aftersales.domain import DisputeWindows, EventSource, SellerAction
+from aftersales.commands import seller as seller_commands
+from aftersales.commands.sweep import EXPIRED_ACTION, sweep_expired_disputes
+from aftersales.domain.model import DisputeWindows, EventSource, SellerAction
 from aftersales.settings import Settings
 from aftersales.store.models import AfterSale, HistoryEntry
-from aftersales.sweep import EXPIRED_ACTION, sweep_expired_disputes
-from tests.support import T0, make_sale, make_seller, report
+from tests.support.builders import apply_report, make_sale, make_seller, report
+from tests.support.clock import T0
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -79,10 +80,10 @@ async def test_a_seller_rejection_starts_the_window_from_the_moment_it_is_made()
     sale_id = await make_sale(seller, at=T0)
     row = await AfterSale.get(id=sale_id).select_related("shop")
     windows = Settings().dispute_windows
-    await services.perform(
+    await seller_commands.decide(
         row.shop.seller_id,  # type: ignore[attr-defined]
         sale_id,
-        services.ActionInput(SellerAction.REJECT_RETURN, reason="used item"),
+        seller_commands.Decision(SellerAction.REJECT_RETURN, reason="used item"),
         now=T0 + timedelta(hours=5),
         windows=windows,
     )
@@ -96,7 +97,7 @@ async def test_a_seller_rejection_starts_the_window_from_the_moment_it_is_made()
 async def test_an_open_dispute_stops_the_timer() -> None:
     seller = await make_seller()
     sale_id = await make_sale(seller, status=REJECT, at=T0, return_id="576486316948491111")
-    await services.apply_return_report(
+    await apply_report(
         seller.shop_id,
         report(
             REJECT,
@@ -177,7 +178,7 @@ async def test_a_newer_tiktok_report_after_the_close_still_wins() -> None:
     await sweep_expired_disputes(T0 + WINDOW)
 
     # The buyer disputed before the deadline, but TikTok's webhook arrived after the close.
-    await services.apply_return_report(
+    await apply_report(
         seller.shop_id,
         report(
             REJECT,

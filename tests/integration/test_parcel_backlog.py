@@ -9,22 +9,24 @@ from typing import Any
 
 import pytest
 
-from aftersales import inbox, logistics, payloads
-from aftersales.inbox import Outcome, Receipt
-from aftersales.store import repository
+from aftersales.domain.outcome import Outcome, Result
+from aftersales.inbox import late, payloads
+from aftersales.inbox import receive as inbox
+from aftersales.inbox.replay import replay_waiting
 from aftersales.store.models import AfterSale, WebhookDelivery
-from tests.integration.core_support import WINDOWS
-from tests.support import T0, make_seller
-from tests.webhook_support import envelope, parcel_body, return_data
+from aftersales.store.uow import Tx
+from tests.support.builders import WINDOWS, make_seller
+from tests.support.clock import T0
+from tests.support.webhooks import envelope, parcel_body, return_data
 
 
-async def receive_parcel(shop_id: str, event_id: str, **fields: Any) -> Receipt:
+async def receive_parcel(shop_id: str, event_id: str, **fields: Any) -> Result:
     body = parcel_body(shop_id=shop_id, event_id=event_id, **fields)
     event = payloads.parse_parcel_event(body)
     return await inbox.receive_parcel_event(body, {}, event, now=T0)
 
 
-async def receive_report(shop_id: str, status: str, **data: Any) -> Receipt:
+async def receive_report(shop_id: str, status: str, **data: Any) -> Result:
     body = envelope(shop_id, return_data(status, **data), notification_id="n1")
     note = payloads.parse_tiktok(body)
     return await inbox.receive_tiktok(body, {}, note, now=T0, windows=WINDOWS)
@@ -55,7 +57,7 @@ async def test_a_waiting_event_that_fails_is_kept_replayable_and_the_report_stan
         raise RuntimeError("disk on fire")
 
     with monkeypatch.context() as patch:
-        patch.setattr(logistics, "apply_parcel_event", broken)
+        patch.setattr(late, "apply_parcel_event", broken)
         receipt = await receive_report(seller.shop_id, "BUYER_SHIPPED_ITEM")
 
     assert receipt.outcome is Outcome.CREATED
@@ -64,7 +66,7 @@ async def test_a_waiting_event_that_fails_is_kept_replayable_and_the_report_stan
     failed = await WebhookDelivery.get(id=waiting.delivery_id)
     assert failed.outcome == "failed" and "disk on fire" in (failed.reason or "")
 
-    replayed = await inbox.replay_waiting(seller.shop_id, now=T0, windows=WINDOWS)
+    replayed = await replay_waiting(seller.shop_id, now=T0, windows=WINDOWS)
 
     assert [r.outcome for r in replayed] == [Outcome.APPLIED]
     sale = await AfterSale.get(id=receipt.after_sale_id)
@@ -77,27 +79,25 @@ async def test_a_failure_never_overwrites_what_a_rival_writer_recorded_meanwhile
     seller = await make_seller()
     waiting = await receive_parcel(seller.shop_id, "e1", status="DELIVERED")
     failed_once = {"now": False}
-    real_transaction = repository.transaction
+    real_savepoint = Tx.savepoint
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         failed_once["now"] = True
         raise RuntimeError("disk on fire")
 
     @asynccontextmanager
-    async def rival_applies_it_first() -> AsyncIterator[repository.Connection]:
-        async with real_transaction() as conn:
+    async def rival_applies_it_first(tx: Tx) -> AsyncIterator[Tx]:
+        async with real_savepoint(tx) as savepoint:
             if failed_once["now"]:  # between the failed attempt and the failure record
                 failed_once["now"] = False
-                await (
-                    WebhookDelivery.filter(id=waiting.delivery_id)
-                    .using_db(conn)
-                    .update(outcome="applied", reason="applied by a replica")
+                await WebhookDelivery.filter(id=waiting.delivery_id).update(
+                    outcome="applied", reason="applied by a replica"
                 )
-            yield conn
+            yield savepoint
 
     with monkeypatch.context() as patch:
-        patch.setattr(logistics, "apply_parcel_event", broken)
-        patch.setattr(repository, "transaction", rival_applies_it_first)
+        patch.setattr(late, "apply_parcel_event", broken)
+        patch.setattr(Tx, "savepoint", rival_applies_it_first)
         await receive_report(seller.shop_id, "BUYER_SHIPPED_ITEM")
 
     kept = await WebhookDelivery.get(id=waiting.delivery_id)

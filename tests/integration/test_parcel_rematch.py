@@ -1,5 +1,5 @@
 """The parcel rematch: `unmatched` parcel events whose after-sale exists by now are applied from
-the current state, once, through the live path's rules (SPEC §3.2, "Nothing is lost").
+the current state, once, through the live path's rules (docs/webhooks.md, "Nothing is lost").
 
 The race that leaves such an event behind is simulated by creating the after-sale through the
 report service directly, which (unlike the webhook inbox) never looks for waiting events."""
@@ -9,24 +9,26 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aftersales import inbox, payloads
-from aftersales.inbox import Receipt
-from aftersales.rematch import SETTLE, rematch_unmatched
+from aftersales.domain.outcome import Result
+from aftersales.inbox import payloads
+from aftersales.inbox import receive as inbox
+from aftersales.inbox.rematch import SETTLE, rematch_unmatched
 from aftersales.store.models import AfterSale, HistoryEntry, WebhookDelivery
-from tests.support import T0, Seller, make_sale, make_seller
-from tests.webhook_support import parcel_body
+from tests.support.builders import Seller, make_sale, make_seller
+from tests.support.clock import T0
+from tests.support.webhooks import parcel_body
 
 RETURN_ID = "576486316948490001"
 LATER = T0 + timedelta(minutes=1)
 
 
-async def receive_parcel(shop_id: str, event_id: str, **fields: Any) -> Receipt:
+async def receive_parcel(shop_id: str, event_id: str, **fields: Any) -> Result:
     body = parcel_body(shop_id=shop_id, event_id=event_id, **fields)
     event = payloads.parse_parcel_event(body)
     return await inbox.receive_parcel_event(body, {}, event, now=T0)
 
 
-async def returned_in_the_race(seller: Seller, **fields: Any) -> tuple[Receipt, int]:
+async def returned_in_the_race(seller: Seller, **fields: Any) -> tuple[Result, int]:
     """A DELIVERED event logged `unmatched`, then its return created without matching it."""
     delivered = await receive_parcel(
         seller.shop_id,

@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from aftersales import logistics, parcels
-from aftersales.domain import AfterSaleStatus, ReturnStatus
-from aftersales.logistics import ParcelOutcome
-from aftersales.parcels import Parcel, ParcelEvent, ParcelItem
+from aftersales.domain import parcels
+from aftersales.domain.model import AfterSaleStatus, Parcel, ReturnStatus
+from aftersales.domain.outcome import Outcome
+from aftersales.domain.parcels import ParcelEvent, ParcelItem
 from aftersales.store.models import AfterSale, HistoryEntry
-from tests.support import T0, make_sale, make_seller
+from tests.support.builders import apply_parcel, make_sale, make_seller
+from tests.support.clock import T0
 
 
 def event(status: str, hours: float = 0, **fields: object) -> ParcelEvent:
@@ -92,10 +93,10 @@ async def test_an_abnormal_return_is_created_once_per_order_and_tracking_number(
         items=(ParcelItem("A", 2),),
     )
 
-    first = await logistics.apply_parcel_event(rts, now=T0)
-    second = await logistics.apply_parcel_event(rts, now=T0)
+    first = await apply_parcel(rts, now=T0)
+    second = await apply_parcel(rts, now=T0)
 
-    assert (first.outcome, second.outcome) == (ParcelOutcome.CREATED, ParcelOutcome.STALE)
+    assert (first.outcome, second.outcome) == (Outcome.CREATED, Outcome.STALE)
     row = await AfterSale.get(id=first.after_sale_id)
     assert (row.parcel_key, row.status, row.return_status) == (
         "77/JX1",
@@ -112,12 +113,12 @@ async def test_a_delivery_event_is_saved_with_a_version_check_and_history(databa
     )
     version = (await AfterSale.get(id=sale_id)).version
 
-    result = await logistics.apply_parcel_event(
+    result = await apply_parcel(
         event("DELIVERED", 2, shop_id=seller.shop_id, return_id="5001"), now=T0
     )
 
     row = await AfterSale.get(id=sale_id)
-    assert result.outcome is ParcelOutcome.APPLIED
+    assert result.outcome is Outcome.APPLIED
     assert (row.return_status, row.returned_at, row.version) == (
         ReturnStatus.RETURNED,
         T0 + timedelta(hours=2),
@@ -128,6 +129,6 @@ async def test_a_delivery_event_is_saved_with_a_version_check_and_history(databa
 
 
 async def test_an_event_for_an_unknown_shop_is_reported_as_such(database: str) -> None:
-    result = await logistics.apply_parcel_event(event("IN_TRANSIT", shop_id="404"), now=T0)
+    result = await apply_parcel(event("IN_TRANSIT", shop_id="404"), now=T0)
 
-    assert result.outcome is ParcelOutcome.UNKNOWN_SHOP
+    assert result.outcome is Outcome.UNKNOWN_SHOP

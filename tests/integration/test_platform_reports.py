@@ -1,4 +1,4 @@
-"""TikTok return reports through the services, against the real databases (SPEC §3.1)."""
+"""TikTok return reports through the commands, against the real databases (docs/webhooks.md)."""
 
 from __future__ import annotations
 
@@ -8,31 +8,40 @@ from typing import Any
 
 import pytest
 
-from aftersales import services
-from aftersales.domain import (
+from aftersales.commands import seller as seller_commands
+from aftersales.commands.seller import Decision
+from aftersales.domain.errors import Invalid
+from aftersales.domain.model import (
     Actor,
     AfterSaleStatus,
     AfterSaleType,
     DisputeStatus,
     DisputeWindows,
     EventSource,
-    Invalid,
+    LineItem,
     ReturnStatus,
     SellerAction,
-    available_actions,
-    dispute_expired,
 )
-from aftersales.platform import (
+from aftersales.domain.outcome import Outcome, Result
+from aftersales.domain.rules import available_actions, dispute_expired
+from aftersales.domain.tiktok import (
     PLATFORM_STATUS_ACTION,
     PLATFORM_STATUSES,
     UNMAPPED_STATUS_ACTION,
-    LineItem,
 )
-from aftersales.services import ActionInput, ReportOutcome, ReportResult
 from aftersales.store.models import AfterSale
-from aftersales.store.queries import HistoryRecord
-from tests.integration.core_support import WINDOWS, sale_in, seller_id_of, stored
-from tests.support import T0, Seller, make_seller, report
+from aftersales.store.records import HistoryRecord
+from tests.support.builders import (
+    WINDOWS,
+    Seller,
+    apply_report,
+    make_seller,
+    report,
+    sale_in,
+    seller_id_of,
+)
+from tests.support.clock import T0
+from tests.support.stored import stored
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -51,9 +60,9 @@ async def deliver(
     now: datetime | None = None,
     windows: DisputeWindows = WINDOWS,
     **extra: Any,
-) -> ReportResult:
+) -> Result:
     """TikTok reports `status` for return RID of the seller's shop."""
-    return await services.apply_return_report(
+    return await apply_report(
         seller.shop_id,
         report(status, return_id=RID, at=at, **extra),
         now=now or at,
@@ -84,7 +93,7 @@ async def test_first_report_of_a_return_creates_it_in_the_reported_status(
         items=items,
     )
 
-    assert result.outcome is ReportOutcome.CREATED
+    assert result.outcome is Outcome.CREATED
     assert result.after_sale_id is not None
     created = await stored(seller_id, result.after_sale_id)
     assert created.sale.status is status
@@ -107,7 +116,7 @@ async def test_first_report_with_an_unknown_status_creates_a_pending_request() -
 
     result = await deliver(seller, "RETURN_OR_REFUND_REQUEST_FROZEN")
 
-    assert result.outcome is ReportOutcome.CREATED
+    assert result.outcome is Outcome.CREATED
     assert result.after_sale_id is not None
     created = await stored(seller_id, result.after_sale_id)
     assert created.sale.status is S.PENDING_REQUEST
@@ -132,7 +141,7 @@ async def test_newer_report_moves_the_after_sale_and_records_the_buyer() -> None
 
     result = await deliver(seller, "AWAITING_BUYER_SHIP")
 
-    assert result == ReportResult(ReportOutcome.APPLIED, sale_id)
+    assert result == Result(Outcome.APPLIED, sale_id)
     after = await stored(seller_id, sale_id)
     assert after.sale.status is S.AWAITING_BUYER_SHIPMENT
     assert after.sale.return_status is ReturnStatus.TO_RETURN
@@ -163,7 +172,7 @@ async def test_report_not_newer_than_the_last_change_is_stale_and_changes_nothin
 
     result = await deliver(seller, "RETURN_OR_REFUND_REQUEST_CANCEL", at=LATER - age)
 
-    assert result == ReportResult(ReportOutcome.STALE, sale_id)
+    assert result == Result(Outcome.STALE, sale_id)
     assert await stored(seller_id, sale_id) == before
 
 
@@ -172,7 +181,7 @@ async def test_report_for_an_unregistered_shop_creates_nothing() -> None:
 
     result = await deliver(unregistered, "RETURN_OR_REFUND_REQUEST_PENDING")
 
-    assert result == ReportResult(ReportOutcome.UNKNOWN_SHOP)
+    assert result == Result(Outcome.UNKNOWN_SHOP)
     assert await AfterSale.all().count() == 0
 
 
@@ -184,7 +193,7 @@ async def test_unknown_status_keeps_the_status_and_records_the_raw_value() -> No
 
     result = await deliver(seller, "RETURN_OR_REFUND_REQUEST_FROZEN")
 
-    assert result == ReportResult(ReportOutcome.UNMAPPED, sale_id)
+    assert result == Result(Outcome.UNMAPPED, sale_id)
     after = await stored(seller_id, sale_id)
     assert after.sale.status is S.PENDING_REQUEST
     assert after.sale.platform_status == "RETURN_OR_REFUND_REQUEST_FROZEN"
@@ -236,10 +245,10 @@ async def test_buyer_accepting_the_partial_offer_is_refunded_the_offer() -> None
     seller = await make_seller()
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.REFUND_ONLY, S.PENDING_REQUEST, return_id=RID)
-    await services.perform(
+    await seller_commands.decide(
         seller_id,
         sale_id,
-        ActionInput(SellerAction.OFFER_PARTIAL_REFUND, amount=Decimal("40.00")),
+        Decision(SellerAction.OFFER_PARTIAL_REFUND, amount=Decimal("40.00")),
         now=NOW,
         windows=WINDOWS,
     )
@@ -262,10 +271,10 @@ async def test_buyer_declining_the_partial_offer_lets_the_seller_decide_again() 
     seller = await make_seller()
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.REFUND_ONLY, S.PENDING_REQUEST, return_id=RID)
-    await services.perform(
+    await seller_commands.decide(
         seller_id,
         sale_id,
-        ActionInput(SellerAction.OFFER_PARTIAL_REFUND, amount=Decimal("40.00")),
+        Decision(SellerAction.OFFER_PARTIAL_REFUND, amount=Decimal("40.00")),
         now=NOW,
         windows=WINDOWS,
     )
@@ -346,7 +355,7 @@ async def test_same_return_id_in_two_shops_is_two_after_sales() -> None:
     one = await deliver(first, "RETURN_OR_REFUND_REQUEST_PENDING")
     two = await deliver(second, "RETURN_OR_REFUND_REQUEST_PENDING")
 
-    assert (one.outcome, two.outcome) == (ReportOutcome.CREATED, ReportOutcome.CREATED)
+    assert (one.outcome, two.outcome) == (Outcome.CREATED, Outcome.CREATED)
     assert one.after_sale_id != two.after_sale_id
 
 
@@ -355,14 +364,14 @@ async def test_return_runs_from_request_to_refund_across_seller_and_buyer() -> N
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.RETURN_AND_REFUND, S.PENDING_REQUEST, return_id=RID)
 
-    await services.perform(
-        seller_id, sale_id, ActionInput(SellerAction.ACCEPT_RETURN), now=NOW, windows=WINDOWS
+    await seller_commands.decide(
+        seller_id, sale_id, Decision(SellerAction.ACCEPT_RETURN), now=NOW, windows=WINDOWS
     )
     await deliver(seller, "BUYER_SHIPPED_ITEM", tracking_number="JX0001")
-    await services.perform(
+    await seller_commands.decide(
         seller_id,
         sale_id,
-        ActionInput(SellerAction.CONFIRM_RECEIPT),
+        Decision(SellerAction.CONFIRM_RECEIPT),
         now=LATER + timedelta(hours=1),
         windows=WINDOWS,
     )

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from aftersales import inbox, logistics, payloads
-from aftersales.inbox import Outcome, Receipt
-from aftersales.logistics import ParcelOutcome
-from aftersales.rematch import rematch_unmatched
-from aftersales.store import repository
+from aftersales.domain.outcome import Outcome, Result
+from aftersales.inbox import apply, payloads
+from aftersales.inbox import receive as inbox
+from aftersales.inbox.rematch import rematch_unmatched
 from aftersales.store.models import AfterSale, HistoryEntry, WebhookDelivery
-from tests.integration.core_support import WINDOWS
-from tests.support import T0, Seller, make_sale, make_seller
-from tests.webhook_support import envelope, parcel_body, return_data
+from aftersales.store.sales import Sales
+from tests.support.builders import WINDOWS, Seller, make_sale, make_seller
+from tests.support.clock import T0
+from tests.support.webhooks import envelope, parcel_body, return_data
 
 pytestmark = [
     pytest.mark.postgres,
@@ -50,7 +50,7 @@ def _paused_once(
     return paused
 
 
-async def _receive_parcel(seller: Seller, event_id: str, **fields: Any) -> Receipt:
+async def _receive_parcel(seller: Seller, event_id: str, **fields: Any) -> Result:
     body = parcel_body(shop_id=seller.shop_id, event_id=event_id, **fields)
     event = payloads.parse_parcel_event(body)
     return await inbox.receive_parcel_event(body, {}, event, now=T0)
@@ -58,7 +58,7 @@ async def _receive_parcel(seller: Seller, event_id: str, **fields: Any) -> Recei
 
 async def _receive_report(
     seller: Seller, status: str, notification_id: str, *, at: datetime = T0
-) -> Receipt:
+) -> Result:
     data = return_data(status, at=at, return_tracking_number="JX0001")
     body = envelope(seller.shop_id, data, notification_id=notification_id)
     note = payloads.parse_tiktok(body)
@@ -76,12 +76,12 @@ async def test_an_event_that_committed_with_its_return_ends_applied_after_one_ru
     seller = await make_seller()
     reached, release = asyncio.Event(), asyncio.Event()
     unmatched = _paused_once(
-        logistics.apply_parcel_event,
-        lambda result: result.outcome is ParcelOutcome.UNMATCHED,
+        apply.apply_parcel_event,
+        lambda result: result.outcome is Outcome.UNMATCHED,
         reached,
         release,
     )
-    monkeypatch.setattr(logistics, "apply_parcel_event", unmatched)
+    monkeypatch.setattr(apply, "apply_parcel_event", unmatched)
 
     # The event has matched nothing and not committed when TikTok's report creates the return
     # and looks for waiting events: neither transaction sees the other.
@@ -113,9 +113,9 @@ async def test_a_run_leaves_an_after_sale_being_written_to_its_writer_without_de
     sale_id = await make_sale(seller, status="AWAITING_BUYER_SHIP", return_id=RETURN_ID)
     reached, release = asyncio.Event(), asyncio.Event()
     monkeypatch.setattr(
-        repository,
-        "save_change",
-        _paused_once(repository.save_change, bool, reached, release),
+        Sales,
+        "save",
+        _paused_once(Sales.save, bool, reached, release),
     )
 
     # A newer report has written the after-sale and is about to apply the waiting event itself.

@@ -12,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
-from aftersales import inbox, payloads
-from aftersales.rematch import REMATCH_JOB
+from aftersales.commands.sweep import SWEEP_JOB
+from aftersales.inbox import payloads
+from aftersales.inbox import receive as inbox
+from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.settings import Settings
 from aftersales.store.models import AfterSale, JobRun, WebhookDelivery
-from aftersales.sweep import SWEEP_JOB
 from scheduler import jobs, service
-from tests.support import T0, Clock, make_sale, make_seller
-from tests.webhook_support import parcel_body
+from tests.support.builders import make_sale, make_seller
+from tests.support.clock import T0, Clock
+from tests.support.webhooks import parcel_body
 
 
 def test_the_sweep_and_the_rematch_are_scheduled_every_interval_coalesced_one_at_a_time() -> None:

@@ -1,4 +1,4 @@
-"""Seller actions through the services, against the real databases (SPEC §2)."""
+"""Seller actions through the commands, against the real databases (docs/lifecycle.md)."""
 
 from __future__ import annotations
 
@@ -8,33 +8,39 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales import services
-from aftersales.domain import (
-    TRANSITIONS,
+from aftersales.commands import seller as seller_commands
+from aftersales.commands.seller import Decision
+from aftersales.domain.errors import (
     ActionNotAllowedForType,
-    Actor,
-    AfterSaleStatus,
-    AfterSaleType,
     DomainError,
-    EventSource,
     Invalid,
     InvalidAmount,
     InvalidTransition,
     NotFound,
     RegionNotSupported,
+)
+from aftersales.domain.model import (
+    Actor,
+    AfterSaleStatus,
+    AfterSaleType,
+    EventSource,
     ReturnStatus,
     SellerAction,
 )
-from aftersales.services import ActionInput, ReportOutcome
-from aftersales.store.queries import HistoryRecord
-from tests.integration.core_support import (
+from aftersales.domain.outcome import Outcome
+from aftersales.domain.rules import TRANSITIONS
+from aftersales.store.records import HistoryRecord
+from tests.support.builders import (
     WINDOWS,
     abnormal_return,
+    apply_report,
+    make_seller,
+    report,
     sale_in,
     seller_id_of,
-    stored,
 )
-from tests.support import T0, make_seller, report
+from tests.support.clock import T0
+from tests.support.stored import stored
 
 
 def _name(value: object) -> str:
@@ -59,16 +65,16 @@ def _row_id(row: tuple[AfterSaleType, SellerAction]) -> str:
 ROWS = sorted(TRANSITIONS, key=_row_id)
 
 
-def command_for(action: SellerAction) -> ActionInput:
+def command_for(action: SellerAction) -> Decision:
     if action in REJECTIONS:
-        return ActionInput(action, reason=" item was used ")
+        return Decision(action, reason=" item was used ")
     if action is A.OFFER_PARTIAL_REFUND:
-        return ActionInput(action, amount=Decimal("40.00"))
-    return ActionInput(action)
+        return Decision(action, amount=Decimal("40.00"))
+    return Decision(action)
 
 
-async def perform(seller_id: int, sale_id: int, command: ActionInput) -> None:
-    await services.perform(seller_id, sale_id, command, now=NOW, windows=WINDOWS)
+async def perform(seller_id: int, sale_id: int, command: Decision) -> None:
+    await seller_commands.decide(seller_id, sale_id, command, now=NOW, windows=WINDOWS)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=_row_id)
@@ -100,7 +106,7 @@ async def test_accepted_return_waits_for_the_buyer_to_ship() -> None:
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.RETURN_AND_REFUND, S.PENDING_REQUEST)
 
-    await perform(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN))
+    await perform(seller_id, sale_id, Decision(A.ACCEPT_RETURN))
 
     after = await stored(seller_id, sale_id)
     assert after.sale.return_status is ReturnStatus.TO_RETURN
@@ -115,7 +121,7 @@ async def test_rejection_is_saved_with_its_reason_and_dispute_deadline(
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, type_, TRANSITIONS[row][0])
 
-    await perform(seller_id, sale_id, ActionInput(action, reason=" item was used "))
+    await perform(seller_id, sale_id, Decision(action, reason=" item was used "))
 
     after = await stored(seller_id, sale_id)
     assert after.sale.reject_reason == "item was used"
@@ -131,7 +137,7 @@ async def test_full_refund_is_saved_as_the_requested_amount(
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, type_, TRANSITIONS[row][0], refund="87.50")
 
-    await perform(seller_id, sale_id, ActionInput(action))
+    await perform(seller_id, sale_id, Decision(action))
 
     after = await stored(seller_id, sale_id)
     assert after.sale.refund_amount == Decimal("87.50")
@@ -144,7 +150,7 @@ async def test_partial_refund_offer_is_saved(type_: AfterSaleType) -> None:
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, type_, S.PENDING_REQUEST)
 
-    await perform(seller_id, sale_id, ActionInput(A.OFFER_PARTIAL_REFUND, amount=Decimal("40")))
+    await perform(seller_id, sale_id, Decision(A.OFFER_PARTIAL_REFUND, amount=Decimal("40")))
 
     after = await stored(seller_id, sale_id)
     assert after.sale.partial_refund_offer == Decimal("40.00")
@@ -157,7 +163,7 @@ async def test_rejection_note_is_kept_with_the_after_sale() -> None:
     sale_id = await sale_in(seller, T.REFUND_ONLY, S.PENDING_REQUEST)
 
     await perform(
-        seller_id, sale_id, ActionInput(A.REJECT_REFUND, reason="used", note="  photos sent ")
+        seller_id, sale_id, Decision(A.REJECT_REFUND, reason="used", note="  photos sent ")
     )
 
     after = await stored(seller_id, sale_id)
@@ -169,10 +175,10 @@ async def test_action_from_the_cli_is_recorded_as_such() -> None:
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.REFUND_ONLY, S.PENDING_REQUEST)
 
-    await services.perform(
+    await seller_commands.decide(
         seller_id,
         sale_id,
-        ActionInput(A.ACCEPT_REFUND),
+        Decision(A.ACCEPT_REFUND),
         now=NOW,
         windows=WINDOWS,
         source=EventSource.CLI,
@@ -185,23 +191,23 @@ async def test_action_from_the_cli_is_recorded_as_such() -> None:
 RR, RO, EX = T.RETURN_AND_REFUND, T.REFUND_ONLY, T.EXCHANGE
 PENDING = S.PENDING_REQUEST
 REFUSALS = [
-    pytest.param(RR, PENDING, "MY", ActionInput(A.CONFIRM_RECEIPT), InvalidTransition,
+    pytest.param(RR, PENDING, "MY", Decision(A.CONFIRM_RECEIPT), InvalidTransition,
                  id="confirm-receipt-before-the-buyer-ships"),
-    pytest.param(RR, S.SHIPPED_BY_BUYER, "MY", ActionInput(A.ACCEPT_RETURN), InvalidTransition,
+    pytest.param(RR, S.SHIPPED_BY_BUYER, "MY", Decision(A.ACCEPT_RETURN), InvalidTransition,
                  id="accept-return-after-the-buyer-shipped"),
-    pytest.param(RO, PENDING, "MY", ActionInput(A.ACCEPT_RETURN), ActionNotAllowedForType,
+    pytest.param(RO, PENDING, "MY", Decision(A.ACCEPT_RETURN), ActionNotAllowedForType,
                  id="accept-return-on-refund-only"),
-    pytest.param(EX, PENDING, "MY", ActionInput(A.ACCEPT_EXCHANGE), RegionNotSupported,
+    pytest.param(EX, PENDING, "MY", Decision(A.ACCEPT_EXCHANGE), RegionNotSupported,
                  id="accept-exchange-outside-indonesia"),
-    pytest.param(RO, PENDING, "MY", ActionInput(A.OFFER_PARTIAL_REFUND, amount=Decimal("100.01")),
+    pytest.param(RO, PENDING, "MY", Decision(A.OFFER_PARTIAL_REFUND, amount=Decimal("100.01")),
                  InvalidAmount, id="offer-more-than-requested"),
-    pytest.param(EX, PENDING, "ID", ActionInput(A.OFFER_PARTIAL_REFUND, amount=Decimal("0")),
+    pytest.param(EX, PENDING, "ID", Decision(A.OFFER_PARTIAL_REFUND, amount=Decimal("0")),
                  InvalidAmount, id="offer-nothing"),
-    pytest.param(RR, PENDING, "MY", ActionInput(A.REJECT_RETURN, reason=" "), Invalid,
+    pytest.param(RR, PENDING, "MY", Decision(A.REJECT_RETURN, reason=" "), Invalid,
                  id="reject-without-reason"),
-    pytest.param(RR, PENDING, "MY", ActionInput(A.REJECT_RETURN, reason="x" * 1001), Invalid,
+    pytest.param(RR, PENDING, "MY", Decision(A.REJECT_RETURN, reason="x" * 1001), Invalid,
                  id="reject-with-too-long-reason"),
-    pytest.param(RO, PENDING, "MY", ActionInput(A.REJECT_REFUND, reason="ok", note="n" * 5001),
+    pytest.param(RO, PENDING, "MY", Decision(A.REJECT_REFUND, reason="ok", note="n" * 5001),
                  Invalid, id="reject-with-too-long-note"),
 ]  # fmt: skip
 
@@ -211,7 +217,7 @@ async def test_refused_action_changes_nothing(
     type_: AfterSaleType,
     status: AfterSaleStatus,
     region: str,
-    command: ActionInput,
+    command: Decision,
     error: type[DomainError],
 ) -> None:
     seller = await make_seller(region=region)
@@ -230,11 +236,11 @@ async def test_seller_cannot_accept_the_same_return_twice() -> None:
     seller = await make_seller()
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.RETURN_AND_REFUND, S.PENDING_REQUEST)
-    await perform(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN))
+    await perform(seller_id, sale_id, Decision(A.ACCEPT_RETURN))
     before = await stored(seller_id, sale_id)
 
     with pytest.raises(InvalidTransition):
-        await perform(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN))
+        await perform(seller_id, sale_id, Decision(A.ACCEPT_RETURN))
 
     assert (await stored(seller_id, sale_id)).unchanged_marks == before.unchanged_marks
 
@@ -262,9 +268,9 @@ async def test_another_sellers_after_sale_is_not_found_and_untouched() -> None:
     before = await stored(owner_id, sale_id)
 
     with pytest.raises(NotFound):
-        await perform(intruder_id, sale_id, ActionInput(A.ACCEPT_REFUND))
+        await perform(intruder_id, sale_id, Decision(A.ACCEPT_REFUND))
     with pytest.raises(NotFound):
-        await services.add_note(intruder_id, sale_id, "mine now", now=NOW)
+        await seller_commands.add_note(intruder_id, sale_id, "mine now", now=NOW)
 
     assert await stored(owner_id, sale_id) == before
 
@@ -274,7 +280,7 @@ async def test_unknown_after_sale_is_not_found() -> None:
     seller_id = await seller_id_of(seller)
 
     with pytest.raises(NotFound):
-        await perform(seller_id, 424242, ActionInput(A.ACCEPT_REFUND))
+        await perform(seller_id, 424242, Decision(A.ACCEPT_REFUND))
 
 
 @pytest.mark.parametrize(
@@ -290,7 +296,7 @@ async def test_note_is_saved_and_recorded_without_moving_the_status(
     sale_id = await sale_in(seller, type_, status)
     before = await stored(seller_id, sale_id)
 
-    await services.add_note(seller_id, sale_id, "  called the buyer \n", now=NOW)
+    await seller_commands.add_note(seller_id, sale_id, "  called the buyer \n", now=NOW)
 
     after = await stored(seller_id, sale_id)
     assert [(n.text, n.created_at) for n in after.notes] == [("called the buyer", NOW)]
@@ -305,13 +311,15 @@ async def test_note_can_be_added_to_an_abnormal_return() -> None:
     seller = await make_seller()
     seller_id = await seller_id_of(seller)
     sale_id = await abnormal_return(seller)
+    before = await stored(seller_id, sale_id)
 
-    await services.add_note(seller_id, sale_id, "parcel refused at the door", now=NOW)
+    await seller_commands.add_note(seller_id, sale_id, "parcel refused at the door", now=NOW)
 
     after = await stored(seller_id, sale_id)
     assert [n.text for n in after.notes] == ["parcel refused at the door"]
     assert after.history == [
-        HistoryRecord(NOW, Actor.SELLER, "ADD_NOTE", None, None, EventSource.GRAPHQL)
+        *before.history,
+        HistoryRecord(NOW, Actor.SELLER, "ADD_NOTE", None, None, EventSource.GRAPHQL),
     ]
 
 
@@ -319,9 +327,9 @@ async def test_note_can_be_added_after_the_request_is_closed() -> None:
     seller = await make_seller()
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.REFUND_ONLY, S.PENDING_REQUEST)
-    await perform(seller_id, sale_id, ActionInput(A.ACCEPT_REFUND))
+    await perform(seller_id, sale_id, Decision(A.ACCEPT_REFUND))
 
-    await services.add_note(seller_id, sale_id, "refund seen by the buyer", now=NOW)
+    await seller_commands.add_note(seller_id, sale_id, "refund seen by the buyer", now=NOW)
 
     after = await stored(seller_id, sale_id)
     assert after.sale.status is S.REFUNDED
@@ -336,7 +344,7 @@ async def test_invalid_note_changes_nothing(text: str) -> None:
     before = await stored(seller_id, sale_id)
 
     with pytest.raises(Invalid):
-        await services.add_note(seller_id, sale_id, text, now=NOW)
+        await seller_commands.add_note(seller_id, sale_id, text, now=NOW)
 
     assert await stored(seller_id, sale_id) == before
 
@@ -345,15 +353,15 @@ async def test_tiktok_report_older_than_the_sellers_action_is_stale() -> None:
     seller = await make_seller()
     seller_id = await seller_id_of(seller)
     sale_id = await sale_in(seller, T.RETURN_AND_REFUND, S.PENDING_REQUEST, return_id="R-1")
-    await perform(seller_id, sale_id, ActionInput(A.ACCEPT_RETURN))
+    await perform(seller_id, sale_id, Decision(A.ACCEPT_RETURN))
     before = await stored(seller_id, sale_id)
 
-    result = await services.apply_return_report(
+    result = await apply_report(
         seller.shop_id,
         report("RETURN_OR_REFUND_REQUEST_CANCEL", return_id="R-1", at=NOW - timedelta(minutes=1)),
         now=NOW,
         windows=WINDOWS,
     )
 
-    assert result.outcome is ReportOutcome.STALE
+    assert result.outcome is Outcome.STALE
     assert await stored(seller_id, sale_id) == before

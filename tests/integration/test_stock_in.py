@@ -1,4 +1,4 @@
-"""Stock-in of returned items (SPEC §6), through the service, on SQLite and PostgreSQL."""
+"""Stock-in of returned items (docs/stock.md), through the service, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,20 +6,22 @@ from datetime import timedelta
 
 import pytest
 
-from aftersales import domain, stock
-from aftersales.domain import StockCondition
-from aftersales.inventory import StockLine
+from aftersales.commands import stock
+from aftersales.domain import errors as domain
+from aftersales.domain.model import Actor, AfterSaleStatus, StockCondition
+from aftersales.domain.stock import StockLine
 from aftersales.store import queries
 from aftersales.store import stock as store
-from tests.stock_support import (
+from tests.support.builders import (
     abnormal_return,
     damaged,
     good,
+    make_seller,
     returned_sale,
-    seller_id,
+    seller_id_of,
     warehouse,
 )
-from tests.support import T0, make_seller
+from tests.support.clock import T0
 
 LATER = T0 + timedelta(days=5)
 
@@ -37,7 +39,7 @@ async def stocked(sale_id: int) -> dict[tuple[str, StockCondition], int]:
 
 async def test_good_units_become_sellable_and_damaged_units_damaged() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller, items={"SKU-A": 3, "SKU-B": 1})
 
@@ -52,13 +54,13 @@ async def test_good_units_become_sellable_and_damaged_units_damaged() -> None:
         ("SKU-A", StockCondition.DAMAGED): 1,
     }
     history = (await queries.history_by_sale([sale]))[sale]
-    assert (history[-1].action, history[-1].actor) == ("STOCK_IN", domain.Actor.SELLER)
-    assert history[-1].to_status is domain.AfterSaleStatus.REFUNDED
+    assert (history[-1].action, history[-1].actor) == ("STOCK_IN", Actor.SELLER)
+    assert history[-1].to_status is AfterSaleStatus.REFUNDED
 
 
 async def test_partial_stock_in_then_the_rest_then_nothing_more() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller, items={"SKU-A": 3})
 
@@ -73,7 +75,7 @@ async def test_partial_stock_in_then_the_rest_then_nothing_more() -> None:
 
 async def test_a_retried_call_cannot_stock_in_twice() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller, items={"SKU-A": 2})
     command = stock.StockIn(wh, (good("SKU-A", 2),))
@@ -88,7 +90,7 @@ async def test_a_retried_call_cannot_stock_in_twice() -> None:
 
 async def test_lines_of_one_call_count_together_against_the_returned_quantity() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller, items={"SKU-A": 2})
 
@@ -113,7 +115,7 @@ async def test_malformed_lines_are_refused_with_the_line_at_fault(
     line: StockLine, error: type[domain.DomainError], field: str
 ) -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller)
 
@@ -130,7 +132,7 @@ async def test_no_lines_is_a_validation_error() -> None:
 
     with pytest.raises(domain.Invalid):
         await stock.stock_in(
-            await seller_id(seller), sale, stock.StockIn(await warehouse(seller), ()), now=LATER
+            await seller_id_of(seller), sale, stock.StockIn(await warehouse(seller), ()), now=LATER
         )
 
 
@@ -146,7 +148,7 @@ async def test_stock_in_is_allowed_once_refunded_or_closed_and_returned(status: 
     sale = await returned_sale(seller, status=status)
 
     result = await stock.stock_in(
-        await seller_id(seller),
+        await seller_id_of(seller),
         sale,
         stock.StockIn(await warehouse(seller), (good("SKU-A", 1),)),
         now=LATER,
@@ -162,7 +164,7 @@ async def test_an_accepted_exchange_whose_parcel_arrived_can_be_stocked_in() -> 
     )
 
     result = await stock.stock_in(
-        await seller_id(seller),
+        await seller_id_of(seller),
         sale,
         stock.StockIn(await warehouse(seller), (good("SKU-A", 1),)),
         now=LATER,
@@ -177,7 +179,7 @@ async def test_a_parcel_not_yet_delivered_is_not_returned_yet() -> None:
 
     with pytest.raises(domain.NotReturnedYet):
         await stock.stock_in(
-            await seller_id(seller),
+            await seller_id_of(seller),
             sale,
             stock.StockIn(await warehouse(seller), (good("SKU-A", 1),)),
             now=LATER,
@@ -190,7 +192,7 @@ async def test_an_arrived_parcel_of_an_open_request_is_an_invalid_transition() -
 
     with pytest.raises(domain.InvalidTransition):
         await stock.stock_in(
-            await seller_id(seller),
+            await seller_id_of(seller),
             sale,
             stock.StockIn(await warehouse(seller), (good("SKU-A", 1),)),
             now=LATER,
@@ -205,7 +207,7 @@ async def test_a_refund_only_request_without_a_parcel_has_nothing_returned_yet()
 
     with pytest.raises(domain.NotReturnedYet):
         await stock.stock_in(
-            await seller_id(seller),
+            await seller_id_of(seller),
             sale,
             stock.StockIn(await warehouse(seller), (good("SKU-A", 1),)),
             now=LATER,
@@ -219,11 +221,11 @@ async def test_another_sellers_warehouse_is_not_found() -> None:
 
     with pytest.raises(domain.NotFound) as refused:
         await stock.stock_in(
-            await seller_id(seller), sale, stock.StockIn(foreign, (good("SKU-A", 1),)), now=LATER
+            await seller_id_of(seller), sale, stock.StockIn(foreign, (good("SKU-A", 1),)), now=LATER
         )
 
     assert refused.value.field == "warehouseId"
-    assert await store.inventory_of(await seller_id(other), foreign, None) == []
+    assert await store.inventory_of(await seller_id_of(other), foreign, None) == []
 
 
 async def test_another_sellers_after_sale_is_not_found() -> None:
@@ -232,7 +234,7 @@ async def test_another_sellers_after_sale_is_not_found() -> None:
 
     with pytest.raises(domain.NotFound) as refused:
         await stock.stock_in(
-            await seller_id(other),
+            await seller_id_of(other),
             sale,
             stock.StockIn(await warehouse(other), (good("SKU-A", 1),)),
             now=LATER,
@@ -243,7 +245,7 @@ async def test_another_sellers_after_sale_is_not_found() -> None:
 
 async def test_an_idempotency_key_replays_the_first_result_without_moving_stock() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller, items={"SKU-A": 3})
     command = stock.StockIn(wh, (good("SKU-A", 2),), idempotency_key="scan-77")
@@ -260,7 +262,7 @@ async def test_an_idempotency_key_replays_the_first_result_without_moving_stock(
 
 async def test_an_idempotency_key_reused_for_other_lines_is_refused() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller, items={"SKU-A": 3})
     await stock.stock_in(
@@ -278,7 +280,7 @@ async def test_an_idempotency_key_reused_for_other_lines_is_refused() -> None:
 
 async def test_an_idempotency_key_reused_for_another_after_sale_is_refused() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     first, second = await returned_sale(seller), await returned_sale(seller)
     command = stock.StockIn(wh, (good("SKU-A", 1),), idempotency_key="k1")
@@ -290,9 +292,9 @@ async def test_an_idempotency_key_reused_for_another_after_sale_is_refused() -> 
 
 async def test_an_abnormal_return_with_known_contents_is_capped_by_them() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
-    sale = await abnormal_return(seller, items={"SKU-A": 1})
+    sale = await abnormal_return(seller, items={"SKU-A": 1}, delivered=True)
 
     await stock.stock_in(sid, sale, stock.StockIn(wh, (damaged("SKU-A", 1),)), now=LATER)
     with pytest.raises(domain.InvalidQuantity):
@@ -303,9 +305,9 @@ async def test_an_abnormal_return_with_known_contents_is_capped_by_them() -> Non
 
 async def test_an_abnormal_return_of_unknown_contents_is_stocked_in_uncapped() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
-    sale = await abnormal_return(seller, items=None)
+    sale = await abnormal_return(seller, items=None, delivered=True)
 
     await stock.stock_in(sid, sale, stock.StockIn(wh, (good("ANY-SKU", 5),)), now=LATER)
 
@@ -314,9 +316,9 @@ async def test_an_abnormal_return_of_unknown_contents_is_stocked_in_uncapped() -
 
 async def test_an_idempotency_key_protects_a_parcel_of_unknown_contents_from_retries() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
-    sale = await abnormal_return(seller, items=None)
+    sale = await abnormal_return(seller, items=None, delivered=True)
     keyed = stock.StockIn(wh, (good("ANY-SKU", 5),), idempotency_key="parcel-JXA")
 
     await stock.stock_in(sid, sale, keyed, now=LATER)
@@ -328,11 +330,11 @@ async def test_an_idempotency_key_protects_a_parcel_of_unknown_contents_from_ret
 
 async def test_an_abnormal_return_still_on_its_way_is_not_returned_yet() -> None:
     seller = await make_seller()
-    sale = await abnormal_return(seller, items={"SKU-A": 1}, delivered=False)
+    sale = await abnormal_return(seller, items={"SKU-A": 1})
 
     with pytest.raises(domain.NotReturnedYet):
         await stock.stock_in(
-            await seller_id(seller),
+            await seller_id_of(seller),
             sale,
             stock.StockIn(await warehouse(seller), (good("SKU-A", 1),)),
             now=LATER,
@@ -341,7 +343,7 @@ async def test_an_abnormal_return_still_on_its_way_is_not_returned_yet() -> None
 
 async def test_stock_ins_of_different_returns_add_up_in_one_warehouse() -> None:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     first, second = await returned_sale(seller), await returned_sale(seller)
 
@@ -360,4 +362,4 @@ async def test_warehouse_codes_are_unique_per_seller_only() -> None:
     await warehouse(other, "KL1")
 
     assert refused.value.field == "code"
-    assert [w.code for w in await store.warehouses_of(await seller_id(other))] == ["KL1"]
+    assert [w.code for w in await store.warehouses_of(await seller_id_of(other))] == ["KL1"]

@@ -16,13 +16,15 @@ from typing import Any
 
 import pytest
 
-from aftersales import domain, stock
-from aftersales.store import repository as repo
+from aftersales.commands import stock
+from aftersales.domain import errors as domain
 from aftersales.store import stock as store
-from tests.stock_support import good, returned_sale, seller_id, warehouse
-from tests.support import T0, make_seller
+from aftersales.store.sales import Sales
+from aftersales.store.stock import Stock
+from tests.support.builders import good, make_seller, returned_sale, seller_id_of, warehouse
+from tests.support.clock import T0
 
-pytestmark = pytest.mark.usefixtures("database")
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("database")]
 
 CALLS = 4  # the PostgreSQL pool holds 5 connections
 NOW = T0 + timedelta(days=5)
@@ -47,12 +49,13 @@ class Watch:
 @pytest.fixture
 def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Watch]:
     seen = Watch()
-    lock_sale, stocked_quantities = store.lock_sale, store.stocked_quantities
-    record_movements = store.record_movements
+    of_seller, stocked_quantities = Sales.of_seller, Stock.stocked_quantities
+    record_movements = Stock.record_movements
 
-    async def arriving(*args: Any) -> Any:
-        seen.arrived += 1
-        return await lock_sale(*args)
+    async def arriving(*args: Any, lock: bool = False) -> Any:
+        if lock:
+            seen.arrived += 1
+        return await of_seller(*args, lock=lock)
 
     async def slow_read(*args: Any) -> dict[str, int]:
         seen.inside += 1
@@ -69,15 +72,25 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Watch]:
             seen.arrived_before_first_commit = seen.arrived
         await record_movements(*args)
 
-    monkeypatch.setattr(store, "lock_sale", arriving)
-    monkeypatch.setattr(store, "stocked_quantities", slow_read)
-    monkeypatch.setattr(store, "record_movements", writing)
+    monkeypatch.setattr(Sales, "of_seller", arriving)
+    monkeypatch.setattr(Stock, "stocked_quantities", slow_read)
+    monkeypatch.setattr(Stock, "record_movements", writing)
     yield seen
+
+
+def _without_the_row_lock(watch: Watch, monkeypatch: pytest.MonkeyPatch) -> None:
+    of_seller = Sales.of_seller
+
+    async def unlocked(*args: Any, lock: bool = False) -> Any:
+        watch.arrived += lock
+        return await of_seller(*args)
+
+    monkeypatch.setattr(Sales, "of_seller", unlocked)
 
 
 async def _race(command: stock.StockIn) -> tuple[int, int, list[object], int]:
     seller = await make_seller()
-    sid = await seller_id(seller)
+    sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await returned_sale(seller, items={"SKU-A": 3})
     command = stock.StockIn(wh, command.lines, command.idempotency_key)
@@ -118,11 +131,7 @@ async def test_concurrent_calls_with_one_idempotency_key_move_stock_once(watch: 
 async def test_without_the_row_lock_the_version_check_still_holds_the_line(
     watch: Watch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def unlocked(conn: repo.Connection, seller: int, sale: int) -> Any:
-        watch.arrived += 1
-        return await repo.load_for_seller(conn, seller, sale)
-
-    monkeypatch.setattr(store, "lock_sale", unlocked)
+    _without_the_row_lock(watch, monkeypatch)
 
     _, _, outcomes, stocked = await _race(stock.StockIn(0, (good("SKU-A", 3),)))
 
@@ -138,15 +147,11 @@ async def test_without_the_row_lock_the_version_check_still_holds_the_line(
 async def test_without_lock_and_version_check_the_same_race_overcounts(
     watch: Watch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def unlocked(conn: repo.Connection, seller: int, sale: int) -> Any:
-        watch.arrived += 1
-        return await repo.load_for_seller(conn, seller, sale)
-
-    async def unchecked(conn: repo.Connection, row: Any, at: Any) -> bool:
+    async def unchecked(*args: Any, **kwargs: Any) -> bool:
         return True
 
-    monkeypatch.setattr(store, "lock_sale", unlocked)
-    monkeypatch.setattr(repo, "bump_version", unchecked)
+    _without_the_row_lock(watch, monkeypatch)
+    monkeypatch.setattr(Sales, "touch", unchecked)
 
     _, _, outcomes, stocked = await _race(stock.StockIn(0, (good("SKU-A", 3),)))
 

@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-from aftersales import services
-from aftersales.domain import Actor, AfterSaleStatus, DisputeStatus, EventSource
-from aftersales.services import ReportResult
+from aftersales.commands.sweep import EXPIRED_ACTION, SweepBusy, sweep_expired_disputes
+from aftersales.domain.model import Actor, AfterSaleStatus, DisputeStatus, EventSource
+from aftersales.domain.outcome import Outcome, Result
 from aftersales.settings import Settings
-from aftersales.store import repository, sweeps
+from aftersales.store import sweeps
 from aftersales.store.models import AfterSale, HistoryEntry
-from aftersales.sweep import EXPIRED_ACTION, SweepBusy, sweep_expired_disputes
-from tests.support import T0, make_sale, make_seller, report
+from aftersales.store.sales import Sales
+from tests.support.builders import apply_report, make_sale, make_seller, report
+from tests.support.clock import T0
 
 pytestmark = [
     pytest.mark.postgres,
@@ -48,8 +49,8 @@ def _paused_after(
     return paused
 
 
-async def _dispute(shop_id: str) -> ReportResult:
-    return await services.apply_return_report(
+async def _dispute(shop_id: str) -> Result:
+    return await apply_report(
         shop_id,
         report(
             REJECT,
@@ -81,9 +82,7 @@ async def test_a_dispute_being_written_while_the_sweep_runs_wins(
     seller = await make_seller()
     sale_id = await make_sale(seller, status=REJECT, at=T0, return_id=RETURN_ID)
     reached, release = asyncio.Event(), asyncio.Event()
-    monkeypatch.setattr(
-        repository, "save_change", _paused_after(repository.save_change, reached, release)
-    )
+    monkeypatch.setattr(Sales, "save", _paused_after(Sales.save, reached, release))
 
     # The dispute has written the row and not committed yet when the sweep runs.
     dispute = asyncio.create_task(_dispute(seller.shop_id))
@@ -118,7 +117,7 @@ async def test_a_dispute_arriving_while_a_batch_holds_the_row_is_applied_after_i
 
     # The dispute lost its version check, re-read the closed row, and TikTok's newer report won.
     assert closed == 1
-    assert result.outcome is services.ReportOutcome.APPLIED
+    assert result.outcome is Outcome.APPLIED
     row = await AfterSale.get(id=sale_id)
     assert (row.status.value, row.dispute_status) == ("REJECTED", DisputeStatus.IN_PROGRESS)
     actions = [h.action for h in await HistoryEntry.filter(after_sale_id=sale_id).order_by("id")]

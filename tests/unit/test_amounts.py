@@ -4,14 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales.domain import (
-    AfterSaleStatus,
-    AfterSaleType,
-    InvalidAmount,
-    ReturnStatus,
-    Sale,
-    validate_partial_refund,
-)
+from aftersales.domain.errors import InvalidAmount
+from aftersales.domain.model import AfterSaleStatus, AfterSaleType, ReturnStatus, Sale
+from aftersales.domain.rules import validate_partial_refund
 
 SALE = Sale(
     type=AfterSaleType.REFUND_ONLY,

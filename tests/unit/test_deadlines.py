@@ -6,17 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from aftersales.domain import (
+from aftersales.domain.model import (
     AfterSaleStatus,
     AfterSaleType,
     DisputeStatus,
     DisputeWindows,
     ReturnStatus,
-    advance_return_status,
-    dispute_expired,
-    seller_response_deadline,
 )
-from tests.support import T0
+from aftersales.domain.rules import advance_return_status, dispute_expired, seller_response_deadline
+from tests.support.clock import T0
 
 S = AfterSaleStatus
 PARCEL_ORDER = [

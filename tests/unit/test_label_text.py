@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aftersales import domain, label_fonts
-from aftersales.labels import LabelData, render_pdf
-from aftersales.store.stock import WarehouseRecord
+from aftersales.commands.labels import LabelData
+from aftersales.domain import model as domain
+from aftersales.store.records import WarehouseRecord
+from api.labels import fonts as label_fonts
+from api.labels.pdf import render_pdf
 from tests.e2e.test_labels import decoder
 
 TRACKING = "TH2026112000042"

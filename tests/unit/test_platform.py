@@ -1,4 +1,4 @@
-"""What a TikTok return report does to an after-sale (SPEC §3.1), row by row. Pure."""
+"""What a TikTok return report does to an after-sale (docs/webhooks.md), row by row. Pure."""
 
 from __future__ import annotations
 
@@ -9,26 +9,27 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales.domain import (
+from aftersales.domain.errors import Invalid
+from aftersales.domain.model import (
     Actor,
     AfterSaleStatus,
     AfterSaleType,
     DisputeStatus,
-    Invalid,
+    LineItem,
     ReturnStatus,
     Sale,
 )
-from aftersales.platform import (
+from aftersales.domain.tiktok import (
     PLATFORM_STATUS_ACTION,
     PLATFORM_STATUSES,
     UNMAPPED_STATUS_ACTION,
-    LineItem,
     group_line_items,
     interpret,
     is_stale,
     new_sale_fields,
 )
-from tests.support import T0, report
+from tests.support.builders import report
+from tests.support.clock import T0
 
 
 def _name(value: object) -> str:
@@ -40,8 +41,8 @@ S = AfterSaleStatus
 WINDOW = timedelta(hours=48)
 LATER = T0 + timedelta(hours=5)
 
-# SPEC §3.1, every spelling the contract names: TikTok `return_status` -> our status.
-SPEC_STATUSES: dict[str, AfterSaleStatus] = {
+# docs/webhooks.md, every spelling the contract names: TikTok `return_status` -> our status.
+CONTRACT_STATUSES: dict[str, AfterSaleStatus] = {
     "RETURN_OR_REFUND_REQUEST_PENDING": S.PENDING_REQUEST,
     "REPLACEMENT_REQUEST_PENDING": S.PENDING_REQUEST,
     "AWAITING_BUYER_RESPONSE": S.AWAITING_BUYER_RESPONSE,
@@ -61,13 +62,13 @@ SPEC_STATUSES: dict[str, AfterSaleStatus] = {
     "REPLACEMENT_REQUEST_CANCEL": S.REQUEST_CLOSED,
     "REPLACEMENT_REQUEST_COMPLETE": S.EXCHANGE_ACCEPTED,
 }
-SPEC_TYPES = {
+CONTRACT_TYPES = {
     "REFUND": AfterSaleType.REFUND_ONLY,
     "RETURN_AND_REFUND": AfterSaleType.RETURN_AND_REFUND,
     "REPLACEMENT": AfterSaleType.EXCHANGE,
 }
-REJECTED_SPELLINGS = [raw for raw, status in SPEC_STATUSES.items() if status is S.REJECTED]
-REFUNDED_SPELLINGS = [raw for raw, status in SPEC_STATUSES.items() if status is S.REFUNDED]
+REJECTED_SPELLINGS = [raw for raw, status in CONTRACT_STATUSES.items() if status is S.REJECTED]
+REFUNDED_SPELLINGS = [raw for raw, status in CONTRACT_STATUSES.items() if status is S.REFUNDED]
 
 
 def pending(
@@ -88,10 +89,10 @@ def pending(
 
 
 def test_status_table_is_exactly_the_spec_table() -> None:
-    assert PLATFORM_STATUSES == SPEC_STATUSES
+    assert PLATFORM_STATUSES == CONTRACT_STATUSES
 
 
-@pytest.mark.parametrize(("raw", "status"), SPEC_STATUSES.items(), ids=_name)
+@pytest.mark.parametrize(("raw", "status"), CONTRACT_STATUSES.items(), ids=_name)
 def test_reported_status_is_applied_and_recorded(raw: str, status: AfterSaleStatus) -> None:
     sale = pending()
 
@@ -116,7 +117,7 @@ def test_reported_status_is_read_whatever_its_case_and_kept_as_sent() -> None:
     assert change.fields["platform_status"] == "buyer_shipped_item"
 
 
-@pytest.mark.parametrize(("raw", "type_"), SPEC_TYPES.items(), ids=_name)
+@pytest.mark.parametrize(("raw", "type_"), CONTRACT_TYPES.items(), ids=_name)
 def test_return_type_decides_the_type_of_a_new_after_sale(raw: str, type_: AfterSaleType) -> None:
     first = report("RETURN_OR_REFUND_REQUEST_PENDING", return_type=raw)
 

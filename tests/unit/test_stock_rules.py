@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aftersales.domain import Invalid, InvalidQuantity, StockCondition
-from aftersales.inventory import StockLine, fingerprint, plan_stock_in, validate_warehouse
+from aftersales.domain.errors import Invalid, InvalidQuantity
+from aftersales.domain.model import StockCondition
+from aftersales.domain.stock import StockLine, fingerprint, plan_stock_in, validate_warehouse
 
 G, D = StockCondition.GOOD, StockCondition.DAMAGED
 

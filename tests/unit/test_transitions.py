@@ -1,4 +1,5 @@
-"""The seller-action rules (SPEC §2 and §6), row by row, and every combination the table refuses."""
+"""The seller-action rules (docs/lifecycle.md and docs/stock.md), row by row, and every
+combination the table refuses."""
 
 from __future__ import annotations
 
@@ -10,25 +11,24 @@ from decimal import Decimal
 
 import pytest
 
-from aftersales.domain import (
-    TRANSITIONS,
+from aftersales.domain.errors import (
     ActionNotAllowedForType,
-    AfterSaleStatus,
-    AfterSaleType,
-    DisputeStatus,
     DomainError,
     Invalid,
     InvalidAmount,
     InvalidTransition,
     NotReturnedYet,
     RegionNotSupported,
+)
+from aftersales.domain.model import (
+    AfterSaleStatus,
+    AfterSaleType,
+    DisputeStatus,
     ReturnStatus,
     Sale,
     SellerAction,
-    available_actions,
-    check,
-    decide,
 )
+from aftersales.domain.rules import TRANSITIONS, available_actions, check, decide
 
 
 def _name(value: object) -> str:
@@ -44,8 +44,8 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=48)
 REQUESTED = Decimal("100.00")
 
-# SPEC §2, copied from the contract rather than from the code: (type, action) -> (from, to).
-SPEC_ROWS: dict[tuple[AfterSaleType, SellerAction], tuple[AfterSaleStatus, AfterSaleStatus]] = {
+# docs/lifecycle.md, copied from the contract, not the code: (type, action) -> (from, to).
+CONTRACT_ROWS: dict[tuple[AfterSaleType, SellerAction], tuple[AfterSaleStatus, AfterSaleStatus]] = {
     (T.RETURN_AND_REFUND, A.ACCEPT_RETURN): (S.PENDING_REQUEST, S.AWAITING_BUYER_SHIPMENT),
     (T.RETURN_AND_REFUND, A.REJECT_RETURN): (S.PENDING_REQUEST, S.REJECTED),
     (T.RETURN_AND_REFUND, A.OFFER_PARTIAL_REFUND): (S.PENDING_REQUEST, S.AWAITING_BUYER_RESPONSE),
@@ -59,15 +59,15 @@ SPEC_ROWS: dict[tuple[AfterSaleType, SellerAction], tuple[AfterSaleStatus, After
     (T.EXCHANGE, A.REFUSE_EXCHANGE): (S.PENDING_REQUEST, S.REJECTED),
     (T.EXCHANGE, A.ISSUE_FULL_REFUND): (S.PENDING_REQUEST, S.REFUNDED),
 }
-SPEC_REJECTIONS = {A.REJECT_RETURN, A.REJECT_RECEIPT, A.REJECT_REFUND, A.REFUSE_EXCHANGE}
-SPEC_FULL_REFUNDS = {A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND}
+CONTRACT_REJECTIONS = {A.REJECT_RETURN, A.REJECT_RECEIPT, A.REJECT_REFUND, A.REFUSE_EXCHANGE}
+CONTRACT_FULL_REFUNDS = {A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND}
 # The "also" column: which fields each action writes besides the status.
-SPEC_SIDE_EFFECTS: dict[SellerAction, set[str]] = {
+CONTRACT_SIDE_EFFECTS: dict[SellerAction, set[str]] = {
     A.ACCEPT_RETURN: {"return_status"},
     A.OFFER_PARTIAL_REFUND: {"partial_refund_offer"},
     A.ACCEPT_EXCHANGE: set(),
-    **{a: {"reject_reason", "dispute_deadline", "dispute_status"} for a in SPEC_REJECTIONS},
-    **{a: {"refund_amount"} for a in SPEC_FULL_REFUNDS},
+    **{a: {"reject_reason", "dispute_deadline", "dispute_status"} for a in CONTRACT_REJECTIONS},
+    **{a: {"refund_amount"} for a in CONTRACT_FULL_REFUNDS},
 }
 STOCK_IN_STATUSES = {S.REFUNDED, S.REQUEST_CLOSED, S.EXCHANGE_ACCEPTED}
 STATUSES: list[AfterSaleStatus | None] = [None, *S]
@@ -96,13 +96,11 @@ def make(
 
 
 def expected_refusal(sale: Sale, action: SellerAction) -> type[DomainError] | None:
-    """What SPEC §2 and §6 say `check` raises, or None when the action is allowed."""
+    """What docs/lifecycle.md and docs/stock.md say `check` raises; None when it is allowed."""
     if action is A.ADD_NOTE:
         return None
     if action is A.REPRINT_SHIPPING_LABEL:
-        if sale.type is T.ABNORMAL_RETURN:
-            return None
-        if sale.type is T.RETURN_AND_REFUND:
+        if sale.type in (T.ABNORMAL_RETURN, T.RETURN_AND_REFUND):
             return None if sale.tracking_number else InvalidTransition
         return ActionNotAllowedForType
     if action is A.STOCK_IN:
@@ -111,7 +109,7 @@ def expected_refusal(sale: Sale, action: SellerAction) -> type[DomainError] | No
         if sale.type is T.ABNORMAL_RETURN or sale.status in STOCK_IN_STATUSES:
             return None
         return InvalidTransition
-    row = SPEC_ROWS.get((sale.type, action))
+    row = CONTRACT_ROWS.get((sale.type, action))
     if row is None:
         return ActionNotAllowedForType
     if action is A.ACCEPT_EXCHANGE and sale.region != "ID":
@@ -129,7 +127,7 @@ def refusal_of(sale: Sale, action: SellerAction) -> type[DomainError] | None:
 
 def arguments_for(action: SellerAction) -> tuple[str | None, Decimal | None]:
     """(reason, amount) that make `action` valid."""
-    if action in SPEC_REJECTIONS:
+    if action in CONTRACT_REJECTIONS:
         return "  item was used  ", None
     if action is A.OFFER_PARTIAL_REFUND:
         return None, Decimal("40.00")
@@ -144,7 +142,7 @@ ROWS = sorted(TRANSITIONS, key=_row_id)
 
 
 def test_transition_table_is_exactly_the_spec_table() -> None:
-    assert dict(TRANSITIONS) == SPEC_ROWS
+    assert dict(TRANSITIONS) == CONTRACT_ROWS
 
 
 @pytest.mark.parametrize("row", ROWS, ids=_row_id)
@@ -152,7 +150,7 @@ def test_allowed_action_moves_the_request_to_its_spec_status(
     row: tuple[AfterSaleType, SellerAction],
 ) -> None:
     type_, action = row
-    from_status, to_status = SPEC_ROWS[row]
+    from_status, to_status = CONTRACT_ROWS[row]
     sale = make(type_, from_status)
     reason, amount = arguments_for(action)
 
@@ -161,7 +159,7 @@ def test_allowed_action_moves_the_request_to_its_spec_status(
     assert change.fields["status"] is to_status
     assert (change.from_status, change.to_status) == (from_status, to_status)
     assert change.action == action.value
-    assert set(change.fields) - {"status"} == SPEC_SIDE_EFFECTS[action]
+    assert set(change.fields) - {"status"} == CONTRACT_SIDE_EFFECTS[action]
 
 
 def test_accepting_a_return_asks_the_buyer_to_ship_it() -> None:
@@ -172,12 +170,12 @@ def test_accepting_a_return_asks_the_buyer_to_ship_it() -> None:
     assert change.fields["return_status"] is ReturnStatus.TO_RETURN
 
 
-@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in SPEC_REJECTIONS], ids=_row_id)
+@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in CONTRACT_REJECTIONS], ids=_row_id)
 def test_rejection_starts_the_dispute_window_now_and_keeps_the_reason(
     row: tuple[AfterSaleType, SellerAction],
 ) -> None:
     type_, action = row
-    sale = replace(make(type_, SPEC_ROWS[row][0]), dispute_status=DisputeStatus.CLOSED)
+    sale = replace(make(type_, CONTRACT_ROWS[row][0]), dispute_status=DisputeStatus.CLOSED)
 
     change = decide(sale, action, now=NOW, dispute_window=WINDOW, reason="  item was used  ")
 
@@ -187,12 +185,12 @@ def test_rejection_starts_the_dispute_window_now_and_keeps_the_reason(
 
 
 @pytest.mark.parametrize("reason", [None, "", "   ", "\n\t"])
-@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in SPEC_REJECTIONS], ids=_row_id)
+@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in CONTRACT_REJECTIONS], ids=_row_id)
 def test_rejection_without_a_reason_is_invalid(
     row: tuple[AfterSaleType, SellerAction], reason: str | None
 ) -> None:
     type_, action = row
-    sale = make(type_, SPEC_ROWS[row][0])
+    sale = make(type_, CONTRACT_ROWS[row][0])
 
     with pytest.raises(Invalid) as refused:
         decide(sale, action, now=NOW, dispute_window=WINDOW, reason=reason)
@@ -200,12 +198,12 @@ def test_rejection_without_a_reason_is_invalid(
     assert refused.value.field == "reason"
 
 
-@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in SPEC_FULL_REFUNDS], ids=_row_id)
+@pytest.mark.parametrize("row", [r for r in ROWS if r[1] in CONTRACT_FULL_REFUNDS], ids=_row_id)
 def test_full_refund_refunds_what_the_buyer_asked_for(
     row: tuple[AfterSaleType, SellerAction],
 ) -> None:
     type_, action = row
-    sale = make(type_, SPEC_ROWS[row][0], refund_requested=Decimal("87.50"))
+    sale = make(type_, CONTRACT_ROWS[row][0], refund_requested=Decimal("87.50"))
 
     change = decide(sale, action, now=NOW, dispute_window=WINDOW)
 
@@ -324,7 +322,7 @@ def test_seller_cannot_confirm_receipt_before_buyer_ships() -> None:
         decide(sale, A.CONFIRM_RECEIPT, now=NOW, dispute_window=WINDOW)
 
 
-TRANSITION_ACTIONS = sorted({action for _, action in SPEC_ROWS}, key=lambda a: a.value)
+TRANSITION_ACTIONS = sorted({action for _, action in CONTRACT_ROWS}, key=lambda a: a.value)
 
 
 @pytest.mark.parametrize("status", STATUSES, ids=_name)
@@ -350,8 +348,10 @@ def test_a_note_can_always_be_added(type_: AfterSaleType, status: AfterSaleStatu
 
 def test_abnormal_return_label_can_be_reprinted_without_a_status() -> None:
     sale = make(T.ABNORMAL_RETURN, None, return_status=ReturnStatus.RETURNING)
+    with_parcel = replace(sale, tracking_number="JX0001")
 
-    assert refusal_of(sale, A.REPRINT_SHIPPING_LABEL) is None
+    assert refusal_of(with_parcel, A.REPRINT_SHIPPING_LABEL) is None
+    assert refusal_of(sale, A.REPRINT_SHIPPING_LABEL) is InvalidTransition
 
 
 def test_return_label_is_reprinted_only_once_the_return_has_a_shipment() -> None:

@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from aftersales.domain import AbnormalReason, Actor, AfterSaleStatus, AfterSaleType, DisputeStatus, EventSource, ReturnStatus, StockCondition
+from aftersales.domain.model import AbnormalReason, Actor, AfterSaleStatus, AfterSaleType, DisputeStatus, EventSource, ReturnStatus, StockCondition
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields

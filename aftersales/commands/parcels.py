@@ -1,0 +1,79 @@
+"""The logistics feed's parcel events (docs/webhooks.md): move a return parcel forward, or open
+the abnormal return that a RETURN_TO_SENDER announces.
+
+Like every command it loads the after-sale, asks the pure rules (aftersales.domain.parcels) what
+changes, and saves with a version check and a history entry, retried when it loses a race.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aftersales.commands.retry import Lost, retrying
+from aftersales.domain import parcels
+from aftersales.domain.model import Actor, Change, EventSource
+from aftersales.domain.outcome import Outcome, Result
+from aftersales.domain.parcels import ParcelEvent
+from aftersales.store.records import SaleRecord, ShopRecord
+from aftersales.store.uow import Tx
+
+
+async def apply_parcel_event(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:
+    """Apply one event in `tx` (each attempt in a savepoint of it)."""
+    if event.status not in parcels.PARCEL_RETURN_STATUSES:
+        return Result(Outcome.UNMAPPED, reason=f"unknown parcel status {event.status}")
+    shop = await tx.shops.by_shop_id(event.shop_id)
+    if shop is None:
+        return Result(Outcome.UNKNOWN_SHOP)
+
+    async def attempt() -> Result:
+        async with tx.savepoint() as sp:
+            sale = await _find(sp, shop, event)
+            if sale is None:
+                return await _create_abnormal(sp, shop, event, now)
+            change = parcels.interpret(sale.as_parcel(), event)
+            if change is None:
+                return Result(Outcome.STALE, sale.id)
+            saved = await sp.sales.save(
+                sale,
+                change,
+                at=now,
+                actor=Actor.LOGISTICS,
+                source=EventSource.LOGISTICS_WEBHOOK,
+                detail=event.detail(),
+            )
+            if not saved:
+                raise Lost
+            gained = change.fields.get("tracking_number")
+            return Result(Outcome.APPLIED, sale.id, gained_tracking=gained)
+
+    return await retrying(attempt)
+
+
+async def _find(tx: Tx, shop: ShopRecord, event: ParcelEvent) -> SaleRecord | None:
+    """Matched by return_id, else by tracking number."""
+    if event.return_id:
+        sale = await tx.sales.by_return_id(shop, event.return_id)
+        if sale is not None:
+            return sale
+    if event.tracking_number:
+        return await tx.sales.by_tracking(shop, event.tracking_number, event.order_id)
+    return None
+
+
+async def _create_abnormal(tx: Tx, shop: ShopRecord, event: ParcelEvent, now: datetime) -> Result:
+    why_not = parcels.why_not_abnormal(event)
+    if why_not is not None:
+        return Result(Outcome.UNMATCHED, reason=why_not)
+    sale = await tx.sales.create(shop, parcels.new_abnormal_fields(event), at=now)
+    if sale is None:  # a concurrent event for the same parcel created it first: match it
+        raise Lost
+    await tx.sales.log(
+        sale.id,
+        Change({}, parcels.ABNORMAL_RETURN_CREATED, from_status=None, to_status=None),
+        at=now,
+        actor=Actor.LOGISTICS,
+        source=EventSource.LOGISTICS_WEBHOOK,
+        detail=dict(event.detail(), abnormal_reason=event.abnormal_reason or ""),
+    )
+    return Result(Outcome.CREATED, sale.id, gained_tracking=event.tracking_number)

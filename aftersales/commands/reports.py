@@ -1,0 +1,66 @@
+"""TikTok's return reports (docs/webhooks.md): create, update, or keep as stale.
+
+TikTok is the source of truth for what it reports: a newer report is applied even when it skips
+steps we never heard about, and a report about a return we have never seen creates it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aftersales.commands.retry import Lost, retrying
+from aftersales.domain import tiktok
+from aftersales.domain.model import Change, DisputeWindows, EventSource
+from aftersales.domain.outcome import Outcome, Result
+from aftersales.store.uow import Tx
+
+
+async def apply_return_report(
+    tx: Tx,
+    shop_id: str,
+    report: tiktok.ReturnReport,
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+) -> Result:
+    """Apply one report in `tx` (each attempt in a savepoint of it)."""
+    shop = await tx.shops.by_shop_id(shop_id)
+    if shop is None:
+        return Result(Outcome.UNKNOWN_SHOP)
+    window = windows.for_region(shop.region)
+
+    async def attempt() -> Result:
+        async with tx.savepoint() as sp:
+            sale = await sp.sales.by_return_id(shop, report.return_id)
+            created = sale is None
+            if sale is None:
+                sale = await sp.sales.create(shop, tiktok.new_sale_fields(report), at=now)
+                if sale is None:  # a concurrent delivery created it first
+                    raise Lost
+            elif tiktok.is_stale(report, sale.last_event_at):
+                return Result(Outcome.STALE, sale.id)
+            change = tiktok.interpret(sale.as_sale(), report, dispute_window=window)
+            if created:
+                change = Change(change.fields, change.action, None, change.to_status)
+            saved = await sp.sales.save(
+                sale,
+                change,
+                at=now,
+                actor=report.actor,
+                source=EventSource.TIKTOK_WEBHOOK,
+                detail={
+                    "return_status": report.return_status,
+                    "update_time": report.update_time.isoformat(),
+                },
+            )
+            if not saved:
+                raise Lost
+            if created:
+                outcome = Outcome.CREATED
+            elif change.action == tiktok.UNMAPPED_STATUS_ACTION:
+                outcome = Outcome.UNMAPPED
+            else:
+                outcome = Outcome.APPLIED
+            return Result(outcome, sale.id)
+
+    return await retrying(attempt)

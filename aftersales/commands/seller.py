@@ -1,0 +1,120 @@
+"""The seller's decisions on an after-sale (docs/lifecycle.md), and notes.
+
+Each command is one unit of work: load the seller's after-sale, ask the rules what changes, save
+the change with its history entry, guarded by the version. A lost race is retried from a fresh
+read; after a few lost races the caller gets `Conflict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from aftersales.commands.retry import Lost, retrying
+from aftersales.domain import rules
+from aftersales.domain.errors import Invalid, NotFound
+from aftersales.domain.model import Actor, Change, DisputeWindows, EventSource, SellerAction
+from aftersales.store.records import SaleRecord
+from aftersales.store.uow import Tx, uow
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A status-changing seller action, with what it needs."""
+
+    action: SellerAction
+    reason: str | None = None
+    note: str | None = None
+    amount: Decimal | None = None
+
+
+async def decide(
+    seller_id: int,
+    sale_id: int,
+    decision: Decision,
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+    source: EventSource = EventSource.GRAPHQL,
+) -> int:
+    """Apply a status-changing seller action; the after-sale's id."""
+    rules.limit_text(decision.reason, "reason", rules.MAX_REASON_LENGTH)
+    note = rules.limit_text(decision.note, "note", rules.MAX_NOTE_LENGTH)
+
+    async def attempt() -> int:
+        async with uow() as tx:
+            sale = await load(tx, seller_id, sale_id)
+            change = rules.decide(
+                sale.as_sale(),
+                decision.action,
+                now=now,
+                dispute_window=windows.for_region(sale.shop.region),
+                reason=decision.reason,
+                amount=decision.amount,
+            )
+            fields = dict(change.fields, last_event_at=_later(sale.last_event_at, now))
+            saved = await tx.sales.save(
+                sale,
+                Change(fields, change.action, change.from_status, change.to_status),
+                at=now,
+                actor=Actor.SELLER,
+                source=source,
+                detail=_detail(decision),
+            )
+            if not saved:
+                raise Lost
+            if note and note.strip():
+                await tx.sales.add_note(sale.id, note.strip(), at=now)
+            return sale.id
+
+    return await retrying(attempt)
+
+
+async def add_note(
+    seller_id: int,
+    sale_id: int,
+    text: str,
+    *,
+    now: datetime,
+    source: EventSource = EventSource.GRAPHQL,
+) -> int:
+    """ADD_NOTE: allowed on every after-sale, abnormal returns included; the after-sale's id."""
+    if not text or not text.strip():
+        raise Invalid("a note needs some text", field="text")
+    rules.limit_text(text, "text", rules.MAX_NOTE_LENGTH)
+
+    async def attempt() -> int:
+        async with uow() as tx:
+            sale = await load(tx, seller_id, sale_id)
+            rules.check(sale.as_sale(), SellerAction.ADD_NOTE)
+            touched = await tx.sales.touch(
+                sale, at=now, actor=Actor.SELLER, action=SellerAction.ADD_NOTE.value, source=source
+            )
+            if not touched:
+                raise Lost
+            await tx.sales.add_note(sale.id, text.strip(), at=now)
+            return sale.id
+
+    return await retrying(attempt)
+
+
+async def load(tx: Tx, seller_id: int, sale_id: int, *, lock: bool = False) -> SaleRecord:
+    """The seller's after-sale, or `NotFound` (also for another seller's: never reveal it)."""
+    sale = await tx.sales.of_seller(seller_id, sale_id, lock=lock)
+    if sale is None:
+        raise NotFound("no after-sale with this id", field="id")
+    return sale
+
+
+def _detail(decision: Decision) -> dict[str, str] | None:
+    detail = {}
+    if decision.reason:
+        detail["reason"] = decision.reason.strip()
+    if decision.amount is not None:
+        detail["amount"] = str(decision.amount)
+    return detail or None
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a

@@ -1,0 +1,167 @@
+"""The after-sale's vocabulary: enums, the views the rules read, and what a change is. Pure.
+
+Nothing in `aftersales.domain` does I/O or reads the clock; every function that needs the time
+takes `now`. The store turns rows into these values and back; the API shows them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+
+class AfterSaleType(enum.Enum):
+    RETURN_AND_REFUND = "RETURN_AND_REFUND"
+    REFUND_ONLY = "REFUND_ONLY"
+    EXCHANGE = "EXCHANGE"
+    ABNORMAL_RETURN = "ABNORMAL_RETURN"
+
+
+class AfterSaleStatus(enum.Enum):
+    PENDING_REQUEST = "PENDING_REQUEST"
+    AWAITING_BUYER_RESPONSE = "AWAITING_BUYER_RESPONSE"
+    REJECTED = "REJECTED"
+    AWAITING_BUYER_SHIPMENT = "AWAITING_BUYER_SHIPMENT"
+    SHIPPED_BY_BUYER = "SHIPPED_BY_BUYER"
+    RECEIPT_REJECTED = "RECEIPT_REJECTED"
+    REFUNDED = "REFUNDED"
+    REQUEST_CLOSED = "REQUEST_CLOSED"
+    EXCHANGE_ACCEPTED = "EXCHANGE_ACCEPTED"
+
+
+FINAL_STATUSES = frozenset(
+    {AfterSaleStatus.REFUNDED, AfterSaleStatus.REQUEST_CLOSED, AfterSaleStatus.EXCHANGE_ACCEPTED}
+)
+# Statuses whose dispute window closes the request when it runs out (docs/timers.md).
+DISPUTABLE_STATUSES = frozenset({AfterSaleStatus.REJECTED, AfterSaleStatus.RECEIPT_REJECTED})
+
+
+class ReturnStatus(enum.Enum):
+    TO_RETURN = "TO_RETURN"
+    RETURNING = "RETURNING"
+    RETURNED = "RETURNED"
+    OTHER = "OTHER"
+
+
+class DisputeStatus(enum.Enum):
+    NONE = "NONE"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUPPORT_BUYER = "SUPPORT_BUYER"
+    SUPPORT_SELLER = "SUPPORT_SELLER"
+    CLOSED = "CLOSED"
+
+
+class AbnormalReason(enum.Enum):
+    REFUSED_BY_BUYER = "REFUSED_BY_BUYER"
+    PLATFORM_RECALL = "PLATFORM_RECALL"
+    BUYER_UNREACHABLE = "BUYER_UNREACHABLE"
+    LOGISTICS_ISSUE = "LOGISTICS_ISSUE"
+
+
+class SellerAction(enum.Enum):
+    ACCEPT_RETURN = "ACCEPT_RETURN"
+    REJECT_RETURN = "REJECT_RETURN"
+    OFFER_PARTIAL_REFUND = "OFFER_PARTIAL_REFUND"
+    CONFIRM_RECEIPT = "CONFIRM_RECEIPT"
+    REJECT_RECEIPT = "REJECT_RECEIPT"
+    ACCEPT_REFUND = "ACCEPT_REFUND"
+    REJECT_REFUND = "REJECT_REFUND"
+    ACCEPT_EXCHANGE = "ACCEPT_EXCHANGE"
+    REFUSE_EXCHANGE = "REFUSE_EXCHANGE"
+    ISSUE_FULL_REFUND = "ISSUE_FULL_REFUND"
+    ADD_NOTE = "ADD_NOTE"
+    REPRINT_SHIPPING_LABEL = "REPRINT_SHIPPING_LABEL"
+    STOCK_IN = "STOCK_IN"
+
+
+class Actor(enum.Enum):
+    SELLER = "SELLER"
+    BUYER = "BUYER"
+    PLATFORM = "PLATFORM"
+    LOGISTICS = "LOGISTICS"
+    SYSTEM = "SYSTEM"
+
+
+class EventSource(enum.Enum):
+    GRAPHQL = "GRAPHQL"
+    TIKTOK_WEBHOOK = "TIKTOK_WEBHOOK"
+    LOGISTICS_WEBHOOK = "LOGISTICS_WEBHOOK"
+    SCHEDULER = "SCHEDULER"
+    CLI = "CLI"
+
+
+class StockCondition(enum.Enum):
+    GOOD = "GOOD"
+    DAMAGED = "DAMAGED"
+
+
+FINAL_STATUSES = frozenset(
+    {AfterSaleStatus.REFUNDED, AfterSaleStatus.REQUEST_CLOSED, AfterSaleStatus.EXCHANGE_ACCEPTED}
+)
+# Statuses whose dispute window closes the request when it runs out (docs/timers.md).
+DISPUTABLE_STATUSES = frozenset({AfterSaleStatus.REJECTED, AfterSaleStatus.RECEIPT_REJECTED})
+
+
+@dataclass(frozen=True)
+class Sale:
+    """The fields of an after-sale that the seller-action rules read."""
+
+    type: AfterSaleType
+    status: AfterSaleStatus | None
+    return_status: ReturnStatus
+    region: str
+    currency: str | None = None
+    refund_requested: Decimal | None = None
+    partial_refund_offer: Decimal | None = None
+    tracking_number: str | None = None
+    dispute_status: DisputeStatus = DisputeStatus.NONE
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """The fields of an after-sale that parcel events read."""
+
+    status: AfterSaleStatus | None
+    return_status: ReturnStatus
+    tracking_number: str | None
+    carrier: str | None
+    parcel_event_at: datetime | None
+    returned_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line of an after-sale: a SKU and how many units of it the buyer sends back."""
+
+    sku: str
+    product_name: str | None
+    quantity: int
+    unit_refund: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a command does: the fields to write and the history entry to append.
+
+    `fields` are after-sale columns by name; the key `items` (a tuple of `LineItem`) replaces
+    the after-sale's lines."""
+
+    fields: Mapping[str, Any]
+    action: str
+    from_status: AfterSaleStatus | None
+    to_status: AfterSaleStatus | None
+
+
+@dataclass(frozen=True)
+class DisputeWindows:
+    """The dispute window, with optional per-region overrides."""
+
+    default: timedelta
+    by_region: Mapping[str, timedelta] = field(default_factory=dict)
+
+    def for_region(self, region: str) -> timedelta:
+        return self.by_region.get(region.upper(), self.default)

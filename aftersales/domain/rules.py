@@ -1,0 +1,224 @@
+"""The seller actions, as a table to read next to docs/lifecycle.md, and the rules around it.
+
+`TRANSITIONS` is `(type, action) -> (from status, to status)`, one row per seller decision.
+`check` says whether an action is allowed now (and which `DomainError` forbids it);
+`available_actions` is `check` applied to every action; `decide` turns an allowed
+status-changing action into the `Change` to save.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from aftersales.domain.errors import (
+    ActionNotAllowedForType,
+    DomainError,
+    Invalid,
+    InvalidAmount,
+    InvalidTransition,
+    NotReturnedYet,
+    RegionNotSupported,
+)
+from aftersales.domain.model import (
+    DISPUTABLE_STATUSES,
+    AfterSaleStatus,
+    AfterSaleType,
+    Change,
+    DisputeStatus,
+    ReturnStatus,
+    Sale,
+    SellerAction,
+)
+
+MAX_NOTE_LENGTH = 5000
+MAX_REASON_LENGTH = 1000
+
+S = AfterSaleStatus
+T = AfterSaleType
+A = SellerAction
+
+# (type, action) -> (from status, to status). docs/lifecycle.md, row by row.
+TRANSITIONS: dict[tuple[AfterSaleType, SellerAction], tuple[AfterSaleStatus, AfterSaleStatus]] = {
+    (T.RETURN_AND_REFUND, A.ACCEPT_RETURN): (S.PENDING_REQUEST, S.AWAITING_BUYER_SHIPMENT),
+    (T.RETURN_AND_REFUND, A.REJECT_RETURN): (S.PENDING_REQUEST, S.REJECTED),
+    (T.RETURN_AND_REFUND, A.OFFER_PARTIAL_REFUND): (S.PENDING_REQUEST, S.AWAITING_BUYER_RESPONSE),
+    (T.REFUND_ONLY, A.OFFER_PARTIAL_REFUND): (S.PENDING_REQUEST, S.AWAITING_BUYER_RESPONSE),
+    (T.EXCHANGE, A.OFFER_PARTIAL_REFUND): (S.PENDING_REQUEST, S.AWAITING_BUYER_RESPONSE),
+    (T.RETURN_AND_REFUND, A.CONFIRM_RECEIPT): (S.SHIPPED_BY_BUYER, S.REFUNDED),
+    (T.RETURN_AND_REFUND, A.REJECT_RECEIPT): (S.SHIPPED_BY_BUYER, S.RECEIPT_REJECTED),
+    (T.REFUND_ONLY, A.ACCEPT_REFUND): (S.PENDING_REQUEST, S.REFUNDED),
+    (T.REFUND_ONLY, A.REJECT_REFUND): (S.PENDING_REQUEST, S.REJECTED),
+    (T.EXCHANGE, A.ACCEPT_EXCHANGE): (S.PENDING_REQUEST, S.EXCHANGE_ACCEPTED),
+    (T.EXCHANGE, A.REFUSE_EXCHANGE): (S.PENDING_REQUEST, S.REJECTED),
+    (T.EXCHANGE, A.ISSUE_FULL_REFUND): (S.PENDING_REQUEST, S.REFUNDED),
+}
+
+# Actions that need a non-empty `reason` and start the dispute window.
+REJECTIONS = frozenset({A.REJECT_RETURN, A.REJECT_RECEIPT, A.REJECT_REFUND, A.REFUSE_EXCHANGE})
+# Actions that refund what the buyer asked for.
+FULL_REFUNDS = frozenset({A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND})
+# Actions that do not move the status; who may use them is decided in `check`.
+STATUS_PRESERVING = frozenset({A.ADD_NOTE, A.REPRINT_SHIPPING_LABEL, A.STOCK_IN})
+EXCHANGE_REGIONS = frozenset({"ID"})
+STOCK_IN_STATUSES = frozenset(
+    {AfterSaleStatus.REFUNDED, AfterSaleStatus.REQUEST_CLOSED, AfterSaleStatus.EXCHANGE_ACCEPTED}
+)
+
+_RETURN_RANK = {
+    ReturnStatus.OTHER: 0,
+    ReturnStatus.TO_RETURN: 1,
+    ReturnStatus.RETURNING: 2,
+    ReturnStatus.RETURNED: 3,
+}
+
+
+def _human(name: str) -> str:
+    return name.replace("_", " ").lower()
+
+
+def check(sale: Sale, action: SellerAction) -> None:
+    """Raise the DomainError that forbids `action` on `sale` now, or return if it is allowed."""
+    if action is A.ADD_NOTE:
+        return
+    if action is A.REPRINT_SHIPPING_LABEL:
+        if sale.type is T.ABNORMAL_RETURN:
+            if not sale.tracking_number:
+                raise InvalidTransition(
+                    "this parcel has no tracking number yet, so there is no label"
+                )
+            return
+        if sale.type is not T.RETURN_AND_REFUND:
+            raise ActionNotAllowedForType(
+                f"a {_human(sale.type.value)} request has no return parcel to label"
+            )
+        if not sale.tracking_number:
+            raise InvalidTransition("this return has no shipment yet, so there is no label")
+        return
+    if action is A.STOCK_IN:
+        # No type rule: whatever came back to the warehouse can be stocked in.
+        if sale.return_status is not ReturnStatus.RETURNED:
+            raise NotReturnedYet("the return parcel has not arrived at the warehouse yet")
+        if sale.type is not T.ABNORMAL_RETURN and sale.status not in STOCK_IN_STATUSES:
+            raise InvalidTransition(
+                "returned goods are stocked in once the request is refunded, closed or exchanged"
+            )
+        return
+    rule = TRANSITIONS.get((sale.type, action))
+    if rule is None:
+        raise ActionNotAllowedForType(
+            f"{_human(action.value)} is not an action for a {_human(sale.type.value)} request"
+        )
+    if action is A.ACCEPT_EXCHANGE and sale.region not in EXCHANGE_REGIONS:
+        raise RegionNotSupported(
+            f"exchanges can only be accepted for shops in {', '.join(sorted(EXCHANGE_REGIONS))};"
+            f" this shop is in {sale.region}"
+        )
+    from_status, _ = rule
+    if sale.status is not from_status:
+        current = _human(sale.status.value) if sale.status else "no status"
+        raise InvalidTransition(
+            f"cannot {_human(action.value)}: the request is {current},"
+            f" and this action needs {_human(from_status.value)}"
+        )
+
+
+def available_actions(sale: Sale) -> list[SellerAction]:
+    """The actions a seller may take now: `check` applied to every action, in enum order."""
+    allowed = []
+    for action in SellerAction:
+        try:
+            check(sale, action)
+        except DomainError:
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def decide(
+    sale: Sale,
+    action: SellerAction,
+    *,
+    now: datetime,
+    dispute_window: timedelta,
+    reason: str | None = None,
+    amount: Decimal | None = None,
+) -> Change:
+    """Apply a status-changing seller action: validate, then say what changes."""
+    if action in STATUS_PRESERVING:
+        raise ValueError(f"{action} does not change the status; use check()")
+    check(sale, action)
+    _, to_status = TRANSITIONS[(sale.type, action)]
+    fields: dict[str, Any] = {"status": to_status}
+    if action in REJECTIONS:
+        if reason is None or not reason.strip():
+            raise Invalid("a reason is required to reject", field="reason")
+        fields["reject_reason"] = reason.strip()
+        fields["dispute_deadline"] = now + dispute_window
+        fields["dispute_status"] = DisputeStatus.NONE
+    if action is A.ACCEPT_RETURN:
+        fields["return_status"] = ReturnStatus.TO_RETURN
+    if action is A.OFFER_PARTIAL_REFUND:
+        fields["partial_refund_offer"] = validate_partial_refund(sale, amount)
+    if action in FULL_REFUNDS:
+        fields["refund_amount"] = sale.refund_requested
+    return Change(fields=fields, action=action.value, from_status=sale.status, to_status=to_status)
+
+
+def validate_partial_refund(sale: Sale, amount: Decimal | None) -> Decimal:
+    if amount is None or not amount.is_finite():
+        raise InvalidAmount("amount must be a decimal number", field="amount")
+    if amount <= 0:
+        raise InvalidAmount("a partial refund must be more than zero", field="amount")
+    if sale.refund_requested is None:
+        raise InvalidAmount(
+            "the buyer's requested refund is not known yet, so no partial refund can be offered",
+            field="amount",
+        )
+    if amount > sale.refund_requested:
+        raise InvalidAmount(
+            f"a partial refund cannot exceed the {sale.refund_requested} {sale.currency or ''}"
+            " the buyer asked for".replace("  ", " "),
+            field="amount",
+        )
+    cents = amount.quantize(Decimal("0.01"))
+    if cents != amount:
+        raise InvalidAmount("amounts have at most two decimal places", field="amount")
+    return cents
+
+
+def advance_return_status(current: ReturnStatus, reported: ReturnStatus) -> ReturnStatus:
+    """A parcel only moves forward: TO_RETURN -> RETURNING -> RETURNED."""
+    return reported if _RETURN_RANK[reported] > _RETURN_RANK[current] else current
+
+
+def seller_response_deadline(type_: AfterSaleType, created_at: datetime) -> datetime | None:
+    """The default SLA when TikTok gives none: 48 h, 24 h for exchanges (docs/timers.md)."""
+    if type_ is T.ABNORMAL_RETURN:
+        return None
+    return created_at + timedelta(hours=24 if type_ is T.EXCHANGE else 48)
+
+
+def dispute_expired(
+    status: AfterSaleStatus | None,
+    dispute_status: DisputeStatus,
+    dispute_deadline: datetime | None,
+    now: datetime,
+) -> bool:
+    """True when the sweep must close the request (docs/timers.md). The store's SQL mirrors this."""
+    return (
+        status in DISPUTABLE_STATUSES
+        and dispute_status is not DisputeStatus.IN_PROGRESS
+        and dispute_deadline is not None
+        and dispute_deadline <= now
+    )
+
+
+def limit_text(value: str | None, name: str, limit: int) -> str | None:
+    """`value` unchanged, or `Invalid` naming `name` when it is longer than `limit`."""
+    if value is None:
+        return None
+    if len(value) > limit:
+        raise Invalid(f"{name} is limited to {limit} characters", field=name)
+    return value

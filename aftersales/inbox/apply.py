@@ -1,0 +1,60 @@
+"""What a parsed delivery does: the command it runs, and the parcel events it lets match.
+
+Both run in the delivery's own unit of work (`tx`), so a report, the events that waited for its
+return and the delivery's outcome commit together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from aftersales.commands.parcels import apply_parcel_event
+from aftersales.commands.reports import apply_return_report
+from aftersales.domain.errors import Invalid
+from aftersales.domain.model import DisputeWindows
+from aftersales.domain.outcome import Outcome, Result
+from aftersales.domain.parcels import ParcelEvent
+from aftersales.inbox import late, payloads
+from aftersales.inbox.payloads import TikTokNotification
+from aftersales.store.uow import Tx
+
+# Outcomes after which the return exists, perhaps with a new tracking number.
+_REPORTED = (Outcome.CREATED, Outcome.APPLIED, Outcome.UNMAPPED)
+
+
+async def apply_tiktok(
+    tx: Tx, note: TikTokNotification, *, now: datetime, windows: DisputeWindows
+) -> Result:
+    if note.report is not None and note.shop_id is not None:
+        try:
+            result = await apply_return_report(
+                tx, note.shop_id, note.report, now=now, windows=windows
+            )
+        except Invalid as exc:  # e.g. a new return of a return_type we do not know
+            return Result(Outcome.UNMAPPED, reason=exc.message)
+        matched: list[Result] = []
+        if result.after_sale_id is not None and result.outcome in _REPORTED:
+            # The return exists now, perhaps with its tracking number: apply the parcel events
+            # that arrived before it (and any that raced with an earlier report).
+            matched = await late.apply_matching(
+                tx,
+                note.shop_id,
+                return_id=note.report.return_id,
+                tracking_number=note.report.tracking_number,
+                now=now,
+            )
+        return replace(result, reason=late.summary(matched))
+    if note.type == payloads.CANCELLATION_STATUS_CHANGE:
+        return Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
+    return Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")
+
+
+async def apply_parcel(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:
+    result = await apply_parcel_event(tx, event, now=now)
+    matched: list[Result] = []
+    if result.gained_tracking:  # e.g. an abnormal return created: events of its parcel now match
+        matched = await late.apply_matching(
+            tx, event.shop_id, return_id=None, tracking_number=result.gained_tracking, now=now
+        )
+    return replace(result, reason=result.reason or late.summary(matched))

@@ -1,0 +1,1 @@
+"""Return labels: the reprint mutation, the PDF download route, the PDF and its fonts."""

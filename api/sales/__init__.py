@@ -1,0 +1,1 @@
+"""The after-sale in GraphQL: its types, the list and count queries, the seller actions."""

@@ -1,0 +1,110 @@
+"""`afterSales`, `afterSale`, `afterSaleCounts`: arguments -> read-side call -> output types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from aftersales.domain import model as domain
+from aftersales.domain.errors import Invalid
+from aftersales.store import queries
+from api.context import Info
+from api.errors import graphql_error
+from api.ids import parse_id
+from api.sales.types import AfterSale
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class AfterSaleEdge:
+    cursor: str
+    node: AfterSale
+
+
+@strawberry.type
+class AfterSaleConnection:
+    edges: list[AfterSaleEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class StatusCount:
+    status: domain.AfterSaleStatus | None
+    count: int
+
+
+@strawberry.type
+class SaleQuery:
+    @strawberry.field(
+        description="After-sales of the caller's shops, newest first. `first` <= 100."
+    )
+    async def after_sales(
+        self,
+        info: Info,
+        type: domain.AfterSaleType | None = None,
+        status: domain.AfterSaleStatus | None = None,
+        return_status: domain.ReturnStatus | None = None,
+        shop_id: str | None = None,
+        search: str | None = None,
+        dispute_status: domain.DisputeStatus | None = None,
+        awaiting_stock_in: bool | None = None,
+        response_due_before: datetime | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> AfterSaleConnection:
+        flt = queries.SaleFilter(
+            type=type,
+            status=status,
+            return_status=return_status,
+            shop_id=shop_id,
+            search=search,
+            dispute_status=dispute_status,
+            awaiting_stock_in=awaiting_stock_in,
+            response_due_before=response_due_before,
+        )
+        try:
+            page = await queries.list_sales(info.context.seller_id, flt, first=first, after=after)
+        except Invalid as exc:
+            raise graphql_error(exc) from None
+        edges = [
+            AfterSaleEdge(cursor=queries.encode_cursor(r), node=AfterSale.of(r))
+            for r in page.records
+        ]
+        return AfterSaleConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field
+    async def after_sale(self, info: Info, id: strawberry.ID) -> AfterSale | None:
+        sale_id = parse_id(id)
+        if sale_id is None:
+            return None
+        record = await queries.get_sale(info.context.seller_id, sale_id)
+        return AfterSale.of(record) if record else None
+
+    @strawberry.field(
+        description="How many after-sales of one type are in each status (tab badges)."
+    )
+    async def after_sale_counts(
+        self, info: Info, type: domain.AfterSaleType, shop_id: str | None = None
+    ) -> list[StatusCount]:
+        counts = await queries.count_by_status(info.context.seller_id, type, shop_id)
+        if type is domain.AfterSaleType.ABNORMAL_RETURN:
+            return [StatusCount(status=None, count=sum(counts.values()))]
+        return [StatusCount(status=s, count=counts.get(s, 0)) for s in domain.AfterSaleStatus]

@@ -1,0 +1,1 @@
+"""Warehouses, inventory and stock-in of returned items in GraphQL."""
