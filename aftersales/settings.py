@@ -7,11 +7,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 
 from aftersales.domain.model import DisputeWindows
 
 DEFAULT_DATABASE_URL = "sqlite://aftersales.sqlite3"
 SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
+SECRETS_FILE = "aftersales.secrets"
 
 
 class ConfigError(Exception):
@@ -31,6 +33,7 @@ class Settings:
     sweep_interval: timedelta = timedelta(seconds=60)
     webhook_max_bytes: int = 1024 * 1024
     tiktok_api_base_url: str | None = None
+    graphiql: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -40,23 +43,76 @@ class Settings:
         values = (self.tiktok_app_key, self.tiktok_app_secret, self.logistics_webhook_secret)
         return [name for name, value in zip(SECRET_NAMES, values, strict=True) if not value]
 
-    def with_generated_secrets(self) -> tuple[Settings, dict[str, str]]:
-        """Development only: fill missing secrets with random ones, and say which."""
+    def secrets_file(self) -> Path:
+        """Where development keeps its generated secrets: beside the SQLite database, or in
+        the working directory for another database."""
+        folder = Path.cwd()
+        if self.database_url.startswith("sqlite://"):
+            path = self.database_url.removeprefix("sqlite://").partition("?")[0]
+            if path and path != ":memory:":
+                folder = Path(path).parent
+        return folder / SECRETS_FILE
+
+    def with_local_secrets(self) -> tuple[Settings, LocalSecrets]:
+        """Development only: the secrets missing from the environment, read from the local
+        secrets file, which is created (mode 600) with random values for those it lacks. The
+        environment always wins; production never reads or writes the file."""
         if self.is_production:
             raise ConfigError(
                 "missing secrets in production: "
                 + ", ".join(self.missing_secrets())
                 + " (set them in the environment)"
             )
-        generated = {name: secrets.token_hex(16) for name in self.missing_secrets()}
+        path = self.secrets_file()
+        kept = _read_secrets(path)
+        generated = [name for name in self.missing_secrets() if not kept.get(name)]
+        if generated:
+            kept |= {name: secrets.token_hex(16) for name in generated}
+            _write_secrets(path, kept)
         filled = replace(
             self,
-            tiktok_app_key=self.tiktok_app_key or generated.get("TIKTOK_APP_KEY"),
-            tiktok_app_secret=self.tiktok_app_secret or generated.get("TIKTOK_APP_SECRET"),
+            tiktok_app_key=self.tiktok_app_key or kept.get("TIKTOK_APP_KEY"),
+            tiktok_app_secret=self.tiktok_app_secret or kept.get("TIKTOK_APP_SECRET"),
             logistics_webhook_secret=self.logistics_webhook_secret
-            or generated.get("LOGISTICS_WEBHOOK_SECRET"),
+            or kept.get("LOGISTICS_WEBHOOK_SECRET"),
         )
-        return filled, generated
+        return filled, LocalSecrets(path, generated)
+
+
+@dataclass(frozen=True)
+class LocalSecrets:
+    path: Path
+    generated: list[str]  # created just now; the others were already in the file
+
+
+def _read_secrets(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read the development secrets in {path}: {exc}") from None
+    found = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() in SECRET_NAMES and value.strip():
+            found[name.strip()] = value.strip()
+    return found
+
+
+def _write_secrets(path: Path, values: dict[str, str]) -> None:
+    lines = [
+        "# Development secrets of the aftersales service, generated once and reused by every",
+        "# command. Never used in production (AFTERSALES_ENV=production). Keep this file private.",
+        *(f"{name}={values[name]}" for name in SECRET_NAMES if name in values),
+    ]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)  # an older file may have been created with wider permissions
+    except OSError as exc:
+        raise ConfigError(f"cannot write the development secrets to {path}: {exc}") from None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: int) -> timedelta:
@@ -70,6 +126,17 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> timedelta:
     if value <= 0:
         raise ConfigError(f"{name} must be more than zero, got {value}")
     return timedelta(seconds=value)
+
+
+def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be 'on' or 'off', got {raw!r}")
 
 
 def _region_windows(raw: str) -> dict[str, timedelta]:
@@ -112,4 +179,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sweep_interval=_seconds(env, "SWEEP_INTERVAL_SECONDS", 60),
         webhook_max_bytes=int(_seconds(env, "WEBHOOK_MAX_BYTES", 1024 * 1024).total_seconds()),
         tiktok_api_base_url=env.get("TIKTOK_API_BASE_URL") or None,
+        graphiql=_switch(env, "GRAPHIQL", default=environment != "production"),
     )

@@ -99,6 +99,37 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
     return run_with_database(add(), settings)
 
 
+def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def show() -> int:
+        shops = await accounts.list_shops()
+        if not shops:
+            print("no shops yet: register one with `aftersales shops add`")
+            return 0
+        rows = [("SHOP ID", "SELLER", "REGION", "NAME", "AFTER-SALES")]
+        for entry in shops:
+            counts = ", ".join(
+                f"{n} {kind.value.lower().replace('_', ' ')}"
+                for kind, n in sorted(entry.after_sales.items(), key=lambda kv: kv[0].value)
+            )
+            total = sum(entry.after_sales.values())
+            rows.append(
+                (
+                    entry.shop.shop_id,
+                    entry.seller,
+                    entry.shop.region,
+                    entry.shop.name,
+                    f"{total} ({counts})" if total else "0",
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+        for row in rows:
+            padded = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            print("  ".join([*padded, row[-1]]))
+        return 0
+
+    return run_with_database(show(), settings)
+
+
 def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     async def create() -> int:
         token = await accounts.create_token(args.seller)
@@ -112,8 +143,10 @@ def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     return run_with_database(create(), settings)
 
 
-def serve_settings(settings: Settings) -> Settings:
-    """Production refuses to start without its secrets; development makes local ones."""
+def with_secrets(settings: Settings) -> Settings:
+    """The webhook secrets, for the commands that sign or check webhooks. Production refuses to
+    go on without them; development takes the missing ones from its local secrets file
+    (created once, mode 600, beside the SQLite database) and says where it is."""
     if not settings.missing_secrets():
         return settings
     if settings.is_production:
@@ -122,13 +155,13 @@ def serve_settings(settings: Settings) -> Settings:
             + ", ".join(settings.missing_secrets())
             + ": set them in the environment"
         )
-    filled, generated = settings.with_generated_secrets()
+    filled, local = settings.with_local_secrets()
+    done = "generated local secrets in" if local.generated else "local secrets from"
     print(
-        "development mode: generated local secrets (set them in the environment to keep them):",
+        f"development mode: {done} {local.path}"
+        " (the environment overrides them; production never uses the file)",
         flush=True,
     )
-    for name, value in generated.items():
-        print(f"  {name}={value}", flush=True)
     return filled
 
 
@@ -137,7 +170,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
 
-    settings = serve_settings(settings)
+    settings = with_secrets(settings)
 
     async def migrate_only() -> int:
         return 0
@@ -181,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--shop-cipher", help="TikTok shop_cipher for this shop")
     add.set_defaults(handler=cmd_shops_add)
 
+    listing = shops.add_parser("list", help="every shop with its seller, region and after-sales")
+    listing.set_defaults(handler=cmd_shops_list)
+
     tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
         dest="tokens_command", required=True, metavar="ACTION"
     )
@@ -193,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="send realistic signed TikTok and logistics traffic to a running service",
     )
     simulate.configure(sim)
-    sim.set_defaults(handler=simulate.run)
+    sim.set_defaults(handler=lambda args, settings: simulate.run(args, with_secrets(settings)))
 
     sweep = sub.add_parser(
         "sweep",

@@ -141,11 +141,12 @@ class Summary:
             return ms[min(len(ms) - 1, int(p * len(ms)))] * 1000
 
         lines = [
-            f"sent {sent} deliveries to {url} in {self.elapsed:.1f} s"
+            f"sent {sent} deliveries ({sent - self.duplicates} distinct + {self.duplicates}"
+            f" repeats) to {url} in {self.elapsed:.1f} s"
             f" ({sent / max(self.elapsed, 1e-9):.0f}/s), seed {seed}",
             "  by source: " + ", ".join(f"{k} {v}" for k, v in sorted(self.sources.items())),
             "  scenarios: " + ", ".join(f"{k} {v}" for k, v in sorted(self.scenarios.items())),
-            f"  repeated deliveries: {self.duplicates}; neighbours swapped to arrive out of order",
+            "  repeats are sent as TikTok retries; neighbours are swapped to arrive out of order",
             "  responses: " + ", ".join(f"{k} x{v}" for k, v in sorted(self.statuses.items())),
             f"  latency ms: p50 {pct(0.5):.1f}, p95 {pct(0.95):.1f}, max {ms[-1] * 1000:.1f}",
         ]

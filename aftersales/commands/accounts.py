@@ -76,3 +76,8 @@ async def authenticate(token: str) -> int | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     return await store.seller_for_token(hash_token(token))
+
+
+async def list_shops() -> list[store.ShopOverview]:
+    """Every shop, by seller, with its after-sales counted by type."""
+    return await store.overview()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from aftersales.domain.errors import Conflict, NotFound
+from aftersales.domain.model import AfterSaleType
 from aftersales.store.models import ApiToken, Seller, Shop
 from aftersales.store.records import ShopRecord
 from aftersales.store.sql import Connection
@@ -72,3 +76,34 @@ async def seller_for_token(token_hash: str) -> int | None:
     """The seller owning the token with this hash, unless it was revoked."""
     found = await ApiToken.filter(token_hash=token_hash, revoked_at=None).values("seller_id")
     return int(found[0]["seller_id"]) if found else None
+
+
+@dataclass(frozen=True)
+class ShopOverview:
+    shop: ShopRecord
+    seller: str
+    after_sales: dict[AfterSaleType, int]  # by type; types without any are left out
+
+
+_OVERVIEW = """
+SELECT s.id, s.shop_id, s.region, s.name, se.name AS seller, a.type, count(a.id) AS n
+FROM shop AS s
+JOIN seller AS se ON se.id = s.seller_id
+LEFT JOIN after_sale AS a ON a.shop_id = s.id
+GROUP BY s.id, s.shop_id, s.region, s.name, se.name, a.type
+ORDER BY se.name, s.shop_id
+"""
+
+
+async def overview() -> list[ShopOverview]:
+    """Every shop with its seller and how many after-sales of each type it has."""
+    _, found = await connections.get("default").execute_query(_OVERVIEW)
+    shops: dict[int, ShopOverview] = {}
+    for row in found:
+        entry = shops.get(row["id"])
+        if entry is None:
+            record = ShopRecord(row["id"], row["shop_id"], row["region"], row["name"])
+            entry = shops[row["id"]] = ShopOverview(record, row["seller"], {})
+        if row["type"] is not None:
+            entry.after_sales[AfterSaleType(row["type"])] = int(row["n"])
+    return list(shops.values())

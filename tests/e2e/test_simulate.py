@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -84,7 +85,11 @@ def test_simulate_fills_a_running_service_with_every_kind_of_after_sale(
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "responses: 200 x" in result.stdout
+    sent = re.search(r"sent (\d+) deliveries \((\d+) distinct \+ (\d+) repeats\)", result.stdout)
+    assert sent is not None, result.stdout
+    total, distinct, repeats = (int(n) for n in sent.groups())
+    assert (distinct, total) == (150, 150 + repeats) and repeats > 0
+    assert f"responses: 200 x{total}" in result.stdout
     token = next(
         line.strip() for line in result.stdout.splitlines() if line.strip().startswith("as_")
     )
@@ -99,6 +104,15 @@ def test_simulate_fills_a_running_service_with_every_kind_of_after_sale(
     assert types == {"RETURN_AND_REFUND", "REFUND_ONLY", "EXCHANGE", "ABNORMAL_RETURN"}
     assert len({n["status"] for n in nodes}) >= 5
     assert {"RETURNING", "RETURNED"} <= {n["returnStatus"] for n in nodes}
+    listed = subprocess.run(
+        [str(BIN), "shops", "list"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()
+    assert rows[0].split() == ["SHOP", "ID", "SELLER", "REGION", "NAME", "AFTER-SALES"]
+    assert len(rows) == 4 and all(" simulator " in row for row in rows[1:])
+    counted = sum(int(row.split("  ")[-1].split(" ")[0]) for row in rows[1:])
+    assert counted == response.json()["data"]["afterSales"]["totalCount"]
 
 
 def test_simulate_without_register_prints_the_shops_add_commands(
