@@ -56,11 +56,12 @@ def create_app(
             if manage_database:
                 await db.close()
 
-    graphql = GraphQLEndpoint(settings, clock, graphiql_html=playground.page())
+    graphiql_html = playground.page() if settings.graphiql else None
+    graphql = GraphQLEndpoint(settings, clock, graphiql_html=graphiql_html)
     routes = [
         Route("/health", ok),
         Route("/graphql", graphql),
-        *playground.routes(),
+        *(playground.routes() if settings.graphiql else []),
         *download.routes(clock),
         *endpoints.routes(settings, clock),
         *health.routes(settings, clock),

@@ -1,5 +1,11 @@
 """The /graphql endpoint: GraphiQL for browsers; for everything else a bounded body, refused NUL
-characters and bearer-token authentication in front of Strawberry's ASGI view."""
+characters and bearer-token authentication in front of Strawberry's ASGI view.
+
+It speaks GraphQL over HTTP (docs/graphql.md): POST with a JSON body, or GET with query
+parameters for queries; the response is `application/json` (errors answered 200, as legacy
+clients expect) or, when the client asks for it in `Accept`, `application/graphql-response+json`,
+where a request that could not run at all (it did not parse or validate, or its variables did
+not coerce) is answered 400 without a `data` entry."""
 
 from __future__ import annotations
 
@@ -9,10 +15,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 
 from aftersales.settings import Settings
 from api.auth import Unauthenticated, authenticate
@@ -21,6 +31,40 @@ from api.schema import schema
 from webhooks.http import BodyTooLarge, BodyUnreadable, read_body
 
 MAX_BODY_BYTES = 256 * 1024
+
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def response_media_type(accept: str) -> str:
+    """`application/graphql-response+json` when `Accept` names it and prefers it (by q-value)
+    to `application/json`; otherwise `application/json`, also for `*/*` or no header."""
+    preference: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        preference[media.lower()] = max(quality, preference.get(media.lower(), 0.0))
+    wanted = preference.get(GRAPHQL_RESPONSE, 0.0)
+    legacy = max(preference.get(JSON, 0.0), preference.get("application/*", 0.0))
+    return GRAPHQL_RESPONSE if wanted > 0 and wanted >= legacy else JSON
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Nothing ran: the document did not parse or validate, or the variables did not coerce.
+    (Errors raised while resolving fields carry a path.)"""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
 
 
 class _View(GraphQL[Context, None]):
@@ -32,6 +76,43 @@ class _View(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         seller_id = request.scope.get("state", {}).get("seller_id", 0)
         return Context(seller_id=seller_id, settings=self.settings, clock=self.clock)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept", ""))
+        request.state.sub_response = sub_response
+        return sub_response
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            # A mutation sent with GET: the method is wrong, not the request (405, not 400).
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc.__cause__
+            raise
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        sub_response: Response = request.state.sub_response
+        if sub_response.media_type == GRAPHQL_RESPONSE and _is_request_error(result):
+            sub_response.status_code = 400
+            processed.pop("data", None)
+        return processed
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=sub_response.media_type or JSON,
+        )
+        kept = (b"content-type", b"content-length")
+        response.headers.raw.extend(h for h in sub_response.headers.raw if h[0] not in kept)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
 
 
 def _unauthorized(message: str) -> Response:
@@ -55,12 +136,22 @@ def _has_nul(body: bytes) -> bool:
         payload = json.loads(body)
     except ValueError:
         return False  # Strawberry answers malformed JSON with its own 400
-    if not isinstance(payload, dict):
-        return False
-    query = payload.get("query")
+    return isinstance(payload, dict) and _operation_has_nul(payload)
+
+
+def _operation_has_nul(operation: dict[str, Any]) -> bool:
+    query = operation.get("query")
     if isinstance(query, str) and ("\x00" in query or _GRAPHQL_NUL.search(query)):
         return True
-    return _contains_nul(payload.get("variables"))
+    variables = operation.get("variables")
+    if isinstance(variables, str):  # a GET sends them as a JSON string
+        if "\x00" in variables:
+            return True
+        try:
+            variables = json.loads(variables)
+        except ValueError:
+            return False  # Strawberry answers it with its own 400
+    return _contains_nul(variables) or _contains_nul(operation.get("operationName"))
 
 
 def _contains_nul(value: object) -> bool:
@@ -91,19 +182,31 @@ class GraphQLEndpoint:
     """ASGI app: GraphiQL for browsers, token-checked GraphQL for everything else."""
 
     def __init__(
-        self, settings: Settings, clock: Callable[[], datetime], graphiql_html: str
+        self, settings: Settings, clock: Callable[[], datetime], graphiql_html: str | None
     ) -> None:
-        self.view = _View(settings, clock, graphql_ide=None, allow_queries_via_get=False)
+        self.view = _View(settings, clock, graphql_ide=None, allow_queries_via_get=True)
         self.graphiql_html = graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            if self.graphiql_html is None:
+                off = "the GraphiQL playground is turned off here (GRAPHIQL=off)"
+                await JSONResponse({"errors": [{"message": off}]}, status_code=404)(
+                    scope, receive, send
+                )
+                return
             await HTMLResponse(self.graphiql_html)(scope, receive, send)
+            return
+        if request.method == "GET":
+            if _operation_has_nul(dict(request.query_params)):
+                await _nul_refused()(scope, receive, send)
+                return
+            await self._authenticated(request, scope, receive, send)
             return
         if request.method != "POST":
             await JSONResponse(
-                {"errors": [{"message": "send GraphQL operations with POST"}]},
+                {"errors": [{"message": "send GraphQL queries with GET or POST"}]},
                 status_code=405,
                 headers={"Allow": "GET, POST"},
             )(scope, receive, send)
@@ -122,12 +225,13 @@ class GraphQLEndpoint:
             )
             return
         if _has_nul(body):
-            await JSONResponse(
-                {"errors": [{"message": "NUL characters (\\u0000) are not allowed in requests"}]},
-                status_code=400,
-            )(scope, receive, send)
+            await _nul_refused()(scope, receive, send)
             return
-        receive = _replay(body, receive)
+        await self._authenticated(request, scope, _replay(body, receive), send)
+
+    async def _authenticated(
+        self, request: Request, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         try:
             seller_id = await authenticate(request.headers)
         except Unauthenticated as exc:
@@ -135,3 +239,10 @@ class GraphQLEndpoint:
             return
         scope.setdefault("state", {})["seller_id"] = seller_id
         await self.view(scope, receive, send)
+
+
+def _nul_refused() -> Response:
+    return JSONResponse(
+        {"errors": [{"message": "NUL characters (\\u0000) are not allowed in requests"}]},
+        status_code=400,
+    )

@@ -172,17 +172,6 @@ async def test_a_streamed_body_within_the_limit_is_answered(app: AppClient) -> N
     assert response.json() == {"data": {"shops": [{"shopId": seller.shop_id}]}}
 
 
-@pytest.mark.parametrize("accept", ["application/json", "*/*", ""])
-async def test_get_from_a_client_that_is_not_a_browser_is_a_405(
-    app: AppClient, accept: str
-) -> None:
-    response = await app.client.get("/graphql", params={"query": SHOPS}, headers={"Accept": accept})
-
-    assert response.status_code == 405
-    assert response.headers["allow"] == "GET, POST"
-    assert error_messages(response) == ["send GraphQL operations with POST"]
-
-
 async def test_other_methods_are_a_405(app: AppClient) -> None:
     response = await app.client.put("/graphql", json={"query": SHOPS})
 

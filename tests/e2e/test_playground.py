@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
+from aftersales.settings import Settings
+from tests.support.clock import Clock
 from tests.support.http import AppClient
 from tests.support.live import LiveServer
 
@@ -69,13 +73,16 @@ def test_playground_runs_the_example_query_in_a_real_browser_without_internet(
             re.compile(r"^https?://(?!127\.0\.0\.1)"),
             lambda route: (outside_requests.append(route.request.url), route.abort()),
         )
-        page.add_init_script(
-            "localStorage.setItem('graphiql:headers',"
-            f" JSON.stringify({{Authorization: 'Bearer {token}'}}, null, 2));"
-        )
         page.goto(f"{live_server.url}/graphql")
         page.wait_for_selector(".graphiql-container", timeout=20_000)
         editor_text = page.inner_text(".graphiql-query-editor")
+        # Paste the token into the Headers editor, as the hint above the editor says.
+        page.evaluate(
+            "token => document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden)"
+            " .CodeMirror').CodeMirror"
+            ".setValue(JSON.stringify({Authorization: 'Bearer ' + token}, null, 2))",
+            token,
+        )
         # Put the cursor inside the first operation and run it, as a user would.
         page.click(".graphiql-query-editor .CodeMirror-line >> text=query PendingReturns")
         with page.expect_response(
@@ -89,6 +96,8 @@ def test_playground_runs_the_example_query_in_a_real_browser_without_internet(
             timeout=20_000,
         )
         page.screenshot(path=os.environ.get("PLAYGROUND_SCREENSHOT", str(tmp_path / "shot.png")))
+        stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+        tabs = page.evaluate("JSON.parse(localStorage.getItem('graphiql:tabState')).tabs.length")
         browser.close()
 
     assert "PendingReturns" in editor_text
@@ -97,9 +106,25 @@ def test_playground_runs_the_example_query_in_a_real_browser_without_internet(
     assert len(result["data"]["afterSaleCounts"]) == 9
     assert "errors" not in result
     assert outside_requests == []
+    assert tabs == 1
+    assert token not in stored  # the bearer token is not kept in the browser's storage
 
 
 def page_hint(server: LiveServer) -> str:
-    import httpx
-
     return httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"}).text
+
+
+async def test_the_playground_can_be_turned_off(settings: Settings, clock: Clock) -> None:
+    from api.app import create_app
+
+    off = create_app(
+        replace(settings, graphiql=False), clock=clock.now, manage_database=False, run_jobs=False
+    )
+    transport = httpx.ASGITransport(app=off)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/graphql", headers={"Accept": "text/html"})
+        asset = await client.get("/graphiql/static/playground.js")
+
+    assert page.status_code == 404
+    assert "GRAPHIQL=off" in page.json()["errors"][0]["message"]
+    assert asset.status_code == 404

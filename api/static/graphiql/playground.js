@@ -31,16 +31,39 @@
     "}",
     "",
   ].join("\n");
+  // GraphiQL keeps tabs and query history in localStorage, with the headers of each. The bearer
+  // token is a credential: this storage keeps queries and variables across reloads, never headers.
+  function withoutHeaders(value) {
+    try {
+      return JSON.stringify(JSON.parse(value), function (key, v) {
+        return key === "headers" ? null : v;
+      });
+    } catch (e) {
+      return value; // not JSON (the query text itself)
+    }
+  }
+  var storage = {
+    getItem: function (key) { return window.localStorage.getItem(key); },
+    removeItem: function (key) { window.localStorage.removeItem(key); },
+    clear: function () { window.localStorage.clear(); },
+    get length() { return window.localStorage.length; },
+    setItem: function (key, value) {
+      if (/headers$/i.test(key)) return;
+      window.localStorage.setItem(key, withoutHeaders(value));
+    },
+  };
   var fetcher = GraphiQL.createFetcher({ url: window.location.origin + "/graphql" });
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
+      storage: storage,
       defaultQuery: defaultQuery,
       defaultHeaders: '{\n  "Authorization": "Bearer <paste your token here>"\n}',
-      defaultVariables: '{\n  "id": "1"\n}',
+      defaultVariables: '{\n  "id": "<an id from PendingReturns>"\n}',
       defaultEditorToolsVisibility: "headers",
-      shouldPersistHeaders: true,
+      // The token stays in this page: it is not written to the browser's storage.
+      shouldPersistHeaders: false,
     })
   );
 })();
