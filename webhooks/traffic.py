@@ -194,7 +194,7 @@ class Traffic:
                 else "REPLACEMENT_REQUEST_REFUND_SUCCESS"
             )
             yield report(done, role="SELLER")
-        # "refund-pending" and "exchange-pending" stay with the seller.
+        # "return-pending", "refund-pending" and "exchange-pending" stay with the seller.
 
     def noise(self, shop: SimShop) -> Delivery:
         """A topic we only record: a cancellation (type 11) or an order status change (1)."""
@@ -217,6 +217,7 @@ class Traffic:
 
 
 SCENARIOS = (
+    "return-pending",
     "return-full",
     "return-shipped",
     "return-dispute",

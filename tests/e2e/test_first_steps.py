@@ -1,0 +1,138 @@
+"""The README's First steps, run as written: `make run` in one process, the second terminal's
+commands with bash, on a fresh database. They must show data through seller acme's token, and a
+restarted service must accept new traffic signed with the secrets kept from the first start.
+
+The only change made to the README's text is the port: the test serves on a free one."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.live import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+BLOCK = re.compile(r"<!-- first-steps:start -->\s*```sh\n(.*?)```\s*<!-- first-steps:end -->", re.S)
+SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
+
+
+def first_steps() -> str:
+    found = BLOCK.search((REPO / "README.md").read_text(encoding="utf-8"))
+    assert found is not None, "README.md lost its first-steps block"
+    return found.group(1)
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> dict[str, str]:
+    for tool in ("make", "bash", "curl"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_NAMES}
+    env["DATABASE_URL"] = f"sqlite://{tmp_path / 'first-steps.sqlite3'}"
+    env.pop("AFTERSALES_ENV", None)
+    return env
+
+
+@contextmanager
+def make_run(env: dict[str, str], port: int) -> Iterator[str]:
+    """`make run PORT=...` from the repository root, stopped (with its children) afterwards."""
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"PORT={port}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "make run did not serve within 120 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def aftersales(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [".venv/bin/aftersales", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def acme_total(env: dict[str, str], url: str) -> int:
+    token = aftersales(env, "tokens", "create", "--seller", "acme").stdout.splitlines()[-1]
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": "{ afterSales(first: 1) { totalCount } }"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    return int(response.json()["data"]["afterSales"]["totalCount"])
+
+
+def test_the_readme_first_steps_show_acme_data_and_survive_a_restart(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    script = first_steps().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+
+    with make_run(environment, port) as url:
+        ran = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=REPO,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        before = acme_total(environment, url)
+    with make_run(environment, port) as url:
+        more = aftersales(
+            environment, "simulate", "--url", url, "--register", "--seller", "acme",
+            "--count", "40", "--rate", "0",
+        )  # fmt: skip
+        after = acme_total(environment, url)
+
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert '"afterSaleCounts"' in ran.stdout
+    assert '"status":"AWAITING_BUYER_SHIPMENT"' in ran.stdout.replace(" ", "")
+    assert '"userErrors":[]' in ran.stdout.replace(" ", "")
+    assert before > 0
+    assert more.returncode == 0, more.stdout + more.stderr  # every delivery answered 200
+    assert after > before
+    assert "local secrets from" in more.stdout  # the file kept at the first start, reused
+    assert (tmp_path / "aftersales.secrets").exists()
+    assert not (REPO / "aftersales.secrets").exists()
