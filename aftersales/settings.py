@@ -14,6 +14,7 @@ from aftersales.domain.model import DisputeWindows
 DEFAULT_DATABASE_URL = "sqlite://aftersales.sqlite3"
 SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
 SECRETS_FILE = "aftersales.secrets"
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -34,6 +35,7 @@ class Settings:
     webhook_max_bytes: int = 1024 * 1024
     tiktok_api_base_url: str | None = None
     graphiql: bool = True
+    log_format: str = "text"  # LOG_FORMAT: `text`, or `json` (one object a line) for shippers
 
     @property
     def is_production(self) -> bool:
@@ -139,6 +141,17 @@ def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raise ConfigError(f"{name} must be 'on' or 'off', got {raw!r}")
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (case does not matter); unset or empty is the first."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return choices[0]
+    if raw.lower() not in choices:
+        allowed = " or ".join(repr(choice) for choice in choices)
+        raise ConfigError(f"{name} must be {allowed}, got {raw!r}")
+    return raw.lower()
+
+
 def _region_windows(raw: str) -> dict[str, timedelta]:
     """`ID=86400,TH=172800` -> per-region dispute windows."""
     windows: dict[str, timedelta] = {}
@@ -180,4 +193,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_max_bytes=int(_seconds(env, "WEBHOOK_MAX_BYTES", 1024 * 1024).total_seconds()),
         tiktok_api_base_url=env.get("TIKTOK_API_BASE_URL") or None,
         graphiql=_switch(env, "GRAPHIQL", default=environment != "production"),
+        log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS),
     )

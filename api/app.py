@@ -1,7 +1,9 @@
 """The application factory: the composition root that joins GraphQL, webhooks and timers.
 
 Routes: /health, /graphql (and GraphiQL's assets), /labels/{id}.pdf, /webhooks/tiktok,
-/webhooks/logistics, /health/jobs. The lifespan connects to the database and runs the scheduler.
+/webhooks/logistics, /health/jobs, /healthz, /readyz, /metrics. The lifespan connects to the
+database and runs the scheduler. Every request gets a request id and an access line (api/logs.py)
+and is counted (api/metrics.py).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aftersales.settings import Settings
 from aftersales.store import db
-from api import playground
+from api import logs, metrics, playground, probes
 from api.endpoint import GraphQLEndpoint
 from api.labels import download
 from scheduler import health, service
@@ -65,5 +68,11 @@ def create_app(
         *download.routes(clock),
         *endpoints.routes(settings, clock),
         *health.routes(settings, clock),
+        *probes.routes(),
+        *metrics.routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(logs.RequestContextMiddleware),  # outermost: its id is on every line below
+        Middleware(metrics.MetricsMiddleware),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.datastructures import Headers
 
 from aftersales.commands import accounts
@@ -21,14 +23,17 @@ class Unauthenticated(Exception):
 
 
 async def authenticate(headers: Headers) -> int:
-    """The seller id the request's bearer token belongs to, or `Unauthenticated`."""
+    """The seller id the request's bearer token belongs to, or `Unauthenticated`.
+
+    Expiry is checked against the wall clock, not the app's injected one: tokens are created,
+    listed and expire in real time, whatever clock the after-sales rules run with."""
     header = headers.get("authorization", "")
     if not header:
         raise Unauthenticated("missing Authorization header: " + AUTH_HINT)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    seller_id = await accounts.authenticate(token.strip())
+    seller_id = await accounts.authenticate(token.strip(), now=datetime.now(UTC))
     if seller_id is None:
-        raise Unauthenticated("unknown or revoked token: " + AUTH_HINT)
+        raise Unauthenticated("unknown, expired or revoked token: " + AUTH_HINT)
     return seller_id

@@ -1,5 +1,6 @@
-"""The /graphql endpoint: GraphiQL for browsers; for everything else a bounded body, refused NUL
-characters and bearer-token authentication in front of Strawberry's ASGI view.
+"""The /graphql endpoint: GraphiQL for browsers; for everything else a bounded body, bearer-token
+authentication, then refused NUL characters, lone surrogates and over-deep JSON (400), in front
+of Strawberry's ASGI view. Nothing is parsed before the token is checked.
 
 It speaks GraphQL over HTTP (docs/graphql.md): POST with a JSON body, or GET with query
 parameters for queries; the response is `application/json` (errors answered 200, as legacy
@@ -123,45 +124,104 @@ def _unauthorized(message: str) -> Response:
     )
 
 
+MAX_JSON_DEPTH = 64  # arrays and objects nested in a request body (variables included)
+
+NUL_REFUSED = "NUL characters (\\u0000) are not allowed in requests"
+SURROGATE_REFUSED = (
+    "lone surrogates (\\ud800 to \\udfff without their pair) are not allowed in requests:"
+    " send valid Unicode text"
+)
+TOO_DEEP = f"the request's JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+
 # In a GraphQL string, an odd number of backslashes before u0000 or u{0} is an escape for NUL.
 _GRAPHQL_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:0000|\{0+\})", re.IGNORECASE)
+# A Unicode escape in a GraphQL string (\uXXXX or \u{X...}), after an even run of backslashes.
+_GRAPHQL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u(?:([0-9A-Fa-f]{4})|\{([0-9A-Fa-f]+)\})")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _has_nul(body: bytes) -> bool:
-    """NUL cannot be stored in PostgreSQL text, so it is refused in every input, on every
-    database alike: raw, in a JSON string (variables), or escaped in the query text."""
+def _refusal(body: bytes) -> str | None:
+    """Why a POST body must not reach Strawberry (answered 400), or None.
+
+    NUL cannot be stored in PostgreSQL text and a lone surrogate cannot be encoded as UTF-8 by
+    either database, so both are refused in every input, on every database alike: raw, in a JSON
+    string (variables), or escaped in the query text. JSON nested deeper than MAX_JSON_DEPTH is
+    refused before anything recurses into it (Python's own parser raises RecursionError)."""
     if b"\x00" in body:
-        return True
+        return NUL_REFUSED
     try:
         payload = json.loads(body)
+    except RecursionError:
+        return TOO_DEEP
     except ValueError:
-        return False  # Strawberry answers malformed JSON with its own 400
-    return isinstance(payload, dict) and _operation_has_nul(payload)
+        return None  # Strawberry answers malformed JSON with its own 400
+    return _operation_refusal(payload) if isinstance(payload, dict) else _scan(payload)
 
 
-def _operation_has_nul(operation: dict[str, Any]) -> bool:
+def _operation_refusal(operation: dict[str, Any]) -> str | None:
+    """Why an operation (a POST body, or a GET's query parameters) is refused, or None."""
+    refusal = _scan(operation)
+    if refusal is not None:
+        return refusal
     query = operation.get("query")
-    if isinstance(query, str) and ("\x00" in query or _GRAPHQL_NUL.search(query)):
-        return True
+    if isinstance(query, str):
+        if _GRAPHQL_NUL.search(query):
+            return NUL_REFUSED
+        if _has_lone_surrogate_escape(query):
+            return SURROGATE_REFUSED
     variables = operation.get("variables")
     if isinstance(variables, str):  # a GET sends them as a JSON string
-        if "\x00" in variables:
-            return True
         try:
-            variables = json.loads(variables)
+            return _scan(json.loads(variables), depth=1)
+        except RecursionError:
+            return TOO_DEEP
         except ValueError:
-            return False  # Strawberry answers it with its own 400
-    return _contains_nul(variables) or _contains_nul(operation.get("operationName"))
+            return None  # Strawberry answers it with its own 400
+    return None
 
 
-def _contains_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
+def _scan(value: object, *, depth: int = 0) -> str | None:
+    """Why a parsed JSON value is refused, or None: arrays and objects nested more than
+    MAX_JSON_DEPTH levels (counting `depth` levels around it), or a string (keys included) with
+    NUL or a lone surrogate. Level by level, without recursion."""
+    level: list[Any] = [value]
+    while level:
+        nested: list[Any] = []
+        for item in level:
+            kind = type(item)  # json.loads makes exactly these types
+            if kind is str:
+                if "\x00" in item or (not item.isascii() and _SURROGATE.search(item)):
+                    return NUL_REFUSED if "\x00" in item else SURROGATE_REFUSED
+            elif kind is dict or kind is list:
+                if depth >= MAX_JSON_DEPTH:
+                    return TOO_DEEP
+                nested.extend(item)  # a dict's keys
+                if kind is dict:
+                    nested.extend(item.values())
+        level = nested
+        depth += 1
+    return None
+
+
+def _has_lone_surrogate_escape(query: str) -> bool:
+    """True when the query text escapes a surrogate that is not half of a pair: GraphQL pairs
+    a leading \\uD800-\\uDBFF with a trailing \\uDC00-\\uDFFF written right after it; a
+    surrogate is never valid in the \\u{...} form."""
+    open_pair_end: int | None = None  # where a leading surrogate's escape ended
+    for match in _GRAPHQL_ESCAPE.finditer(query):
+        fixed = match.group(2) is not None
+        code = int(match.group(2) or match.group(3), 16)
+        if open_pair_end is not None:
+            starts_at = match.start() + len(match.group(1))
+            if fixed and 0xDC00 <= code <= 0xDFFF and starts_at == open_pair_end:
+                open_pair_end = None
+                continue
+            return True
+        if fixed and 0xD800 <= code <= 0xDBFF:
+            open_pair_end = match.end()
+        elif 0xD800 <= code <= 0xDFFF:
+            return True
+    return open_pair_end is not None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -198,18 +258,22 @@ class GraphQLEndpoint:
                 return
             await HTMLResponse(self.graphiql_html)(scope, receive, send)
             return
-        if request.method == "GET":
-            if _operation_has_nul(dict(request.query_params)):
-                await _nul_refused()(scope, receive, send)
-                return
-            await self._authenticated(request, scope, receive, send)
-            return
-        if request.method != "POST":
+        if request.method not in ("GET", "POST"):
             await JSONResponse(
                 {"errors": [{"message": "send GraphQL queries with GET or POST"}]},
                 status_code=405,
                 headers={"Allow": "GET, POST"},
             )(scope, receive, send)
+            return
+        if request.method == "GET":
+            # Nothing is parsed before the token is checked: a stranger's request costs little.
+            if not await self._authenticated(request, scope, receive, send):
+                return
+            refusal = _operation_refusal(dict(request.query_params))
+            if refusal is not None:
+                await _refused(refusal)(scope, receive, send)
+                return
+            await self.view(scope, receive, send)
             return
         try:
             body = await read_body(request, MAX_BODY_BYTES)
@@ -224,25 +288,26 @@ class GraphQLEndpoint:
                 scope, receive, send
             )
             return
-        if _has_nul(body):
-            await _nul_refused()(scope, receive, send)
+        if not await self._authenticated(request, scope, receive, send):
             return
-        await self._authenticated(request, scope, _replay(body, receive), send)
+        refusal = _refusal(body)
+        if refusal is not None:
+            await _refused(refusal)(scope, receive, send)
+            return
+        await self.view(scope, _replay(body, receive), send)
 
     async def _authenticated(
         self, request: Request, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+    ) -> bool:
+        """True with the seller's id in the request's state; else answers 401 and is False."""
         try:
             seller_id = await authenticate(request.headers)
         except Unauthenticated as exc:
             await _unauthorized(exc.message)(scope, receive, send)
-            return
+            return False
         scope.setdefault("state", {})["seller_id"] = seller_id
-        await self.view(scope, receive, send)
+        return True
 
 
-def _nul_refused() -> Response:
-    return JSONResponse(
-        {"errors": [{"message": "NUL characters (\\u0000) are not allowed in requests"}]},
-        status_code=400,
-    )
+def _refused(message: str) -> Response:
+    return JSONResponse({"errors": [{"message": message}]}, status_code=400)

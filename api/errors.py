@@ -26,6 +26,8 @@ class AfterSaleErrorCode(enum.Enum):
     NOT_RETURNED_YET = "NOT_RETURNED_YET"
     CONFLICT = "CONFLICT"
     VALIDATION = "VALIDATION"
+    # Not a DomainError: an unexpected failure of one id of a bulk call (logged; not applied).
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 C = AfterSaleErrorCode

@@ -1,12 +1,15 @@
 """The GraphQL schema: each feature folder's queries and mutations merged, with limits on depth,
-aliases and tokens, and unexpected errors masked."""
+aliases, tokens and cost (api/cost.py), one operation run per request, and unexpected errors
+masked."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -14,10 +17,13 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from api.cost import CostLimit
 from api.labels.mutations import LabelMutation
 from api.sales.mutations import SaleMutation
 from api.sales.queries import SaleQuery
@@ -55,13 +61,58 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+class OneOperation(SchemaExtension):
+    """A document with several operations runs the one `operationName` names; without a name
+    it is an error, as the GraphQL spec says (Strawberry alone would run the first)."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # Strawberry keeps the name the request gave apart from the one it falls back on.
+        named = context._provided_operation_name
+        if context.result is None and document is not None and named is None:
+            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if operations > 1:
+                ambiguous = GraphQLError(
+                    "Must provide operation name if query contains multiple operations."
+                )
+                context.result = GraphQLExecutionResult(data=None, errors=[ambiguous])
+        yield
+
+
 # Each feature contributes its own Query / Mutation classes; they are merged here.
 QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery)
 MUTATIONS: tuple[type, ...] = (SaleMutation, StockMutation, LabelMutation)
 
 
+def _is_client_error(error: GraphQLError) -> bool:
+    """The same line as `_should_mask` draws: parse, validation and variable errors, and errors
+    resolvers raise on purpose, are the client's to fix; anything else a resolver raised is a
+    bug."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return True
+    return error.path is None and isinstance(original, ValueError)
+
+
+class Schema(strawberry.Schema):
+    """Strawberry logs every error of every request at ERROR, with a traceback when there is one:
+    a client's bad enum or unknown warehouse would read like an outage. Client mistakes go to
+    DEBUG; bugs keep Strawberry's ERROR line and traceback."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _is_client_error(error):
+                log.debug("client error: %s", error.message)
+        bugs = [error for error in errors if not _is_client_error(error)]
+        if bugs:
+            super().process_errors(bugs, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
         extensions=[
@@ -69,6 +120,10 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+            # Both run once the document is valid, before anything executes; in this order, so
+            # the cost is that of the one operation that would run.
+            OneOperation,
+            CostLimit,
             lambda: MaskErrors(
                 should_mask_error=_should_mask, error_message="Internal error; it has been logged."
             ),

@@ -20,6 +20,7 @@ from aftersales.commands.sweep import (
 )
 from aftersales.inbox.rematch import DEFAULT_LIMIT, REMATCH_JOB, rematch_unmatched
 from aftersales.store import jobruns
+from scheduler import metrics
 
 log = logging.getLogger("aftersales.scheduler")
 
@@ -53,6 +54,7 @@ async def run_sweep(clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Sw
         elapsed = time.perf_counter() - t0
     except SweepBusy:
         log.info("dispute sweep skipped: another process is sweeping")
+        metrics.skipped(SWEEP_JOB)
         return SweepRun(closed=0, skipped=True)
     except Exception as exc:
         log.exception("dispute sweep failed after closing %d after-sales", progress["closed"])
@@ -106,7 +108,9 @@ async def run_rematch(clock: Clock, *, limit: int = DEFAULT_LIMIT) -> RematchRun
 async def _record(
     name: str, started: datetime, clock: Clock, count: int, error: str | None
 ) -> None:
+    finished = max(clock(), started)
+    metrics.ran(name, count, error=error, finished_at=finished)
     try:
-        await jobruns.finished(name, max(clock(), started), count=count, error=error)
+        await jobruns.finished(name, finished, count=count, error=error)
     except Exception:  # the database may be what failed; the log line above says so
         log.exception("could not record the %s run", name)

@@ -24,6 +24,12 @@ from scheduler.jobs import Clock, run_rematch, run_sweep
 
 log = logging.getLogger("aftersales.scheduler")
 
+# APScheduler narrates at INFO: "Added job", "Scheduler started", then "Running job" and "Job
+# executed successfully" for each run of each job, ~8 lines a minute. Each run already logs one
+# line of its own (scheduler/jobs.py) with what it did; APScheduler's warnings and errors (a
+# missed run, a job that raised) still show.
+APSCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
+
 
 class Job:
     """A scheduled callable. Remembers its in-flight run so shutdown can end it cleanly."""
@@ -92,6 +98,8 @@ async def running(
     settings: Settings, clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> AsyncIterator[AsyncIOScheduler]:
     """The scheduler, running for the duration of the block (the server's lifespan)."""
+    for name in APSCHEDULER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     scheduler, jobs = build_scheduler(settings, clock, batch_size=batch_size)
     scheduler.start()
     log.info(

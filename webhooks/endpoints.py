@@ -17,10 +17,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from aftersales.domain.outcome import Result
 from aftersales.inbox import payloads
 from aftersales.inbox.receive import receive_parcel_event, receive_tiktok, reject
 from aftersales.settings import Settings
 from aftersales.store.deliveries import LOGISTICS, TIKTOK
+from webhooks import metrics
 from webhooks.http import BodyTooLarge, BodyUnreadable, read_body
 from webhooks.signing import logistics_signature, matches, tiktok_signature
 
@@ -50,7 +52,7 @@ def _endpoint(
     settings: Settings,
     signature: Callable[[bytes], str | None],
     header: str,
-    accept: Callable[[bytes, dict[str, str]], Awaitable[object]],
+    accept: Callable[[bytes, dict[str, str]], Awaitable[Result]],
     source: str,
     clock: Callable[[], datetime],
 ) -> Handler:
@@ -67,13 +69,15 @@ def _endpoint(
         headers = _kept_headers(request)
         try:
             try:
-                await accept(body, headers)
+                result = await accept(body, headers)
             except payloads.Malformed as exc:
-                await reject(source, body, headers, exc.reason, now=clock())
+                rejected = await reject(source, body, headers, exc.reason, now=clock())
+                metrics.delivered(source, rejected.outcome)
                 return PlainTextResponse(exc.reason, status_code=400)
         except Exception:  # the database is unreachable: nothing was recorded, so ask for a retry
             log.exception("could not record a %s webhook delivery", source)
             return PlainTextResponse("temporarily unavailable, retry later", status_code=503)
+        metrics.delivered(source, result.outcome)  # committed: what the delivery log now says
         return Response(status_code=200)
 
     return endpoint
@@ -92,13 +96,13 @@ def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]
             return None
         return logistics_signature(settings.logistics_webhook_secret, body)
 
-    async def accept_tiktok(body: bytes, headers: dict[str, str]) -> object:
+    async def accept_tiktok(body: bytes, headers: dict[str, str]) -> Result:
         note = payloads.parse_tiktok(body)
         return await receive_tiktok(
             body, headers, note, now=clock(), windows=settings.dispute_windows
         )
 
-    async def accept_parcel(body: bytes, headers: dict[str, str]) -> object:
+    async def accept_parcel(body: bytes, headers: dict[str, str]) -> Result:
         event = payloads.parse_parcel_event(body)
         return await receive_parcel_event(body, headers, event, now=clock())
 

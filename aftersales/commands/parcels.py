@@ -44,6 +44,8 @@ async def apply_parcel_event(tx: Tx, event: ParcelEvent, *, now: datetime) -> Re
             )
             if not saved:
                 raise Lost
+            if not change.recorded:  # a repeated scan: nothing anyone sees has changed
+                return Result(Outcome.STALE, sale.id)
             gained = change.fields.get("tracking_number")
             return Result(Outcome.APPLIED, sale.id, gained_tracking=gained)
 

@@ -1,7 +1,8 @@
 """TikTok's return reports (docs/webhooks.md): create, update, or keep as stale.
 
 TikTok is the source of truth for what it reports: a newer report is applied even when it skips
-steps we never heard about, and a report about a return we have never seen creates it.
+steps we never heard about, and a report about a return we have never seen creates it. A stale
+report only fills in the details the after-sale still lacks, with the same versioned save.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from aftersales.commands.retry import Lost, retrying
 from aftersales.domain import tiktok
 from aftersales.domain.model import Change, DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
+from aftersales.store.records import SaleRecord
 from aftersales.store.uow import Tx
 
 
@@ -38,7 +40,7 @@ async def apply_return_report(
                 if sale is None:  # a concurrent delivery created it first
                     raise Lost
             elif tiktok.is_stale(report, sale.last_event_at):
-                return Result(Outcome.STALE, sale.id)
+                return await _fill_missing(sp, sale, report, now=now)
             change = tiktok.interpret(sale.as_sale(), report, dispute_window=window)
             if created:
                 change = Change(change.fields, change.action, None, change.to_status)
@@ -48,10 +50,7 @@ async def apply_return_report(
                 at=now,
                 actor=report.actor,
                 source=EventSource.TIKTOK_WEBHOOK,
-                detail={
-                    "return_status": report.return_status,
-                    "update_time": report.update_time.isoformat(),
-                },
+                detail=_detail(report),
             )
             if not saved:
                 raise Lost
@@ -64,3 +63,35 @@ async def apply_return_report(
             return Result(outcome, sale.id)
 
     return await retrying(attempt)
+
+
+async def _fill_missing(
+    tx: Tx, sale: SaleRecord, report: tiktok.ReturnReport, *, now: datetime
+) -> Result:
+    """A stale report: its status is ignored, the details the after-sale lacks are filled in
+    (one history entry, only when it filled something). Raises Lost on a lost version check."""
+    has_items = not report.items or await tx.sales.has_items(sale.id)
+    change = tiktok.fill_missing(sale.as_sale(), report, has_items=has_items)
+    if change is None:
+        return Result(Outcome.STALE, sale.id)
+    filled = sorted(change.fields)
+    saved = await tx.sales.save(
+        sale,
+        change,
+        at=now,
+        actor=report.actor,
+        source=EventSource.TIKTOK_WEBHOOK,
+        detail=dict(_detail(report), filled=filled),
+    )
+    if not saved:
+        raise Lost
+    return Result(
+        Outcome.STALE,
+        sale.id,
+        reason="older than the last change; filled in what was missing: " + ", ".join(filled),
+        gained_tracking=change.fields.get("tracking_number"),
+    )
+
+
+def _detail(report: tiktok.ReturnReport) -> dict[str, object]:
+    return {"return_status": report.return_status, "update_time": report.update_time.isoformat()}

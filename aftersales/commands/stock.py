@@ -4,6 +4,9 @@ A stock-in locks the after-sale's row, checks the preconditions and the per-SKU 
 writes the movements, the inventory increments, the STOCK_IN history entry, the version bump and
 (with an idempotency key) the result to replay, all in one transaction. Concurrent stock-ins of
 one after-sale therefore run one after the other, and the second sees what the first moved.
+Stock-ins of different after-sales into one SKU do not wait for each other: the level they raise
+is checked against `MAX_LEVEL` when read and again, atomically, when incremented; a stock-in that
+finds it raised meanwhile is retried from a fresh read, and refused if it no longer fits.
 
 Only successes are remembered under an idempotency key: a call that failed moved nothing, so
 running it again is harmless (and may succeed once the parcel has arrived).
@@ -91,11 +94,14 @@ async def stock_in(
             warehouse = await tx.stock.warehouse_of(seller_id, warehouse_id)
             if warehouse is None:
                 raise NotFound("no warehouse with this id", field="warehouseId")
-            # Unknown contents (no items) leave nothing to cap against; the optional
-            # idempotencyKey is the only protection then, so the call is accepted.
+            # Unknown contents (no items) leave nothing to cap against: the idempotencyKey is
+            # the only protection then, so it is required.
             returned = await tx.stock.returned_quantities(sale_id)
+            inventory.require_key_for_unknown_contents(returned, key)
             stocked = await tx.stock.stocked_quantities(sale_id)
             moved = inventory.plan_stock_in(command.lines, returned, stocked)
+            levels = await tx.stock.levels(warehouse.id, [line.sku for line in moved])
+            inventory.check_levels(command.lines, levels, warehouse=warehouse.code)
             touched = await tx.sales.touch(
                 sale,
                 at=now,
@@ -106,7 +112,10 @@ async def stock_in(
             )
             if not touched:
                 raise Lost
-            await tx.stock.record_movements(warehouse.id, sale_id, moved, now)
+            if not await tx.stock.record_movements(
+                warehouse.id, sale_id, moved, now, ceiling=inventory.MAX_LEVEL
+            ):
+                raise Lost  # a concurrent stock-in raised a level since it was read
             result = StockInResult(sale_id, warehouse.id, tuple(moved))
             if key is not None:
                 stored = {

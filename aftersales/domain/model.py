@@ -108,7 +108,7 @@ DISPUTABLE_STATUSES = frozenset({AfterSaleStatus.REJECTED, AfterSaleStatus.RECEI
 
 @dataclass(frozen=True)
 class Sale:
-    """The fields of an after-sale that the seller-action rules read."""
+    """The fields of an after-sale that the seller-action rules and the report rules read."""
 
     type: AfterSaleType
     status: AfterSaleStatus | None
@@ -119,6 +119,12 @@ class Sale:
     partial_refund_offer: Decimal | None = None
     tracking_number: str | None = None
     dispute_status: DisputeStatus = DisputeStatus.NONE
+    # What a late (stale) TikTok report may still fill in when it is missing.
+    refund_amount: Decimal | None = None
+    reason: str | None = None
+    carrier: str | None = None
+    seller_response_deadline: datetime | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -148,12 +154,15 @@ class Change:
     """What a command does: the fields to write and the history entry to append.
 
     `fields` are after-sale columns by name; the key `items` (a tuple of `LineItem`) replaces
-    the after-sale's lines."""
+    the after-sale's lines. `recorded=False` marks bookkeeping that changes nothing anyone sees
+    (e.g. the time of the newest parcel scan): it is written with the version check, but adds no
+    history entry and keeps `updated_at`."""
 
     fields: Mapping[str, Any]
     action: str
     from_status: AfterSaleStatus | None
     to_status: AfterSaleStatus | None
+    recorded: bool = True
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,12 @@ def group_items(items: list[ParcelItem]) -> tuple[ParcelItem, ...]:
 
 
 def interpret(parcel: Parcel, event: ParcelEvent) -> Change | None:
-    """What a matched event changes, or None when it changes nothing (stale or repeated)."""
+    """What a matched event changes, or None when it changes nothing (stale or repeated).
+
+    A newer event that changes nothing else than the time of the newest scan (a repeated scan)
+    still moves `parcel_event_at`, so that an older event arriving later cannot overwrite its
+    details, but that change is not `recorded`: a repeated scan adds no history, however many
+    times and in whatever order it arrives. The parcel's first scan is always recorded."""
     reported = PARCEL_RETURN_STATUSES.get(event.status.upper())
     if reported is None:
         return None
@@ -145,5 +150,9 @@ def interpret(parcel: Parcel, event: ParcelEvent) -> Change | None:
     elif not fields:
         return None
     return Change(
-        fields=fields, action=event.action, from_status=parcel.status, to_status=parcel.status
+        fields=fields,
+        action=event.action,
+        from_status=parcel.status,
+        to_status=parcel.status,
+        recorded=parcel.parcel_event_at is None or set(fields) != {"parcel_event_at"},
     )

@@ -78,6 +78,11 @@ def _human(name: str) -> str:
     return name.replace("_", " ").lower()
 
 
+def _a(words: str) -> str:
+    """`words` with its indefinite article: "an exchange", "a refund only"."""
+    return f"{'an' if words[:1] in set('aeiou') else 'a'} {words}"
+
+
 def check(sale: Sale, action: SellerAction) -> None:
     """Raise the DomainError that forbids `action` on `sale` now, or return if it is allowed."""
     if action is A.ADD_NOTE:
@@ -91,7 +96,7 @@ def check(sale: Sale, action: SellerAction) -> None:
             return
         if sale.type is not T.RETURN_AND_REFUND:
             raise ActionNotAllowedForType(
-                f"a {_human(sale.type.value)} request has no return parcel to label"
+                f"{_a(_human(sale.type.value))} request has no return parcel to label"
             )
         if not sale.tracking_number:
             raise InvalidTransition("this return has no shipment yet, so there is no label")
@@ -108,7 +113,7 @@ def check(sale: Sale, action: SellerAction) -> None:
     rule = TRANSITIONS.get((sale.type, action))
     if rule is None:
         raise ActionNotAllowedForType(
-            f"{_human(action.value)} is not an action for a {_human(sale.type.value)} request"
+            f"{_human(action.value)} is not an action for {_a(_human(sale.type.value))} request"
         )
     if action is A.ACCEPT_EXCHANGE and sale.region not in EXCHANGE_REGIONS:
         raise RegionNotSupported(

@@ -5,6 +5,10 @@ exceed the units returned, so retries and double clicks cannot inflate stock. Wh
 contents are unknown (an abnormal return reported without items, or a return whose items TikTok
 never sent) there is nothing to cap against: such a stock-in is only accepted with an
 idempotency key, which is then the protection against counting one parcel twice.
+
+Whatever the contents, no counter may pass `MAX_LEVEL`: an inventory level (sellable or damaged)
+and an after-sale's units stocked in of one SKU are read through GraphQL's 32-bit `Int`, so a
+stock-in that would take one past it is refused rather than break every read of it.
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ from aftersales.domain.model import StockCondition
 
 MAX_LINES = 100
 MAX_SKU_LENGTH = 100
-MAX_LINE_QUANTITY = 100_000
+# Units per line, of a stock-in and of a parcel's items in the logistics feed alike.
+MAX_LINE_QUANTITY = 10_000
+# The most any stock counter may hold: GraphQL's Int is a signed 32-bit integer.
+MAX_LEVEL = 2**31 - 1
 MAX_KEY_LENGTH = 120
 MAX_CODE_LENGTH = 64
 MAX_NAME_LENGTH = 200
-MAX_ADDRESS_LENGTH = 1000
+# What the "RETURN TO" block of a 4 x 6 inch label holds in full (api/labels/pdf.py).
+MAX_ADDRESS_LINES = 8
+MAX_ADDRESS_LENGTH = 400
 
 
 @dataclass(frozen=True)
@@ -52,11 +61,22 @@ def validate_warehouse(code: str, name: str, address: str | None) -> NewWarehous
     if len(name) > MAX_NAME_LENGTH:
         raise Invalid(f"a warehouse name has at most {MAX_NAME_LENGTH} characters", field="name")
     address = (address or "").strip() or None
-    if address is not None and len(address) > MAX_ADDRESS_LENGTH:
-        raise Invalid(
-            f"a warehouse address has at most {MAX_ADDRESS_LENGTH} characters", field="address"
-        )
+    if address is not None:
+        _check_address(address)
     return NewWarehouse(code, name, address)
+
+
+def _check_address(address: str) -> None:
+    """The address prints on 4 x 6 inch return labels, in full or not at all: refuse what the
+    label cannot hold rather than print part of it."""
+    lines = len(address.splitlines())
+    if lines > MAX_ADDRESS_LINES or len(address) > MAX_ADDRESS_LENGTH:
+        raise Invalid(
+            f"a warehouse address must fit on a 4x6 inch return label: at most"
+            f" {MAX_ADDRESS_LINES} lines and {MAX_ADDRESS_LENGTH} characters in all (long lines"
+            f" wrap); this one has {lines} lines and {len(address)} characters",
+            field="address",
+        )
 
 
 def validate_key(key: str | None) -> str | None:
@@ -92,7 +112,8 @@ def validate_lines(lines: Sequence[StockLine]) -> list[StockLine]:
             )
         if line.quantity > MAX_LINE_QUANTITY:
             raise InvalidQuantity(
-                f"line {i + 1} ({sku}): at most {MAX_LINE_QUANTITY} units per line",
+                f"line {i + 1} ({sku}): at most {MAX_LINE_QUANTITY:,} units per line,"
+                f" got {line.quantity:,}",
                 field=f"lines.{i}.quantity",
             )
         merged[(sku, line.condition)] = merged.get((sku, line.condition), 0) + line.quantity
@@ -105,15 +126,23 @@ def plan_stock_in(
     stocked: Mapping[str, int],
 ) -> list[StockLine]:
     """The movements to make. `returned` is units per SKU that came back (empty: contents
-    unknown, no cap); `stocked` is units per SKU already stocked in by earlier calls."""
+    unknown, no cap but `MAX_LEVEL`); `stocked` is units per SKU already stocked in by earlier
+    calls."""
     planned = validate_lines(lines)
-    if not returned:
-        return planned
     asked: dict[str, int] = {}
     for line in planned:
         asked[line.sku] = asked.get(line.sku, 0) + line.quantity
     for i, line in enumerate(lines):
         sku = line.sku.strip()
+        if stocked.get(sku, 0) + asked[sku] > MAX_LEVEL:
+            raise InvalidQuantity(
+                f"SKU {sku}: {stocked.get(sku, 0):,} units already stocked in for this"
+                f" after-sale; {asked[sku]:,} more would pass the most that can be counted"
+                f" ({MAX_LEVEL:,})",
+                field=f"lines.{i}.quantity",
+            )
+        if not returned:
+            continue
         if sku not in returned:
             # Zero of it came back, so any quantity is beyond what was returned (docs/stock.md).
             known = ", ".join(sorted(returned))
@@ -130,6 +159,41 @@ def plan_stock_in(
                 field=f"lines.{i}.quantity",
             )
     return planned
+
+
+def require_key_for_unknown_contents(returned: Mapping[str, int], key: str | None) -> None:
+    """Without items there is nothing to cap a stock-in against: the idempotency key is then
+    the only protection against counting one parcel twice, so it is required."""
+    if not returned and key is None:
+        raise Invalid(
+            "this parcel's contents are unknown, so nothing caps what is stocked in: send an"
+            " idempotencyKey (one per parcel scan), so that a retried call is not counted twice",
+            field="idempotencyKey",
+        )
+
+
+def check_levels(
+    lines: Sequence[StockLine], levels: Mapping[str, tuple[int, int]], *, warehouse: str
+) -> None:
+    """No inventory level may pass `MAX_LEVEL`. `lines` are the call's (valid) lines; `levels`
+    is (sellable, damaged) per SKU in the warehouse now (a SKU it does not name holds nothing)."""
+    adding: dict[tuple[str, StockCondition], int] = {}
+    first: dict[tuple[str, StockCondition], int] = {}
+    for i, line in enumerate(lines):
+        key = (line.sku.strip(), line.condition)
+        adding[key] = adding.get(key, 0) + line.quantity
+        first.setdefault(key, i)
+    for (sku, condition), quantity in adding.items():
+        sellable, damaged = levels.get(sku, (0, 0))
+        good = condition is StockCondition.GOOD
+        held = sellable if good else damaged
+        if held + quantity > MAX_LEVEL:
+            raise InvalidQuantity(
+                f"SKU {sku}: warehouse {warehouse} holds {held:,}"
+                f" {'sellable' if good else 'damaged'} units; {quantity:,} more would pass the"
+                f" most a level can hold ({MAX_LEVEL:,})",
+                field=f"lines.{first[(sku, condition)]}.quantity",
+            )
 
 
 def fingerprint(warehouse_id: int, lines: Sequence[StockLine]) -> str:

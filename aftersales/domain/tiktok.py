@@ -1,7 +1,8 @@
 """What TikTok reports about a return, and what it does to an after-sale (docs/webhooks.md).
 
 TikTok is the source of truth for what it reports: a newer report is applied even when it skips
-steps we never heard of; an equal or older one is stale and changes nothing.
+steps we never heard of; an equal or older one is stale: its status is ignored, but it still
+fills in the details the after-sale lacks (`fill_missing`), so no arrival order loses data.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ ARBITRATION_STATUSES: dict[str, DisputeStatus] = {
 
 PLATFORM_STATUS_ACTION = "PLATFORM_STATUS_REPORTED"
 UNMAPPED_STATUS_ACTION = "PLATFORM_STATUS_UNMAPPED"
+DETAILS_FILLED_ACTION = "PLATFORM_DETAILS_FILLED"
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,51 @@ class ReturnReport:
 
 
 def is_stale(report: ReturnReport, last_event_at: datetime | None) -> bool:
-    """Equal or older than the last change already applied: its status is ignored."""
+    """Equal or older than the last change already applied: its status is ignored, and it may
+    only fill in what is missing (`fill_missing`)."""
     return last_event_at is not None and report.update_time <= last_event_at
+
+
+def fill_missing(sale: Sale, report: ReturnReport, *, has_items: bool) -> Change | None:
+    """What a stale report still brings: each detail it carries that the after-sale lacks
+    (`has_items`: whether it has lines already), or None when it brings nothing.
+
+    It never overwrites a value and never changes the status or the newest moment applied
+    (`last_event_at`). The seller response deadline counts as missing while it is still the
+    default one set at creation: TikTok's own deadline replaces that default."""
+    fields: dict[str, Any] = {}
+    if sale.refund_requested is None and report.refund_total is not None:
+        fields["refund_requested"] = report.refund_total
+        if sale.status is S.REFUNDED and sale.refund_amount is None:
+            # Refunded with no amount known: had this report come first, the refund would have
+            # been the amount requested (see `interpret`).
+            fields["refund_amount"] = report.refund_total
+    if sale.currency is None and report.currency:
+        fields["currency"] = report.currency.upper()
+    if not has_items and report.items:
+        fields["items"] = report.items
+    if sale.reason is None and report.reason_text:
+        fields["reason"] = report.reason_text
+    if sale.tracking_number is None and report.tracking_number:
+        fields["tracking_number"] = report.tracking_number
+    if sale.carrier is None and report.carrier:
+        fields["carrier"] = report.carrier
+    if report.seller_deadline is not None and _default_deadline(sale):
+        fields["seller_response_deadline"] = report.seller_deadline
+    if not fields:
+        return None
+    return Change(
+        fields=fields, action=DETAILS_FILLED_ACTION, from_status=sale.status, to_status=sale.status
+    )
+
+
+def _default_deadline(sale: Sale) -> bool:
+    """The after-sale has no seller response deadline from TikTok: none, or the default one."""
+    if sale.seller_response_deadline is None:
+        return True
+    if sale.created_at is None:
+        return False
+    return sale.seller_response_deadline == seller_response_deadline(sale.type, sale.created_at)
 
 
 def new_sale_fields(report: ReturnReport) -> dict[str, Any]:

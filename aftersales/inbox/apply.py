@@ -44,7 +44,17 @@ async def apply_tiktok(
                 tracking_number=note.report.tracking_number,
                 now=now,
             )
-        return replace(result, reason=late.summary(matched))
+        elif result.after_sale_id is not None and result.gained_tracking:
+            # A stale report filled in the missing tracking number: its events match now.
+            matched = await late.apply_matching(
+                tx,
+                note.shop_id,
+                return_id=None,
+                tracking_number=result.gained_tracking,
+                now=now,
+            )
+        reasons = [r for r in (result.reason, late.summary(matched)) if r]
+        return replace(result, reason="; ".join(reasons) or None)
     if note.type == payloads.CANCELLATION_STATUS_CHANGE:
         return Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
     return Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")

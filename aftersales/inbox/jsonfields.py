@@ -16,6 +16,8 @@ from typing import Any
 MAX_ID_LENGTH = 64
 # Unix seconds up to the end of year 9999: anything later is a unit mistake (milliseconds).
 MAX_UNIX_SECONDS = 253402300799
+# Every time a webhook carries must fall in these years (UTC), on every database alike.
+FIRST_YEAR, LAST_YEAR = 1970, 9999
 
 _ID = re.compile(r"^[0-9A-Za-z_.:-]{1,64}$")
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
@@ -116,12 +118,14 @@ def integer(value: Any, where: str, *, required: bool = True) -> int | None:
 
 
 def unix_time(value: Any, where: str, *, required: bool = True) -> datetime | None:
-    """Unix seconds -> an aware UTC datetime."""
+    """Unix seconds -> an aware UTC datetime (so in the years 1970 to 9999)."""
     seconds = integer(value, where, required=required)
     if seconds is None:
         return None
     if not 0 < seconds <= MAX_UNIX_SECONDS:
-        raise Malformed(f"{where} must be a Unix time in seconds")
+        raise Malformed(
+            f"{where} must be a Unix time in seconds, in the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
     return datetime.fromtimestamp(seconds, UTC)
 
 
@@ -135,7 +139,13 @@ def iso_time(value: Any, where: str) -> datetime:
         raise Malformed(f"{where} must be an ISO 8601 time such as 2026-11-20T10:00:00Z") from None
     if parsed.tzinfo is None:
         raise Malformed(f"{where} must say its time zone (end it with Z for UTC)")
-    return parsed.astimezone(UTC)
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0, 9999-12-31T23:59-14:00 in 10000
+        utc = None
+    if utc is None or not FIRST_YEAR <= utc.year <= LAST_YEAR:
+        raise Malformed(f"{where} must be a time in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)")
+    return utc
 
 
 def amount(value: Any, where: str) -> Decimal | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from aftersales.domain.model import LineItem
 from aftersales.domain.parcels import ParcelEvent, ParcelItem, group_items
+from aftersales.domain.stock import MAX_LINE_QUANTITY
 from aftersales.domain.tiktok import ReturnReport, group_line_items
 from aftersales.inbox import jsonfields as f
 from aftersales.inbox.jsonfields import Malformed
@@ -191,7 +192,10 @@ def _parcel_items(value: Any) -> tuple[ParcelItem, ...] | None:
         sku = f.text(line.get("sku"), f"items[{n}].sku", limit=100, required=True)
         quantity = f.integer(line.get("quantity"), f"items[{n}].quantity")
         assert sku is not None and quantity is not None
-        if not 0 < quantity <= 100_000:
-            raise Malformed(f"items[{n}].quantity must be a whole number from 1 to 100000")
+        # A parcel's line holds at most what one stock-in line may move.
+        if not 0 < quantity <= MAX_LINE_QUANTITY:
+            raise Malformed(
+                f"items[{n}].quantity must be a whole number from 1 to {MAX_LINE_QUANTITY}"
+            )
         items.append(ParcelItem(sku, quantity))
     return group_items(items)

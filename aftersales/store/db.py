@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate as run_migrations
+from tortoise.migrations.executor import PlanStep
 
 MODELS = "aftersales.store.models"
 MIGRATIONS = "aftersales.store.migrations"
@@ -30,6 +32,11 @@ def tortoise_config(url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+# What Tortoise's own command line reads to generate the next migration from models.py (it never
+# opens this database): `.venv/bin/tortoise -c aftersales.store.db.TORTOISE_ORM makemigrations`.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")
 
 
 def _describe(url: str) -> str:
@@ -57,12 +64,30 @@ async def connect(url: str) -> None:
         ) from None
 
 
-async def migrate(url: str) -> None:
+@dataclass(frozen=True)
+class Migrated:
+    """What `migrate` did: the migrations it applied, in order (none: already up to date)."""
+
+    applied: tuple[str, ...]
+    created: bool  # the database had no schema yet: the initial migration was among them
+
+
+async def migrate(url: str) -> Migrated:
     """Create or upgrade the schema to the latest migration, then leave connections open."""
     await connect(url)  # fails early, with a clear message, on a bad or unreachable URL
     await close()
+    initial: set[str] = set()
+    applied: list[str] = []
+
+    def planned(_connection: str, plan: list[PlanStep], _fake: bool, _dry_run: bool) -> None:
+        initial.update(step.migration.name for step in plan if step.migration.initial)
+
+    def progress(event: str, _app: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+
     try:
-        await run_migrations(config=tortoise_config(url))
+        await run_migrations(config=tortoise_config(url), reporter=planned, progress=progress)
     except (DBConnectionError, OperationalError, OSError) as exc:
         raise DatabaseUnavailable(
             f"cannot migrate the database at {_describe(url)}: {exc}"
@@ -70,6 +95,7 @@ async def migrate(url: str) -> None:
     finally:
         await close()
     await connect(url)
+    return Migrated(tuple(applied), created=bool(initial.intersection(applied)))
 
 
 async def close() -> None:

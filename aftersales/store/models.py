@@ -38,7 +38,11 @@ class ApiToken(Model):
         "models.Seller", related_name="tokens", on_delete=fields.CASCADE
     )
     token_hash = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=100, null=True)  # the operator's label, e.g. "erp-sync"
     created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)  # never, when null
+    # Recorded at most once a minute per token (store/accounts.py), not on every request.
+    last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -207,8 +211,9 @@ class InventoryLevel(Model):
         "models.Warehouse", related_name="levels", on_delete=fields.CASCADE
     )
     sku = fields.CharField(max_length=100)
-    sellable = fields.IntField(default=0)
-    damaged = fields.IntField(default=0)
+    # 64-bit: a SKU's level grows with every stock-in, across all after-sales.
+    sellable = fields.BigIntField(default=0)
+    damaged = fields.BigIntField(default=0)
 
     class Meta:
         table = "inventory_level"
@@ -224,7 +229,7 @@ class StockMovement(Model):
         "models.AfterSale", related_name="movements", on_delete=fields.RESTRICT
     )
     sku = fields.CharField(max_length=100)
-    quantity = fields.IntField()
+    quantity = fields.BigIntField()
     condition = fields.CharEnumField(StockCondition, max_length=8)
     created_at = fields.DatetimeField()
 

@@ -52,6 +52,8 @@ __all__ = [
 
 MAX_PAGE = 100
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+# Times given to a query must fall in these years (UTC): both databases store them, alike.
+FIRST_YEAR, LAST_YEAR = 1970, 9999
 # Statuses in which the seller owes TikTok a response (the seller response SLA).
 AWAITING_SELLER = (AfterSaleStatus.PENDING_REQUEST, AfterSaleStatus.SHIPPED_BY_BUYER)
 
@@ -86,15 +88,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         at, number = datetime.fromisoformat(created), int(sale_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         at, number = None, 0
-    # A naive time or an id beyond the integer column would fail in the database, not here.
-    if at is None or at.tzinfo is None or not 0 < number <= MAX_ID:
+    # A naive time, a time out of range or an id beyond the integer column would fail in the
+    # database, not here.
+    utc = _in_range(at) if at is not None and at.tzinfo is not None else None
+    if utc is None or not 0 < number <= MAX_ID:
         raise Invalid("the cursor is not one this API returned", field="after")
-    return at, number
+    return utc, number
 
 
 def _utc(value: datetime) -> datetime:
     """A time as UTC; a time without an offset is taken to be UTC already."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _in_range(value: datetime) -> datetime | None:
+    """The time as UTC if it falls in the years FIRST_YEAR to LAST_YEAR there, else None."""
+    try:
+        utc = _utc(value)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0 in UTC
+        return None
+    return utc if FIRST_YEAR <= utc.year <= LAST_YEAR else None
 
 
 NOTHING = Q(id__in=[])
@@ -131,7 +144,12 @@ def _scoped(seller_id: int, flt: SaleFilter) -> Q:
     if flt.response_due_before is not None:
         # SQLite compares the stored UTC text: a limit written in another offset must be
         # converted first, or "16:30+07:00" would sort after "10:00+00:00".
-        due = _utc(flt.response_due_before)
+        due = _in_range(flt.response_due_before)
+        if due is None:
+            raise Invalid(
+                f"responseDueBefore must be a time in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)",
+                field="responseDueBefore",
+            )
         q &= Q(seller_response_deadline__lte=due, status__in=AWAITING_SELLER)
     return q
 
@@ -143,11 +161,15 @@ async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str 
     if flt.awaiting_stock_in is not None:
         waiting = awaiting_stock_in()
         q &= waiting if flt.awaiting_stock_in else ~waiting
-    total = await AfterSale.filter(q).count()
     page_q = q
     if after:
         created_at, sale_id = decode_cursor(after)
         page_q &= Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=sale_id)
+    total = await AfterSale.filter(q).count()
+    if first == 0:
+        # A count only: no rows, so no next page to follow (a pager would loop on a page that
+        # has no cursor to go on from).
+        return Page(records=[], total_count=total, has_next_page=False)
     query = (
         AfterSale.filter(page_q)
         .order_by("-created_at", "-id")

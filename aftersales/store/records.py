@@ -75,6 +75,11 @@ class SaleRecord:
             partial_refund_offer=self.partial_refund_offer,
             tracking_number=self.tracking_number,
             dispute_status=self.dispute_status,
+            refund_amount=self.refund_amount,
+            reason=self.reason,
+            carrier=self.carrier,
+            seller_response_deadline=self.seller_response_deadline,
+            created_at=self.created_at,
         )
 
     def as_parcel(self) -> Parcel:

@@ -102,14 +102,18 @@ class Sales:
         detail: Mapping[str, Any] | None = None,
     ) -> bool:
         """Write `change` and its history entry if nobody changed the after-sale since `sale` was
-        read. False on a lost race (nothing written)."""
+        read. False on a lost race (nothing written). A change that is not `recorded` moves the
+        version only: no history entry, `updated_at` kept."""
         fields = dict(change.fields)
         items: Sequence[LineItem] | None = fields.pop("items", None)
-        if not await self._bump(sale, at, fields):
+        if change.recorded:
+            fields["updated_at"] = at
+        if not await self._bump(sale, fields):
             return False
         if items is not None:
             await self._replace_items(sale.id, items)
-        await self.log(sale.id, change, at=at, actor=actor, source=source, detail=detail)
+        if change.recorded:
+            await self.log(sale.id, change, at=at, actor=actor, source=source, detail=detail)
         return True
 
     async def touch(
@@ -147,14 +151,18 @@ class Sales:
         matched, held = int(found[0]["matched"]), int(found[0]["held"])
         return matched > 0 and held == matched
 
+    async def has_items(self, sale_id: int) -> bool:
+        """Whether the after-sale has lines (items) already."""
+        return bool(await AfterSaleItem.filter(after_sale_id=sale_id).using_db(self._conn).exists())
+
     async def add_note(self, sale_id: int, text: str, *, at: datetime) -> None:
         await Note.create(using_db=self._conn, after_sale_id=sale_id, text=text, created_at=at)
 
-    async def _bump(self, sale: SaleRecord, at: datetime, fields: Mapping[str, Any]) -> bool:
+    async def _bump(self, sale: SaleRecord, fields: Mapping[str, Any]) -> bool:
         updated = (
             await AfterSale.filter(id=sale.id, version=sale.version)
             .using_db(self._conn)
-            .update(**fields, updated_at=at, version=sale.version + 1)
+            .update(**fields, version=sale.version + 1)
         )
         return bool(updated == 1)
 

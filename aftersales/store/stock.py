@@ -113,10 +113,28 @@ class Stock:
         )
         return {r["sku"]: int(r["total"] or 0) for r in found}
 
+    async def levels(self, warehouse_id: int, skus: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """(sellable, damaged) of these SKUs in the warehouse; a SKU without a level is absent."""
+        found = (
+            await InventoryLevel.filter(warehouse_id=warehouse_id, sku__in=list(skus))
+            .using_db(self._conn)
+            .values_list("sku", "sellable", "damaged")
+        )
+        return {sku: (int(sellable), int(damaged)) for sku, sellable, damaged in found}
+
     async def record_movements(
-        self, warehouse_id: int, sale_id: int, lines: Sequence[StockLine], at: datetime
-    ) -> None:
-        """One movement per line, and the warehouse's levels incremented in place."""
+        self,
+        warehouse_id: int,
+        sale_id: int,
+        lines: Sequence[StockLine],
+        at: datetime,
+        *,
+        ceiling: int,
+    ) -> bool:
+        """One movement per line, and the warehouse's levels incremented in place, none past
+        `ceiling`. False, having written part of it, when a concurrent stock-in took a level
+        too close to `ceiling` since the caller read it: roll back and retry from a fresh read.
+        """
         await StockMovement.bulk_create(
             [
                 StockMovement(
@@ -136,16 +154,24 @@ class Stock:
             column = "sellable" if line.condition is StockCondition.GOOD else "damaged"
             deltas[line.sku][column] += line.quantity
         for sku, delta in deltas.items():
-            await self._increment_level(warehouse_id, sku, delta["sellable"], delta["damaged"])
+            raised = await self._increment_level(
+                warehouse_id, sku, delta["sellable"], delta["damaged"], ceiling
+            )
+            if not raised:
+                return False
+        return True
 
     async def _increment_level(
-        self, warehouse_id: int, sku: str, sellable: int, damaged: int
-    ) -> None:
-        # An atomic increment, so stock-ins of different after-sales into one SKU never lose units.
+        self, warehouse_id: int, sku: str, sellable: int, damaged: int, ceiling: int
+    ) -> bool:
+        # An atomic increment, so stock-ins of different after-sales into one SKU never lose
+        # units; guarded (`level <= ceiling - delta`, which cannot overflow in SQL) so a level
+        # never passes the ceiling, whoever commits first.
         level = InventoryLevel.filter(warehouse_id=warehouse_id, sku=sku).using_db(self._conn)
         bump = {"sellable": F("sellable") + sellable, "damaged": F("damaged") + damaged}
-        if await level.update(**bump):
-            return
+        within = level.filter(sellable__lte=ceiling - sellable, damaged__lte=ceiling - damaged)
+        if await within.update(**bump):
+            return True
 
         async def insert(conn: Connection) -> InventoryLevel:
             return await InventoryLevel.create(
@@ -156,8 +182,11 @@ class Stock:
                 damaged=damaged,
             )
 
-        if await insert_or_none(self._conn, insert) is None:  # a concurrent first insert won
-            await level.update(**bump)
+        if not await level.exists() and await insert_or_none(self._conn, insert) is not None:
+            return True
+        # The level exists: it was too high, or a concurrent first insert committed since the
+        # update above. Once more, then it is too high for this increment.
+        return bool(await within.update(**bump))
 
     async def find_result(self, seller_id: int, operation: str, key: str) -> StoredResult | None:
         row = (

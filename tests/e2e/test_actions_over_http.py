@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from aftersales.commands import seller as commands
 from tests.support.builders import Seller, abnormal_return, make_sale, make_seller
 from tests.support.http import AppClient, assert_no_stack_trace, post_graphql
 
@@ -700,17 +701,86 @@ async def test_bulk_rejection_with_a_blank_reason_changes_nothing(later: AppClie
     assert [r["afterSale"]["status"] for r in results] == ["PENDING_REQUEST", "PENDING_REQUEST"]
 
 
-async def test_bulk_action_with_the_same_id_twice_applies_it_once(later: AppClient) -> None:
+@pytest.mark.parametrize("case", BULK_CASES, ids=repr)
+async def test_bulk_action_with_the_same_id_twice_applies_it_once_with_one_result(
+    later: AppClient, case: BulkCase
+) -> None:
+    seller = await make_seller(case.single.region)
+    kind = {"return_type": case.single.return_type, "status": case.single.platform_status}
+    once, twice = str(await make_sale(seller, **kind)), str(await make_sale(seller, **kind))
+
+    listed_once = await later.gql(
+        case.document, {"input": {"ids": [once], **case.extra}}, token=seller.token
+    )
+    listed_twice = await later.gql(
+        case.document, {"input": {"ids": [twice, twice], **case.extra}}, token=seller.token
+    )
+
+    [result] = listed_twice[case.name]["results"]
+    assert (result["id"], result["userErrors"]) == (twice, [])
+    [expected] = listed_once[case.name]["results"]
+    assert len(result["afterSale"]["history"]) == len(expected["afterSale"]["history"])
+
+
+async def test_a_note_for_one_after_sale_listed_three_times_is_added_once(
+    later: AppClient,
+) -> None:
     seller = await make_seller()
     sale_id = str(await make_sale(seller))
 
     data = await later.gql(
-        ACCEPT_RETURN_BULK, {"input": {"ids": [sale_id, sale_id]}}, token=seller.token
+        ADD_NOTE_BULK, {"input": {"ids": [sale_id] * 3, "text": "Called"}}, token=seller.token
     )
 
-    results = data["acceptReturnBulk"]["results"]
-    assert [[e["code"] for e in r["userErrors"]] for r in results] == [[], ["INVALID_TRANSITION"]]
-    assert [h["action"] for h in results[1]["afterSale"]["history"]].count("ACCEPT_RETURN") == 1
+    [result] = data["addNoteBulk"]["results"]
+    assert result["afterSale"]["notes"] == [{"text": "Called"}]
+
+
+async def test_ids_naming_the_same_after_sale_are_applied_once_in_the_order_first_given(
+    later: AppClient,
+) -> None:
+    seller = await make_seller()
+    first, second = await make_sale(seller), await make_sale(seller)
+    ids = [f" {first}", str(second), str(first), f"0{first}", "nope", " nope ", str(second)]
+
+    data = await later.gql(
+        ADD_NOTE_BULK, {"input": {"ids": ids, "text": "Called"}}, token=seller.token
+    )
+
+    results = data["addNoteBulk"]["results"]
+    assert [r["id"] for r in results] == [f" {first}", str(second), "nope"]
+    assert [[e["code"] for e in r["userErrors"]] for r in results] == [[], [], ["NOT_FOUND"]]
+    assert [r["afterSale"]["notes"] for r in results[:2]] == [[{"text": "Called"}]] * 2
+
+
+async def test_an_unexpected_failure_of_one_id_is_that_ids_error_and_the_others_are_applied(
+    later: AppClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    seller = await make_seller()
+    first, broken, last = [await make_sale(seller) for _ in range(3)]
+    add_note = commands.add_note
+
+    async def failing(seller_id: int, sale_id: int, text: str, *, now: Any) -> int:
+        if sale_id == broken:
+            raise RuntimeError("integer out of range")  # as the database would
+        return await add_note(seller_id, sale_id, text, now=now)
+
+    monkeypatch.setattr(commands, "add_note", failing)
+
+    response = await post_graphql(
+        later,
+        ADD_NOTE_BULK,
+        {"input": {"ids": [str(first), str(broken), str(last)], "text": "Called"}},
+        token=seller.token,
+    )
+
+    body = response.json()
+    assert (response.status_code, "errors" in body) == (200, False)
+    results = body["data"]["addNoteBulk"]["results"]
+    assert [[e["code"] for e in r["userErrors"]] for r in results] == [[], ["INTERNAL_ERROR"], []]
+    assert [len(r["afterSale"]["notes"]) for r in results] == [1, 0, 1]
+    assert "integer out of range" not in response.text
+    assert "integer out of range" in caplog.text
 
 
 async def test_bulk_action_with_no_ids_returns_no_results(later: AppClient) -> None:

@@ -3,9 +3,13 @@ are kept."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from tortoise import connections
 
+from aftersales.commands import accounts
+from aftersales.store.accounts import TokenRecord
 from tests.support.builders import make_sale, make_seller
 from tests.support.http import AppClient
 
@@ -32,8 +36,8 @@ async def _post(app: AppClient, headers: dict[str, str]) -> tuple[int, dict[str,
         ({"Authorization": "Basic dXNlcjpwYXNz"}, "must be 'Bearer <token>'"),
         ({"Authorization": "Bearer"}, "must be 'Bearer <token>'"),
         ({"Authorization": "Bearer    "}, "must be 'Bearer <token>'"),
-        ({"Authorization": "Bearer as_not-a-real-token"}, "unknown or revoked token"),
-        ({"Authorization": "Bearer something-else"}, "unknown or revoked token"),
+        ({"Authorization": "Bearer as_not-a-real-token"}, "unknown, expired or revoked token"),
+        ({"Authorization": "Bearer something-else"}, "unknown, expired or revoked token"),
     ],
 )
 async def test_a_request_without_a_valid_token_is_refused_with_a_clear_401(
@@ -99,3 +103,54 @@ async def test_tokens_are_stored_hashed(app: AppClient) -> None:
     assert rows
     assert seller.token not in stored
     assert seller.token.removeprefix("as_") not in stored
+
+
+async def test_an_expired_token_is_refused_with_a_clear_401(app: AppClient) -> None:
+    seller = await make_seller()
+    now = datetime.now(UTC)  # tokens expire in real time, whatever clock the app's rules use
+    live = await accounts.issue_token(seller.name, expires_at=now + timedelta(hours=1))
+    expired = await accounts.issue_token(seller.name, expires_at=now - timedelta(seconds=1))
+
+    ok, _ = await _post(app, {"Authorization": f"Bearer {live.token}"})
+    status, body = await _post(app, {"Authorization": f"Bearer {expired.token}"})
+
+    assert ok == 200
+    assert status == 401
+    [error] = body["errors"]  # type: ignore[misc]
+    assert "unknown, expired or revoked token" in error["message"]
+
+
+async def test_a_revoked_token_is_refused_from_the_next_request_on(app: AppClient) -> None:
+    seller = await make_seller()
+    new = await accounts.issue_token(seller.name)
+    headers = {"Authorization": f"Bearer {new.token}"}
+    before, _ = await _post(app, headers)
+
+    await accounts.revoke_token(new.record.id, now=datetime.now(UTC))
+    after, _ = await _post(app, headers)
+
+    assert (before, after) == (200, 401)
+    other, _ = await _post(app, {"Authorization": f"Bearer {seller.token}"})
+    assert other == 200  # the seller's other tokens still work
+
+
+async def test_requests_record_the_tokens_last_use_without_writing_each_time(
+    app: AppClient,
+) -> None:
+    seller = await make_seller()
+    new = await accounts.issue_token(seller.name)
+    headers = {"Authorization": f"Bearer {new.token}"}
+
+    async def listed() -> TokenRecord:
+        [token] = [t for t in await accounts.list_tokens(seller.name) if t.id == new.record.id]
+        return token
+
+    await _post(app, headers)
+    first = await listed()
+    for _ in range(3):
+        await _post(app, headers)
+    later = await listed()
+
+    assert first.last_used_at is not None
+    assert datetime.now(UTC) - first.last_used_at < timedelta(minutes=1)
+    assert later.last_used_at == first.last_used_at  # within the minute: not written again

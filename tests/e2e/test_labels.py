@@ -162,3 +162,40 @@ async def test_a_return_without_a_shipment_has_no_label_yet(app: AppClient) -> N
 
     assert payload["userErrors"][0]["code"] == "INVALID_TRANSITION"
     assert download.status_code == 409
+
+
+async def test_an_exchange_has_no_label_and_the_message_says_an_exchange_request(
+    app: AppClient,
+) -> None:
+    seller = await make_seller(region="ID")
+    sale = await make_sale(seller, return_type="REPLACEMENT", status="REPLACEMENT_REQUEST_PENDING")
+
+    payload = await reprint(app, seller, sale)
+
+    [error] = payload["userErrors"]
+    assert error["code"] == "ACTION_NOT_ALLOWED_FOR_TYPE"
+    assert error["message"] == "an exchange request has no return parcel to label"
+
+
+async def test_the_longest_address_create_warehouse_accepts_prints_in_full(
+    app: AppClient,
+) -> None:
+    pdfium, _ = decoder()
+    seller = await make_seller()
+    # 8 lines of 49 capitals: 399 characters, the most createWarehouse accepts, and wide ones.
+    address = "\n".join(
+        f"LOT {n}, JALAN BUKIT BINTANG, WISMA WAREHOUSE MMMMMMMM"[:49] for n in range(8)
+    )
+    data = await app.gql(CREATE_WAREHOUSE, {"code": "SA1", "address": address}, token=seller.token)
+    warehouse_id = str(data["createWarehouse"]["warehouse"]["id"])
+    sale = await returned_sale(seller, tracking_number="JX2026112000042")
+
+    payload = await reprint(app, seller, sale, warehouse_id)
+    response = await app.client.get(
+        payload["label"]["url"], headers={"Authorization": f"Bearer {seller.token}"}
+    )
+
+    text = " ".join(pdfium.PdfDocument(response.content)[0].get_textpage().get_text_range().split())
+    for line in address.splitlines():
+        assert line in text
+    assert "\u2026" not in text

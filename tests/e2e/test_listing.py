@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from aftersales.commands import accounts
@@ -246,6 +247,32 @@ async def test_an_empty_list_has_no_cursors(app: AppClient) -> None:
     }
 
 
+async def test_first_zero_gives_the_count_and_no_next_page_so_a_pager_stops(
+    app: AppClient,
+) -> None:
+    seller = await make_seller()
+    for n in range(3):
+        await make_sale(seller, at=_minutes(n))
+    page = await app.gql(LIST, {"first": 1}, token=seller.token)
+    after = page["afterSales"]["pageInfo"]["endCursor"]
+
+    counted = await app.gql(LIST, {"first": 0}, token=seller.token)
+    counted_after = await app.gql(LIST, {"first": 0, "after": after}, token=seller.token)
+
+    assert counted["afterSales"] == {
+        "totalCount": 3,
+        "pageInfo": {
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "startCursor": None,
+            "endCursor": None,
+        },
+        "edges": [],
+    }
+    assert counted_after["afterSales"]["totalCount"] == 3
+    assert counted_after["afterSales"]["pageInfo"]["hasNextPage"] is False
+
+
 @pytest.mark.parametrize("first", [101, -1])
 async def test_a_page_size_outside_0_to_100_is_a_clear_error(app: AppClient, first: int) -> None:
     seller = await make_seller()
@@ -285,6 +312,61 @@ async def test_a_cursor_this_api_did_not_return_is_a_clear_error(
     assert response.status_code == 200
     assert error_messages(response) == ["the cursor is not one this API returned"]
     assert_no_stack_trace(response)
+
+
+# Times outside the years 1970 to 9999 (in UTC) are refused alike on both databases.
+OUT_OF_RANGE = [
+    "0001-01-01T00:00:00+14:00",  # year 0 in UTC: cannot even be converted
+    "9999-12-31T23:59:59-14:00",  # year 10000 in UTC
+    "0001-01-01T00:00:00+00:00",
+    "1969-12-31T23:59:59+00:00",
+]
+
+
+def assert_validation_error(response: httpx.Response, message: str) -> None:
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "VALIDATION"}
+    assert message in error["message"]
+    assert_no_stack_trace(response)
+
+
+@pytest.mark.parametrize("due", [*OUT_OF_RANGE, "0001-01-01T00:00:00"])
+async def test_a_response_due_time_outside_the_years_1970_to_9999_is_a_validation_error(
+    app: AppClient, due: str
+) -> None:
+    seller = await make_seller()
+    await make_sale(seller)
+
+    response = await post_graphql(app, LIST, {"responseDueBefore": due}, token=seller.token)
+
+    assert_validation_error(response, "responseDueBefore must be a time in the years 1970 to 9999")
+
+
+@pytest.mark.parametrize(
+    ("due", "found"), [("1970-01-01T00:00:00Z", 0), ("9999-12-31T23:59:59+00:00", 1)]
+)
+async def test_a_response_due_time_at_the_edges_of_the_range_is_answered(
+    app: AppClient, due: str, found: int
+) -> None:
+    seller = await make_seller()
+    await make_sale(seller)
+
+    assert len(await _ids(app, seller, responseDueBefore=due)) == found
+
+
+@pytest.mark.parametrize("created", OUT_OF_RANGE)
+async def test_a_cursor_with_a_time_outside_the_years_1970_to_9999_is_a_validation_error(
+    app: AppClient, created: str
+) -> None:
+    seller = await make_seller()
+    await make_sale(seller)
+
+    response = await post_graphql(app, LIST, {"after": _cursor(f"{created}|5")}, token=seller.token)
+
+    assert_validation_error(response, "the cursor is not one this API returned")
 
 
 # --- One after-sale, what it shows ----------------------------------------------------------

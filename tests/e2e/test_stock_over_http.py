@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from aftersales.domain import stock as inventory
 from tests.support.builders import Seller, abnormal_return, make_seller, returned_sale, seller_id_of
 from tests.support.http import AppClient
 
@@ -267,3 +270,145 @@ async def test_awaiting_stock_in_lists_arrived_parcels_not_fully_stocked_in(
     others = {int(e["node"]["id"]) for e in not_awaiting["afterSales"]["edges"]}
     assert others == {fully, on_its_way, unknown_stocked}
     assert await seller_id_of(seller) != await seller_id_of(other)
+
+
+STOCK_IN_BULK_KEYED = """
+mutation StockInBulk(
+  $ids: [ID!]!, $warehouseId: ID!, $lines: [StockInLineInput!]!, $key: String
+) {
+  stockInReturnedItemsBulk(
+    input: {ids: $ids, warehouseId: $warehouseId, lines: $lines, idempotencyKey: $key}
+  ) {
+    results { id afterSale { id stockedIn { sku quantity } } userErrors { code field message } }
+    userErrors { code field message }
+  }
+}
+"""
+
+READS = """
+query Reads($id: ID!) {
+  inventory { sku sellable damaged }
+  afterSale(id: $id) { stockedIn { sku quantity condition } }
+  afterSales(first: 100) { edges { node { id stockedIn { quantity } } } }
+}
+"""
+
+
+async def test_a_parcel_of_unknown_contents_is_not_stocked_in_without_an_idempotency_key(
+    app: AppClient,
+) -> None:
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    sale = await abnormal_return(seller, items=None, delivered=True)
+    variables = {"id": str(sale), "warehouseId": warehouse_id, "lines": lines(("ANY", 5, "GOOD"))}
+
+    refused = await app.gql(STOCK_IN, variables, token=seller.token)
+    keyed = await app.gql(STOCK_IN, {**variables, "key": "scan-1"}, token=seller.token)
+
+    error = refused["stockInReturnedItems"]["userErrors"][0]
+    assert (error["code"], error["field"]) == ("VALIDATION", ["input", "idempotencyKey"])
+    assert refused["stockInReturnedItems"]["moved"] == []
+    assert keyed["stockInReturnedItems"]["userErrors"] == []
+    reads = await app.gql(READS, {"id": str(sale)}, token=seller.token)
+    assert reads["inventory"] == [{"sku": "ANY", "sellable": 5, "damaged": 0}]
+
+
+async def test_a_stock_in_line_moves_at_most_ten_thousand_units(app: AppClient) -> None:
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    sale = await abnormal_return(seller, items=None, delivered=True)
+    variables = {"id": str(sale), "warehouseId": warehouse_id, "key": "scan-1"}
+
+    over = await app.gql(
+        STOCK_IN, {**variables, "lines": lines(("ANY", 10_001, "GOOD"))}, token=seller.token
+    )
+    most = await app.gql(
+        STOCK_IN, {**variables, "lines": lines(("ANY", 10_000, "GOOD"))}, token=seller.token
+    )
+
+    error = over["stockInReturnedItems"]["userErrors"][0]
+    assert (error["code"], error["field"]) == (
+        "INVALID_QUANTITY",
+        ["input", "lines", "0", "quantity"],
+    )
+    assert "at most 10,000 units per line" in error["message"]
+    assert most["stockInReturnedItems"]["userErrors"] == []
+
+
+async def test_the_reported_unbounded_bulk_stock_in_moves_nothing_and_reads_keep_working(
+    app: AppClient,
+) -> None:
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    sale = await abnormal_return(seller, items=None, delivered=True)
+    bulk = {"ids": [str(sale)] * 100, "warehouseId": warehouse_id}
+
+    reported = await app.gql(
+        STOCK_IN_BULK_KEYED,
+        {**bulk, "lines": lines(*[(f"SKU-{n}", 100_000, "GOOD") for n in range(100)])},
+        token=seller.token,
+    )
+    without_key = await app.gql(
+        STOCK_IN_BULK_KEYED,
+        {**bulk, "lines": lines(*[(f"SKU-{n}", 10_000, "GOOD") for n in range(100)])},
+        token=seller.token,
+    )
+
+    [too_many] = reported["stockInReturnedItemsBulk"]["results"]
+    assert [(e["code"], e["field"]) for e in too_many["userErrors"]] == [
+        ("INVALID_QUANTITY", ["input", "lines", "0", "quantity"])
+    ]
+    [keyless] = without_key["stockInReturnedItemsBulk"]["results"]
+    assert [(e["code"], e["field"]) for e in keyless["userErrors"]] == [
+        ("VALIDATION", ["input", "idempotencyKey"])
+    ]
+    reads = await app.gql(READS, {"id": str(sale)}, token=seller.token)
+    assert reads["inventory"] == []
+    assert reads["afterSale"]["stockedIn"] == []
+
+
+async def test_a_stock_in_that_would_pass_what_a_level_can_hold_is_refused_and_reads_work(
+    app: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inventory, "MAX_LEVEL", 20_000)  # the real 2**31 - 1 takes 2,148 calls
+    seller = await make_seller()
+    warehouse_id = await create_warehouse(app, seller)
+    parcels = [await abnormal_return(seller, items=None, delivered=True) for _ in range(3)]
+    scan = lines(("SKU-A", 10_000, "DAMAGED"))
+
+    answers = [
+        await app.gql(
+            STOCK_IN,
+            {"id": str(sale), "warehouseId": warehouse_id, "lines": scan, "key": f"scan-{sale}"},
+            token=seller.token,
+        )
+        for sale in parcels
+    ]
+
+    assert [a["stockInReturnedItems"]["userErrors"] for a in answers[:2]] == [[], []]
+    error = answers[2]["stockInReturnedItems"]["userErrors"][0]
+    assert (error["code"], error["field"]) == (
+        "INVALID_QUANTITY",
+        ["input", "lines", "0", "quantity"],
+    )
+    assert "holds 20,000 damaged units" in error["message"]
+    reads = await app.gql(READS, {"id": str(parcels[2])}, token=seller.token)
+    assert reads["inventory"] == [{"sku": "SKU-A", "sellable": 0, "damaged": 20_000}]
+    assert reads["afterSale"]["stockedIn"] == []
+
+
+async def test_a_warehouse_whose_address_a_label_cannot_hold_is_refused(app: AppClient) -> None:
+    seller = await make_seller()
+    forty_lines = "\n".join(f"Block {n}, Jalan Contoh" for n in range(40))
+
+    data = await app.gql(
+        CREATE_WAREHOUSE, {"code": "KL1", "name": "KL", "address": forty_lines}, token=seller.token
+    )
+
+    payload = data["createWarehouse"]
+    assert payload["warehouse"] is None
+    [error] = payload["userErrors"]
+    assert (error["code"], error["field"]) == ("VALIDATION", ["input", "address"])
+    assert "at most 8 lines and 400 characters" in error["message"]
+    assert "this one has 40 lines" in error["message"]
+    assert (await app.gql(WAREHOUSES, token=seller.token))["warehouses"] == []

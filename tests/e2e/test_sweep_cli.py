@@ -95,3 +95,16 @@ async def test_sweep_migrates_a_brand_new_database_first(tmp_path: Path, databas
 
     assert code == 0, err
     assert "closed 0 after-sales" in out
+
+
+async def test_sweep_prints_each_count_once_and_logs_nothing_else(database: str) -> None:
+    code, out, err = await _cli(database, "sweep")
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        "applied 0 parcel events that had matched nothing",
+        "closed 0 after-sales whose dispute window ran out",
+    ]
+    # The jobs' own INFO lines said the same again on stderr, so a terminal showed each twice.
+    assert "matched nothing" not in err
+    assert "dispute window ran out" not in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from aftersales.store.models import WebhookDelivery
@@ -110,6 +112,35 @@ async def test_return_to_sender_creates_one_abnormal_return_per_parcel(app: AppC
     assert await outcomes() == ["created", "duplicate", "duplicate", "stale"]
 
 
+@pytest.mark.parametrize("at_once", [False, True], ids=["one-by-one", "all-at-once"])
+async def test_twenty_repeated_return_to_sender_scans_make_one_history_entry(
+    app: AppClient, at_once: bool
+) -> None:
+    seller = await make_seller()
+    scans = [
+        parcel_body(
+            shop_id=seller.shop_id,
+            event_id=f"scan-{n}",
+            occurred_at=f"2026-11-20T10:{n:02d}:00Z",
+            return_id=None,
+            status="RETURN_TO_SENDER",
+            abnormal_reason="REFUSED_BY_BUYER",
+            tracking_number="JX0777",
+        )
+        for n in range(20)
+    ]
+
+    if at_once:
+        responses = await asyncio.gather(*(post_parcel(app, scan) for scan in scans))
+    else:
+        responses = [await post_parcel(app, scan) for scan in scans]
+
+    assert {r.status_code for r in responses} == {200}
+    sale = await only_sale(app, seller.token)
+    assert [h["action"] for h in sale["history"]] == ["ABNORMAL_RETURN_CREATED"]
+    assert sorted(await outcomes()) == ["created"] + ["stale"] * 19
+
+
 async def test_later_events_for_the_abnormal_parcel_update_it(app: AppClient) -> None:
     seller = await make_seller()
     await post_parcel(
@@ -187,6 +218,7 @@ async def test_a_missing_or_wrong_signature_is_401_and_stores_nothing(
         parcel_body(event_id=None),
         parcel_body(return_id=None, tracking_number=None),
         parcel_body(items=[{"sku": "A", "quantity": 0}]),
+        parcel_body(items=[{"sku": "A", "quantity": 10_001}]),  # a stock-in line moves 10,000
         parcel_body(items=[{"sku": "A", "quantity": "2"}]),
         parcel_body(items="A x2"),
         parcel_body(status=7),
@@ -196,4 +228,71 @@ async def test_a_signed_malformed_event_is_400_and_logged(app: AppClient, body: 
     response = await post_parcel(app, body)
 
     assert response.status_code == 400 and response.text
+    assert await outcomes() == ["rejected"]
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "0001-01-01T00:00:00+14:00",  # year 0 in UTC: cannot even be converted
+        "9999-12-31T23:59:59-14:00",  # year 10000 in UTC
+        "0001-01-01T00:00:00Z",
+        "1969-12-31T23:59:59Z",
+    ],
+)
+async def test_a_time_outside_the_years_1970_to_9999_is_400_and_logged_rejected(
+    app: AppClient, occurred_at: str
+) -> None:
+    shop_id, token = await shipped_return(app)
+    before = await only_sale(app, token)
+
+    response = await post_parcel(app, parcel_body(shop_id=shop_id, occurred_at=occurred_at))
+
+    assert response.status_code == 400
+    assert "1970 to 9999" in response.text
+    assert await outcomes() == ["created", "rejected"]
+    assert await only_sale(app, token) == before
+
+
+@pytest.mark.parametrize(
+    "occurred_at", ["1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1970-01-01T05:00:00+05:00"]
+)
+async def test_a_time_at_the_edges_of_the_years_1970_to_9999_is_accepted(
+    app: AppClient, occurred_at: str
+) -> None:
+    shop_id, _ = await shipped_return(app)
+
+    response = await post_parcel(app, parcel_body(shop_id=shop_id, occurred_at=occurred_at))
+
+    assert response.status_code == 200
+    assert await outcomes() == ["created", "applied"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"tracking_number": "JX\ud800"}, {"status": "IN_TRANSIT\udfff"}, {"carrier": "J&T\ud83d"}],
+    ids=["tracking_number", "status", "carrier"],
+)
+async def test_a_lone_surrogate_escape_in_a_text_field_is_400_and_logged_rejected(
+    app: AppClient, fields: dict[str, str]
+) -> None:
+    shop_id, token = await shipped_return(app)
+    before = await only_sale(app, token)
+    body = parcel_body(shop_id=shop_id, **fields)  # JSON escapes: "JX\ud800"
+
+    response = await post_parcel(app, body)
+
+    assert response.status_code == 400
+    assert "not valid Unicode" in response.text
+    assert await outcomes() == ["created", "rejected"]
+    assert await only_sale(app, token) == before
+
+
+async def test_a_body_nested_100000_deep_is_400_and_logged_rejected(app: AppClient) -> None:
+    body = b'{"event_id": "e1", "items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    response = await post_parcel(app, body)
+
+    assert response.status_code == 400
+    assert "not valid JSON" in response.text
     assert await outcomes() == ["rejected"]

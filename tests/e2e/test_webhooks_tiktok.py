@@ -325,6 +325,10 @@ MALFORMED = {
     "item without sku": _bad(data=return_data("X", return_line_items=[{"product_name": "x"}])),
     "status too long": _bad(data=return_data("X" * 65)),
     "NUL in reason": _bad(data=return_data("X", return_reason_text="a\u0000b")),
+    "lone surrogate in reason": _bad(data=return_data("X", return_reason_text="a\ud800b")),
+    "lone surrogate in status": _bad(data=return_data("BUYER_SHIPPED_ITEM\udc00")),
+    "update_time after 9999": _bad(data=return_data("X") | {"update_time": 253402300800}),
+    "nested 100,000 deep": b'{"type": 12, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     "shop_id missing": _bad(shop_id=None),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -61,6 +62,28 @@ def test_an_older_delivery_scan_still_counts_as_the_arrival() -> None:
         "return_status": ReturnStatus.RETURNED,
         "returned_at": T0 + timedelta(hours=1),
     }
+
+
+def test_a_newer_scan_that_repeats_what_the_parcel_shows_is_not_recorded() -> None:
+    change = parcels.interpret(parcel(ReturnStatus.RETURNING, 1), event("IN_TRANSIT", 5))
+
+    assert change is not None and not change.recorded
+    assert change.fields == {"parcel_event_at": T0 + timedelta(hours=5)}
+
+
+def test_the_first_scan_of_a_parcel_is_recorded_even_when_it_moves_nothing() -> None:
+    change = parcels.interpret(parcel(ReturnStatus.RETURNING), event("IN_TRANSIT", 5))
+
+    assert change is not None and change.recorded
+
+
+def test_a_newer_scan_with_another_carrier_is_recorded() -> None:
+    change = parcels.interpret(
+        parcel(ReturnStatus.RETURNING, 1), event("IN_TRANSIT", 5, carrier="Ninja Van")
+    )
+
+    assert change is not None and change.recorded
+    assert change.fields["carrier"] == "Ninja Van"
 
 
 def test_an_unmatched_return_to_sender_needs_a_known_abnormal_reason() -> None:
@@ -132,3 +155,29 @@ async def test_an_event_for_an_unknown_shop_is_reported_as_such(database: str) -
     result = await apply_parcel(event("IN_TRANSIT", shop_id="404"), now=T0)
 
     assert result.outcome is Outcome.UNKNOWN_SHOP
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one-by-one", "all-at-once"])
+async def test_repeated_return_to_sender_scans_add_no_history(database: str, at_once: bool) -> None:
+    seller = await make_seller()
+    scans = [
+        event(
+            "RETURN_TO_SENDER",
+            hours,
+            event_id=f"scan-{hours}",
+            shop_id=seller.shop_id,
+            order_id="77",
+            abnormal_reason="REFUSED_BY_BUYER",
+        )
+        for hours in range(20)
+    ]
+
+    if at_once:
+        results = await asyncio.gather(*(apply_parcel(scan, now=T0) for scan in scans))
+    else:
+        results = [await apply_parcel(scan, now=T0) for scan in scans]
+
+    outcomes = sorted(r.outcome.value for r in results)
+    assert outcomes == ["created"] + ["stale"] * 19
+    (sale_id,) = {r.after_sale_id for r in results}
+    assert await HistoryEntry.filter(after_sale_id=sale_id).count() == 1

@@ -337,6 +337,45 @@ async def test_relayed_details_are_saved() -> None:
     ]
 
 
+async def test_stale_report_fills_what_is_missing_without_moving_status_or_last_change() -> None:
+    seller = await make_seller()
+    seller_id = await seller_id_of(seller)
+    created = await deliver(seller, "BUYER_SHIPPED_ITEM")
+    assert created.after_sale_id is not None
+    before = await stored(seller_id, created.after_sale_id)
+    items = (LineItem("SKU-1", "Blue mug", 2, Decimal("10.00")),)
+
+    result = await deliver(
+        seller,
+        "RETURN_OR_REFUND_REQUEST_PENDING",
+        at=LATER - timedelta(hours=1),
+        now=LATER + timedelta(minutes=5),
+        currency="MYR",
+        refund_total=Decimal("20.00"),
+        items=items,
+        role="SELLER",
+    )
+
+    after = await stored(seller_id, created.after_sale_id)
+    assert (result.outcome, result.after_sale_id) == (Outcome.STALE, created.after_sale_id)
+    assert (after.sale.status, after.sale.platform_status) == (
+        S.SHIPPED_BY_BUYER,
+        "BUYER_SHIPPED_ITEM",
+    )
+    assert after.last_event_at == before.last_event_at == LATER
+    assert (after.sale.refund_requested, after.sale.currency) == (Decimal("20.00"), "MYR")
+    assert [(i.sku, i.quantity) for i in after.items] == [("SKU-1", 2)]
+    assert after.sale.version == before.sale.version + 1
+    assert after.history[-1] == HistoryRecord(
+        at=LATER + timedelta(minutes=5),
+        actor=Actor.SELLER,
+        action="PLATFORM_DETAILS_FILLED",
+        from_status=S.SHIPPED_BY_BUYER,
+        to_status=S.SHIPPED_BY_BUYER,
+        source=EventSource.TIKTOK_WEBHOOK,
+    )
+
+
 async def test_platform_operator_is_recorded_as_the_platform() -> None:
     seller = await make_seller()
     seller_id = await seller_id_of(seller)

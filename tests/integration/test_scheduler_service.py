@@ -7,6 +7,7 @@ to finish (an event), not for time to pass.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -111,3 +112,34 @@ async def test_stopping_the_service_interrupts_a_sweep_in_progress_cleanly(
         await asyncio.wait_for(started.wait(), 10)
 
     assert not scheduler.running
+
+
+async def test_apscheduler_says_nothing_at_info_and_each_run_logs_one_line(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    swept, rematched = asyncio.Event(), asyncio.Event()
+    real_sweep, real_rematch = jobs.run_sweep, jobs.run_rematch
+
+    async def sweep(*args: object, **kwargs: object) -> jobs.SweepRun:
+        run = await real_sweep(*args, **kwargs)  # type: ignore[arg-type]
+        swept.set()
+        return run
+
+    async def rematch(*args: object, **kwargs: object) -> jobs.RematchRun:
+        run = await real_rematch(*args, **kwargs)  # type: ignore[arg-type]
+        rematched.set()
+        return run
+
+    monkeypatch.setattr(service, "run_sweep", sweep)
+    monkeypatch.setattr(service, "run_rematch", rematch)
+
+    async with service.running(settings, Clock().now):
+        await asyncio.wait_for(asyncio.gather(swept.wait(), rematched.wait()), 10)
+
+    chatter = [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")]
+    # Without quieting: "Added job ...", "Scheduler started", "Running job ..." x 2, ...
+    assert chatter == []
+    ours = [r.getMessage() for r in caplog.records if r.name == "aftersales.scheduler"]
+    assert len([m for m in ours if m.startswith("dispute sweep closed")]) == 1
+    assert len([m for m in ours if m.startswith("parcel rematch applied")]) == 1

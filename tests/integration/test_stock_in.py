@@ -8,6 +8,7 @@ import pytest
 
 from aftersales.commands import stock
 from aftersales.domain import errors as domain
+from aftersales.domain import stock as inventory
 from aftersales.domain.model import Actor, AfterSaleStatus, StockCondition
 from aftersales.domain.stock import StockLine
 from aftersales.store import queries
@@ -107,6 +108,7 @@ async def test_lines_of_one_call_count_together_against_the_returned_quantity() 
     [
         (good("SKU-A", 0), domain.InvalidQuantity, "lines.0.quantity"),
         (good("SKU-A", -2), domain.InvalidQuantity, "lines.0.quantity"),
+        (good("SKU-A", 10_001), domain.InvalidQuantity, "lines.0.quantity"),
         (good("SKU-NOPE", 1), domain.InvalidQuantity, "lines.0.sku"),
         (good("  ", 1), domain.Invalid, "lines.0.sku"),
     ],
@@ -303,15 +305,60 @@ async def test_an_abnormal_return_with_known_contents_is_capped_by_them() -> Non
     assert levels(await store.inventory_of(sid, wh, None)) == {"SKU-A": (0, 1)}
 
 
-async def test_an_abnormal_return_of_unknown_contents_is_stocked_in_uncapped() -> None:
+async def test_an_abnormal_return_of_unknown_contents_is_stocked_in_uncapped_with_a_key() -> None:
+    seller = await make_seller()
+    sid = await seller_id_of(seller)
+    wh = await warehouse(seller)
+    sale = await abnormal_return(seller, items=None, delivered=True)
+    keyed = stock.StockIn(wh, (good("ANY-SKU", 5),), idempotency_key="parcel-JXA")
+
+    await stock.stock_in(sid, sale, keyed, now=LATER)
+
+    assert levels(await store.inventory_of(sid, wh, None)) == {"ANY-SKU": (5, 0)}
+
+
+async def test_an_abnormal_return_of_unknown_contents_is_not_stocked_in_without_a_key() -> None:
     seller = await make_seller()
     sid = await seller_id_of(seller)
     wh = await warehouse(seller)
     sale = await abnormal_return(seller, items=None, delivered=True)
 
-    await stock.stock_in(sid, sale, stock.StockIn(wh, (good("ANY-SKU", 5),)), now=LATER)
+    with pytest.raises(domain.Invalid) as refused:
+        await stock.stock_in(sid, sale, stock.StockIn(wh, (good("ANY-SKU", 5),)), now=LATER)
 
-    assert levels(await store.inventory_of(sid, wh, None)) == {"ANY-SKU": (5, 0)}
+    assert refused.value.field == "idempotencyKey"
+    assert await store.inventory_of(sid, wh, None) == []
+    assert await stocked(sale) == {}
+    actions = [h.action for h in (await queries.history_by_sale([sale]))[sale]]
+    assert "STOCK_IN" not in actions
+
+
+async def test_a_stock_in_that_would_take_a_level_past_the_ceiling_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inventory, "MAX_LEVEL", 25_000)  # 2,147,483,647 takes 2,148 calls
+    seller = await make_seller()
+    sid = await seller_id_of(seller)
+    wh = await warehouse(seller)
+    parcels = [await abnormal_return(seller, items=None, delivered=True) for _ in range(3)]
+    scans = [
+        stock.StockIn(
+            wh,
+            (good("SKU-A", 6_000), good("SKU-A", 4_000), damaged("SKU-A", 1)),
+            idempotency_key=f"scan-{n}",
+        )
+        for n in range(3)
+    ]
+
+    for sale, scan in zip(parcels[:2], scans, strict=False):
+        await stock.stock_in(sid, sale, scan, now=LATER)
+    with pytest.raises(domain.InvalidQuantity) as refused:
+        await stock.stock_in(sid, parcels[2], scans[2], now=LATER)
+
+    assert refused.value.field == "lines.0.quantity"
+    assert "holds 20,000 sellable units; 10,000 more" in refused.value.message
+    assert levels(await store.inventory_of(sid, wh, None)) == {"SKU-A": (20_000, 2)}
+    assert await stocked(parcels[2]) == {}
 
 
 async def test_an_idempotency_key_protects_a_parcel_of_unknown_contents_from_retries() -> None:

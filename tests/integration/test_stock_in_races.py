@@ -18,10 +18,18 @@ import pytest
 
 from aftersales.commands import stock
 from aftersales.domain import errors as domain
+from aftersales.domain import stock as inventory
 from aftersales.store import stock as store
 from aftersales.store.sales import Sales
 from aftersales.store.stock import Stock
-from tests.support.builders import good, make_seller, returned_sale, seller_id_of, warehouse
+from tests.support.builders import (
+    abnormal_return,
+    good,
+    make_seller,
+    returned_sale,
+    seller_id_of,
+    warehouse,
+)
 from tests.support.clock import T0
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("database")]
@@ -67,10 +75,10 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Watch]:
         finally:
             seen.inside -= 1
 
-    async def writing(*args: Any) -> None:
+    async def writing(*args: Any, **kwargs: Any) -> bool:
         if seen.arrived_before_first_commit is None:
             seen.arrived_before_first_commit = seen.arrived
-        await record_movements(*args)
+        return await record_movements(*args, **kwargs)
 
     monkeypatch.setattr(Sales, "of_seller", arriving)
     monkeypatch.setattr(Stock, "stocked_quantities", slow_read)
@@ -156,3 +164,35 @@ async def test_without_lock_and_version_check_the_same_race_overcounts(
     _, _, outcomes, stocked = await _race(stock.StockIn(0, (good("SKU-A", 3),)))
 
     assert stocked == 3 * CALLS, outcomes  # the bug the guards above prevent
+
+
+async def test_concurrent_stock_ins_of_different_parcels_never_take_a_level_past_the_ceiling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inventory, "MAX_LEVEL", 5)
+    levels = Stock.levels
+
+    async def slow_levels(*args: Any) -> dict[str, tuple[int, int]]:
+        found = await levels(*args)
+        await asyncio.sleep(0.05)  # every call reads the level before any writes it
+        return found
+
+    monkeypatch.setattr(Stock, "levels", slow_levels)
+    seller = await make_seller()
+    sid = await seller_id_of(seller)
+    wh = await warehouse(seller)
+    parcels = [await abnormal_return(seller, items=None, delivered=True) for _ in range(CALLS)]
+
+    outcomes = await asyncio.gather(
+        *(
+            stock.stock_in(
+                sid, sale, stock.StockIn(wh, (good("SKU-A", 2),), f"scan-{sale}"), now=NOW
+            )
+            for sale in parcels
+        ),
+        return_exceptions=True,
+    )
+
+    assert [level.sellable for level in await store.inventory_of(sid, wh, "SKU-A")] == [4]
+    assert sum(isinstance(o, stock.StockInResult) for o in outcomes) == 2
+    assert sum(isinstance(o, domain.InvalidQuantity) for o in outcomes) == CALLS - 2, outcomes

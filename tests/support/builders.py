@@ -55,7 +55,7 @@ async def make_seller(region: str = "MY", name: str | None = None) -> Seller:
 
 
 async def seller_id_of(seller: Seller) -> int:
-    found = await accounts.authenticate(seller.token)
+    found = await accounts.authenticate(seller.token, now=T0)
     assert found is not None
     return found
 

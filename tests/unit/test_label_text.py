@@ -13,9 +13,10 @@ import pytest
 
 from aftersales.commands.labels import LabelData
 from aftersales.domain import model as domain
+from aftersales.domain.stock import validate_warehouse
 from aftersales.store.records import WarehouseRecord
 from api.labels import fonts as label_fonts
-from api.labels.pdf import render_pdf
+from api.labels.pdf import ADDRESS_SIZES, ELLIPSIS, Item, Text, layout, render_pdf
 from tests.e2e.test_labels import decoder
 
 TRACKING = "TH2026112000042"
@@ -145,3 +146,59 @@ def test_a_thai_run_without_spaces_breaks_inside_but_never_before_a_mark() -> No
     assert "".join(lines) == thai
     assert all(label_fonts.width(line, 10) <= 80 for line in lines)
     assert not any(unicodedata.category(line[0]) == "Mn" for line in lines)
+
+
+def worst_case(name: str, code: str, address: str) -> LabelData:
+    return LabelData(
+        after_sale_id=2_147_483_647,
+        tracking_number=TRACKING,
+        carrier="Kerry Express",
+        order_id="576461413038785752",
+        return_id="4035318479425261",
+        type=domain.AfterSaleType.RETURN_AND_REFUND,
+        abnormal_reason=None,
+        shop_name="Demo Shop",
+        region="TH",
+        warehouse=WarehouseRecord(id=1, code=code, name=name, address=address),
+    )
+
+
+def printed(items: list[Item]) -> str:
+    return " ".join(item.text for item in items if isinstance(item, Text))
+
+
+def test_the_widest_address_the_input_rules_accept_prints_in_full_with_the_longest_name() -> None:
+    address = "\n".join(["WWWWWWWWW " * 4 + "WWWWWWWW"] * 8)  # 8 lines, 399 characters
+    validate_warehouse("W" * 64, "W" * 200, address)
+
+    items = layout(worst_case("W" * 200, "W" * 64, address))
+
+    text = printed(items)
+    assert ELLIPSIS not in text
+    assert text.count("WWWWWWWWW") >= 8 * 4
+    assert text.endswith("WWWWWWWWW WWWWWWWW")
+
+
+def test_an_address_longer_than_a_label_holds_is_cut_with_an_ellipsis_never_silently() -> None:
+    pdfium, _ = decoder()
+    address = "\n".join(f"Line {n} of an address kept from before the limits" for n in range(40))
+
+    page = pdfium.PdfDocument(label("Returns dock", address))[0]
+
+    text = page.get_textpage().get_text_range()
+    assert "Line 0 of an address" in text
+    assert "Line 39" not in text
+    last = [line for line in text.splitlines() if line.startswith("Line ")][-1]
+    assert last.endswith(ELLIPSIS)
+
+
+def test_a_long_address_is_set_smaller_rather_than_cut() -> None:
+    address = "\n".join(f"LOT {n}, JALAN BUKIT BINTANG, WISMA WAREHOUSE MMMMM" for n in range(8))
+    validate_warehouse("BKK1", "Returns dock", address)
+
+    items = layout(worst_case("Returns dock", "BKK1", address))
+
+    sizes = {item.size for item in items if isinstance(item, Text) and item.text.startswith("LOT ")}
+    assert sizes and max(sizes) < ADDRESS_SIZES[0]
+    assert ELLIPSIS not in printed(items)
+    assert all(line in printed(items) for line in address.splitlines())

@@ -19,10 +19,13 @@ from aftersales.domain.model import (
     ReturnStatus,
     Sale,
 )
+from aftersales.domain.rules import seller_response_deadline
 from aftersales.domain.tiktok import (
+    DETAILS_FILLED_ACTION,
     PLATFORM_STATUS_ACTION,
     PLATFORM_STATUSES,
     UNMAPPED_STATUS_ACTION,
+    fill_missing,
     group_line_items,
     interpret,
     is_stale,
@@ -430,3 +433,108 @@ def test_history_actor_comes_from_the_return_role(role: str, actor: Actor) -> No
     reported = report("BUYER_SHIPPED_ITEM", role=role)
 
     assert reported.actor is actor
+
+
+# A stale report: its status is ignored, what it carries fills only what the after-sale lacks.
+MUGS = (LineItem("MUG-1", "Blue mug", 2, Decimal("50.00")),)
+TIKTOK_DEADLINE = T0 + timedelta(hours=36)
+
+
+def shipped_without_details() -> Sale:
+    """Created by a BUYER_SHIPPED_ITEM report that carried no amount, lines or reason."""
+    return Sale(
+        type=AfterSaleType.RETURN_AND_REFUND,
+        status=S.SHIPPED_BY_BUYER,
+        return_status=ReturnStatus.RETURNING,
+        region="ID",
+        seller_response_deadline=seller_response_deadline(AfterSaleType.RETURN_AND_REFUND, T0),
+        created_at=T0,
+    )
+
+
+def test_stale_report_fills_in_every_detail_the_after_sale_lacks() -> None:
+    stale = report(
+        "RETURN_OR_REFUND_REQUEST_PENDING",
+        currency="idr",
+        refund_total=Decimal("100.00"),
+        items=MUGS,
+        reason_text="Wrong size",
+        tracking_number="JX0001",
+        carrier="J&T Express",
+        seller_deadline=TIKTOK_DEADLINE,
+    )
+
+    change = fill_missing(shipped_without_details(), stale, has_items=False)
+
+    assert change is not None
+    assert change.fields == {
+        "refund_requested": Decimal("100.00"),
+        "currency": "IDR",
+        "items": MUGS,
+        "reason": "Wrong size",
+        "tracking_number": "JX0001",
+        "carrier": "J&T Express",
+        "seller_response_deadline": TIKTOK_DEADLINE,
+    }
+    assert change.action == DETAILS_FILLED_ACTION
+    assert change.from_status is change.to_status is S.SHIPPED_BY_BUYER
+
+
+def test_stale_report_never_overwrites_a_detail_that_has_a_value() -> None:
+    sale = replace(
+        shipped_without_details(),
+        currency="MYR",
+        refund_requested=Decimal("20.00"),
+        reason="Changed my mind",
+        tracking_number="JX0009",
+        carrier="Ninja Van",
+        seller_response_deadline=T0 + timedelta(hours=10),
+    )
+    stale = report(
+        "RETURN_OR_REFUND_REQUEST_PENDING",
+        currency="IDR",
+        refund_total=Decimal("100.00"),
+        items=MUGS,
+        reason_text="Wrong size",
+        tracking_number="JX0001",
+        carrier="J&T Express",
+        seller_deadline=TIKTOK_DEADLINE,
+    )
+
+    assert fill_missing(sale, stale, has_items=True) is None
+
+
+def test_stale_report_without_details_brings_nothing() -> None:
+    assert (
+        fill_missing(shipped_without_details(), report("AWAITING_BUYER_SHIP"), has_items=False)
+        is None
+    )
+
+
+def test_stale_report_changes_neither_the_status_nor_the_last_change_time() -> None:
+    stale = report("RETURN_OR_REFUND_REQUEST_CANCEL", reason_text="Wrong size")
+
+    change = fill_missing(shipped_without_details(), stale, has_items=False)
+
+    assert change is not None
+    assert change.fields == {"reason": "Wrong size"}
+
+
+def test_stale_report_with_no_lines_leaves_the_items_alone() -> None:
+    stale = report("RETURN_OR_REFUND_REQUEST_PENDING", items=())
+
+    assert fill_missing(shipped_without_details(), stale, has_items=False) is None
+
+
+def test_stale_report_gives_a_refunded_request_its_refund_when_none_was_known() -> None:
+    refunded = replace(shipped_without_details(), status=S.REFUNDED)
+    stale = report("RETURN_OR_REFUND_REQUEST_PENDING", currency="MYR", refund_total=Decimal("80"))
+
+    change = fill_missing(refunded, stale, has_items=True)
+
+    assert change is not None
+    assert change.fields == {
+        "refund_requested": Decimal("80"),
+        "refund_amount": Decimal("80"),
+        "currency": "MYR",
+    }

@@ -1,0 +1,41 @@
+"""GET /healthz and GET /readyz: the probes an orchestrator or a load balancer polls.
+
+- /healthz: the process is up and its event loop answers. It never touches the database, so a
+  database outage does not get healthy processes restarted.
+- /readyz: this process can serve: the database answers and every migration shipped with the
+  code is applied. 503 with a JSON body saying what is wrong otherwise, so traffic is held back
+  from a replica whose database is down or not migrated yet.
+
+GET /health (the same as /healthz, kept for existing monitors) and GET /health/jobs (the timers,
+scheduler/health.py) stay as they were.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from aftersales.store import readiness
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(_: Request) -> Response:
+    found = await readiness.check()
+    body = {
+        "status": "ready" if found.ready else "not_ready",
+        "problem": found.problem,
+        "database": "ok" if found.reachable else "unreachable",
+        "migrations": {"applied": found.applied, "pending": found.pending},
+    }
+    return JSONResponse(body, status_code=200 if found.ready else 503)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
