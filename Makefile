@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 LOCK_CHECK_DIR := $(VENV)/lock-check
 
-.PHONY: install run test lint typecheck check schema bench clean lock lock-upgrade lock-check
+.PHONY: install run test lint typecheck check schema bench fuzz clean lock lock-upgrade lock-check
 
 # $(1): the lock to install. Editing a lock (or pyproject.toml) makes the next target reinstall.
 define install_from
@@ -43,6 +43,10 @@ run: $(RUN_STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/pytest
+
+# The fuzz tests run bounded (40 examples each) in `make test`; this runs them long.
+fuzz: $(DEV_STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/fuzz
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
