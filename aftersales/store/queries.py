@@ -185,12 +185,7 @@ async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str 
 
 
 async def get_sale(seller_id: int, sale_id: int) -> SaleRecord | None:
-    query = (
-        AfterSale.filter(id=sale_id, shop__seller_id=seller_id)
-        .limit(1)
-        .values_list(*rows.SALE_COLUMNS)
-    )
-    found = await rows.fetch(query)
+    found = await rows.fetch_sales('a."id" = ? AND s."seller_id" = ?', [sale_id, seller_id])
     return rows.sale(found[0]) if found else None
 
 

@@ -32,7 +32,7 @@ from aftersales.domain.model import (
     ReturnStatus,
 )
 from aftersales.store.records import SaleRecord, ShopRecord
-from aftersales.store.sql import Connection, dialect
+from aftersales.store.sql import Connection, dialect, numbered
 
 Row = Sequence[Any]
 CENT = Decimal("0.01")
@@ -72,6 +72,17 @@ SALE_COLUMNS = (
     "updated_at",
 )
 
+# `SALE_COLUMNS` written out, for the lookups of one after-sale by key: building them through a
+# QuerySet (with its join to shop) cost more than running them.
+SALE_SELECT = (
+    "SELECT "
+    + ",".join(
+        f's."{c.removeprefix("shop__")}"' if c.startswith("shop__") else f'a."{c}"'
+        for c in SALE_COLUMNS
+    )
+    + ' FROM "after_sale" AS a JOIN "shop" AS s ON s."id" = a."shop_id"'
+)
+
 # Nested lists for a set of after-sales; `{ids}` becomes one placeholder per id.
 ITEMS_SQL = (
     'SELECT "after_sale_id","sku","product_name","quantity","unit_refund"'
@@ -103,6 +114,19 @@ async def fetch_by_sale(sql: str, ids: Sequence[int]) -> Sequence[Row]:
     found: Sequence[Row]
     _, found = await conn.execute_query(sql.format(ids=marks), [int(i) for i in ids])
     return found
+
+
+async def fetch_sales(
+    where: str, params: Sequence[Any], *, conn: Connection | None = None, tail: str = "LIMIT 1"
+) -> Sequence[Row]:
+    """`SALE_SELECT` with a `WHERE` written with `?` placeholders (and `tail`: ordering, limit),
+    in `conn`'s transaction when given; rows for `sale`."""
+    client = conn or connections.get("default")
+    sql = f"{SALE_SELECT} WHERE {where} {tail}"
+    if dialect(client) == "postgres":
+        sql = numbered(sql)
+    _, found = await client.execute_query(sql, list(params))
+    return cast(Sequence[Row], found)
 
 
 async def fetch(query: ValuesListQuery[Any], conn: Connection | None = None) -> Sequence[Row]:

@@ -37,9 +37,8 @@ class Sales:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def _one(self, **filters: Any) -> SaleRecord | None:
-        query = AfterSale.filter(**filters).using_db(self._conn).limit(1)
-        found = await rows.fetch(query.values_list(*rows.SALE_COLUMNS), self._conn)
+    async def _one(self, where: str, *params: Any, tail: str = "LIMIT 1") -> SaleRecord | None:
+        found = await rows.fetch_sales(where, params, conn=self._conn, tail=tail)
         return rows.sale(found[0]) if found else None
 
     async def of_seller(
@@ -50,26 +49,24 @@ class Sales:
         SQLite has one writer at a time)."""
         if lock and dialect(self._conn) == "postgres":
             await self._conn.execute_query(_LOCK_PG, [sale_id])
-        return await self._one(id=sale_id, shop__seller_id=seller_id)
+        return await self._one('a."id" = ? AND s."seller_id" = ?', sale_id, seller_id)
 
     async def by_return_id(self, shop: ShopRecord, return_id: str) -> SaleRecord | None:
-        return await self._one(shop_id=shop.id, return_id=return_id)
+        return await self._one('a."shop_id" = ? AND a."return_id" = ?', shop.id, return_id)
 
     async def by_tracking(
         self, shop: ShopRecord, tracking_number: str, order_id: str | None
     ) -> SaleRecord | None:
         """The after-sale whose parcel has this tracking number (the order's own one first)."""
+        newest = 'ORDER BY a."id" DESC LIMIT 1'
+        where = 'a."shop_id" = ? AND a."tracking_number" = ?'
         if order_id:
-            own = await self._newest(shop, tracking_number, order_id=order_id)
+            own = await self._one(
+                where + ' AND a."order_id" = ?', shop.id, tracking_number, order_id, tail=newest
+            )
             if own is not None:
                 return own
-        return await self._newest(shop, tracking_number)
-
-    async def _newest(self, shop: ShopRecord, tracking: str, **more: Any) -> SaleRecord | None:
-        query = AfterSale.filter(shop_id=shop.id, tracking_number=tracking, **more)
-        query = query.using_db(self._conn).order_by("-id").limit(1)
-        found = await rows.fetch(query.values_list(*rows.SALE_COLUMNS), self._conn)
-        return rows.sale(found[0]) if found else None
+        return await self._one(where, shop.id, tracking_number, tail=newest)
 
     async def create(
         self, shop: ShopRecord, fields: Mapping[str, Any], *, at: datetime
