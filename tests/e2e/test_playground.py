@@ -96,6 +96,14 @@ def test_playground_runs_the_example_query_in_a_real_browser_without_internet(
             timeout=20_000,
         )
         page.screenshot(path=os.environ.get("PLAYGROUND_SCREENSHOT", str(tmp_path / "shot.png")))
+        # GraphiQL writes its tabs and history to storage after a 500 ms debounce: wait for both,
+        # and for one more debounce, so the check below sees everything it stored.
+        page.wait_for_function(
+            "() => localStorage.getItem('graphiql:tabState') !== null"
+            " && localStorage.getItem('graphiql:queries') !== null",
+            timeout=20_000,
+        )
+        page.wait_for_timeout(700)
         stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
         tabs = page.evaluate("JSON.parse(localStorage.getItem('graphiql:tabState')).tabs.length")
         browser.close()
