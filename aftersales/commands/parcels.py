@@ -17,6 +17,10 @@ from aftersales.domain.parcels import ParcelEvent
 from aftersales.store.records import SaleRecord, ShopRecord
 from aftersales.store.uow import Tx
 
+# A carrier's feed can deliver a burst of scans of one parcel at once (repeats, retries): each
+# lost race means another scan was applied, so allow as many attempts as a burst has scans.
+PARCEL_ATTEMPTS = 25
+
 
 async def apply_parcel_event(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:
     """Apply one event in `tx` (each attempt in a savepoint of it)."""
@@ -49,7 +53,7 @@ async def apply_parcel_event(tx: Tx, event: ParcelEvent, *, now: datetime) -> Re
             gained = change.fields.get("tracking_number")
             return Result(Outcome.APPLIED, sale.id, gained_tracking=gained)
 
-    return await retrying(attempt)
+    return await retrying(attempt, attempts=PARCEL_ATTEMPTS)
 
 
 async def _find(tx: Tx, shop: ShopRecord, event: ParcelEvent) -> SaleRecord | None:

@@ -16,10 +16,11 @@ class Lost(Exception):
     """The version check failed (or a concurrent insert won): retry from a fresh read."""
 
 
-async def retrying(attempt: Callable[[], Awaitable[R]]) -> R:
-    """Run `attempt` (one unit of work or savepoint) until it does not raise `Lost`, a few times
-    at most; then `Conflict`."""
-    for _ in range(MAX_ATTEMPTS):
+async def retrying(attempt: Callable[[], Awaitable[R]], *, attempts: int = MAX_ATTEMPTS) -> R:
+    """Run `attempt` (one unit of work or savepoint) until it does not raise `Lost`, `attempts`
+    times at most; then `Conflict`. Each lost attempt means another writer won, so n writers
+    racing on one row need at most n attempts each."""
+    for _ in range(attempts):
         try:
             return await attempt()
         except Lost:
