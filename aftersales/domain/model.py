@@ -89,6 +89,7 @@ class Actor(enum.Enum):
 class EventSource(enum.Enum):
     GRAPHQL = "GRAPHQL"
     TIKTOK_WEBHOOK = "TIKTOK_WEBHOOK"
+    TIKTOK_API = "TIKTOK_API"  # fetched or polled from TikTok's API (docs/tiktok-sync.md)
     LOGISTICS_WEBHOOK = "LOGISTICS_WEBHOOK"
     SCHEDULER = "SCHEDULER"
     CLI = "CLI"

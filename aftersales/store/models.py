@@ -57,8 +57,18 @@ class Shop(Model):
     shop_id = fields.CharField(max_length=64, unique=True)  # TikTok's id, a string
     region = fields.CharField(max_length=2)
     name = fields.CharField(max_length=200)
+    # TikTok API credentials (docs/tiktok-sync.md). Both tokens are stored encrypted
+    # (aftersales/store/credentials.py): never read them but through that module.
     access_token = fields.TextField(null=True)
+    refresh_token = fields.TextField(null=True)
     shop_cipher = fields.CharField(max_length=200, null=True)
+    access_token_expires_at = fields.DatetimeField(null=True)
+    refresh_token_expires_at = fields.DatetimeField(null=True)
+    credentials_updated_at = fields.DatetimeField(null=True)
+    # Polling: returns updated up to this instant have been imported; the next poll starts
+    # from it minus an overlap. `poll_lease_until`: one replica polls a shop at a time.
+    synced_until = fields.DatetimeField(null=True)
+    poll_lease_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -97,6 +107,7 @@ class AfterSale(Model):
     parcel_key = fields.CharField(max_length=160, null=True)
     sync_status = fields.CharField(max_length=16, default="LOCAL_ONLY")
     sync_error = fields.TextField(null=True)
+    sync_attempts = fields.IntField(default=0)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -253,6 +264,41 @@ class IdempotentResult(Model):
     class Meta:
         table = "idempotent_result"
         unique_together = (("seller", "operation", "key"),)
+
+
+# A call to TikTok's API waiting to be made, made, or given up: a seller decision to push, or a
+# return to fetch. Written in the transaction of what caused it; the dispatcher
+# (aftersales/tiktok/dispatch.py) sends each at least once, under a lease, with the same
+# idempotency key every time.
+class TikTokCall(Model):
+    id = fields.BigIntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
+        "models.Shop", related_name="tiktok_calls", on_delete=fields.CASCADE
+    )
+    after_sale: fields.ForeignKeyNullableRelation[AfterSale] = fields.ForeignKeyField(
+        "models.AfterSale", related_name="tiktok_calls", on_delete=fields.CASCADE, null=True
+    )
+    kind = fields.CharField(max_length=16)  # DECISION | FETCH
+    return_id = fields.CharField(max_length=64)
+    verb = fields.CharField(max_length=16, null=True)  # approve | reject (decisions)
+    decision = fields.CharField(max_length=40, null=True)  # APPROVE_RETURN, ...
+    body: Any = fields.JSONField(null=True)
+    idempotency_key = fields.CharField(max_length=255, null=True, unique=True)
+    status = fields.CharField(max_length=16)  # PENDING | SYNCED | FAILED | DONE
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)  # a dispatcher is making the call until then
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "tiktok_call"
+        indexes = (
+            Index(fields=("status", "next_attempt_at")),
+            Index(fields=("after_sale_id", "id")),
+            Index(fields=("shop_id", "return_id", "kind", "status")),
+        )
 
 
 # The last run of each scheduled job, for operators.
