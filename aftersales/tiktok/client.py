@@ -1,0 +1,512 @@
+"""The TikTok Shop Partner API calls the service makes, signed and retried (SPEC §10).
+
+One `TikTokClient` per process talks to one API host and one auth host. Every shop call carries
+`app_key`, `timestamp`, `shop_cipher` and `sign` in its query and the access token in the
+`x-tts-access-token` header; the JSON body is serialised once and the very bytes that were signed
+are the bytes sent. TikTok answers `{code, message, request_id, data}`: code 0 gives back `data`,
+anything else raises `TikTokError` with TikTok's code and message.
+
+Transient failures (HTTP 429 and 5xx, codes 36009002, 36009003 and 36009007, timeouts, lost
+connections) are retried here, up to `max_retries` more times, sleeping `min(cap, base * 2**n)`
+with jitter, or what a 429's `Retry-After` asks for (capped the same way). An expired access
+token (105002) is not retried here: the error comes back with `token_expired` set, and the caller
+refreshes the token (`refresh_token`) and then calls again with the new one.
+
+Secrets stay out of errors and logs: messages are built here, never copied from httpx (whose
+errors can embed the URL, and the refresh URL carries the app secret), any secret that could
+still appear in one is masked, and a filter on the `httpx` logger masks the secret query
+parameters in the request lines httpx logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from aftersales.tiktok.signing import sign
+
+log = logging.getLogger("aftersales.tiktok")
+
+SEARCH_RETURNS_PATH = "/return_refund/202309/returns/search"
+DECIDE_PATH = "/return_refund/202309/returns/{return_id}/{verb}"
+REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
+AUTHORIZED_SHOPS_PATH = "/authorization/202309/shops"
+REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
+
+TOKEN_EXPIRED = 105002
+RETRYABLE_CODES = frozenset({36009002, 36009003, 36009007})
+MAX_IDEMPOTENCY_KEY = 255
+_RETURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MASK = "***"
+
+T = TypeVar("T")
+
+SECRET_PARAMS = ("app_secret", "refresh_token", "access_token")
+
+
+class RedactSecretParams(logging.Filter):
+    """Masks secret query parameters in the URLs httpx logs at INFO ("HTTP Request: GET …"):
+    the token refresh carries the app secret and the refresh token in its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted(arg) for arg in record.args)
+        return True
+
+
+def _redacted(arg: object) -> object:
+    if not isinstance(arg, httpx.URL):
+        return arg
+    params = arg.params
+    for key in SECRET_PARAMS:
+        if key in params:
+            params = params.set(key, _MASK)
+    return arg.copy_with(params=params)
+
+
+_REDACT = RedactSecretParams()
+logging.getLogger("httpx").addFilter(_REDACT)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a shop call needs besides the app's own key and secret."""
+
+    access_token: str = field(repr=False)
+    shop_cipher: str | None
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """A refreshed pair of tokens; expiries are UTC-aware (TikTok gives absolute Unix times)."""
+
+    access_token: str = field(repr=False)
+    access_token_expires_at: datetime
+    refresh_token: str = field(repr=False)
+    refresh_token_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of Search Returns: TikTok's return objects as they came."""
+
+    returns: list[dict[str, Any]]
+    next_page_token: str | None
+    total_count: int | None
+
+
+class TikTokError(Exception):
+    """A call that did not succeed: TikTok's answer, a bad HTTP response, or the transport.
+
+    `code` is TikTok's envelope code when there was one. `retryable` says whether the same call
+    may succeed later (it has already been retried `attempts - 1` times here). `token_expired`
+    says the access token must be refreshed before calling again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool = False,
+        transport: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+        self.request_id = request_id
+        self.retryable = retryable
+        self.transport = transport
+        self.retry_after = retry_after
+        self.attempts = 1
+
+    @property
+    def token_expired(self) -> bool:
+        return self.code == TOKEN_EXPIRED
+
+    def describe(self) -> str:
+        """One line for `syncError`: "TikTok CODE: message", "transport: …" or "HTTP n: …"."""
+        if self.code is not None:
+            return f"TikTok {self.code}: {self.message}"
+        if self.transport:
+            return f"transport: {self.message}"
+        if self.http_status is not None:
+            return f"HTTP {self.http_status}: {self.message}"
+        return self.message
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One HTTP exchange to attempt (and perhaps attempt again)."""
+
+    method: Literal["GET", "POST"]
+    url: str
+    path: str
+    query: dict[str, str]
+    content: bytes
+    headers: dict[str, str]
+    secrets: tuple[str, ...]
+
+
+class TikTokClient:
+    """An async TikTok Shop Partner API client (see the module docstring for retries)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth_base_url: str,
+        app_key: str,
+        app_secret: str,
+        timeout: float = 10.0,
+        max_retries: int = 2,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+        now: Callable[[], float] = time.time,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._auth_base_url = auth_base_url.rstrip("/")
+        self._app_key = app_key
+        self._app_secret = app_secret
+        self._timeout = timeout
+        self._max_retries = max(0, max_retries)
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._now = now
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def __aenter__(self) -> TikTokClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def search_returns(
+        self,
+        creds: Credentials,
+        *,
+        return_ids: list[str] | None = None,
+        update_time_ge: int | None = None,
+        update_time_lt: int | None = None,
+        page_token: str | None = None,
+        page_size: int = 50,
+    ) -> SearchPage:
+        """One page of returns, oldest update first; follow `next_page_token` for the rest."""
+        params = {"sort_field": "update_time", "sort_order": "ASC", "page_size": str(page_size)}
+        if page_token:
+            params["page_token"] = page_token
+        body: dict[str, Any] = {}
+        if return_ids is not None:
+            body["return_ids"] = list(return_ids)
+        if update_time_ge is not None:
+            body["update_time_ge"] = update_time_ge
+        if update_time_lt is not None:
+            body["update_time_lt"] = update_time_lt
+        data = await self._shop_call("POST", SEARCH_RETURNS_PATH, creds, params=params, body=body)
+        return _search_page(data)
+
+    async def decide(
+        self,
+        creds: Credentials,
+        return_id: str,
+        verb: Literal["approve", "reject"],
+        body: dict[str, Any],
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Approve or reject a return; TikTok applies a repeated `idempotency_key` once."""
+        if verb not in ("approve", "reject"):
+            raise ValueError(f"verb must be approve or reject, not {verb!r}")
+        if not _RETURN_ID.fullmatch(return_id):
+            raise ValueError("return_id must be 1 to 64 letters, digits, '-' or '_'")
+        if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise ValueError(f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        path = DECIDE_PATH.format(return_id=return_id, verb=verb)
+        params = {"idempotency_key": idempotency_key}
+        return await self._shop_call("POST", path, creds, params=params, body=body)
+
+    async def reject_reasons(self, creds: Credentials, return_id: str) -> list[tuple[str, str]]:
+        """The reasons a seller may give to reject this return, as `(name, text)`."""
+        params = {"return_or_cancel_id": return_id}
+        data = await self._shop_call("GET", REJECT_REASONS_PATH, creds, params=params)
+        return _reasons(data)
+
+    async def authorized_shops(self, access_token: str) -> list[dict[str, Any]]:
+        """The shops an access token may act for (`id`, `cipher`, `name`, `region`, …)."""
+        creds = Credentials(access_token=access_token, shop_cipher=None)
+        data = await self._shop_call("GET", AUTHORIZED_SHOPS_PATH, creds)
+        shops = data.get("shops") or []
+        if not isinstance(shops, list):
+            raise _malformed(200, "data.shops is not a list")
+        return [shop for shop in shops if isinstance(shop, dict)]
+
+    async def refresh_token(self, refresh_token: str) -> TokenGrant:
+        """New access and refresh tokens from the auth host (this call is not signed)."""
+        query = {
+            "app_key": self._app_key,
+            "app_secret": self._app_secret,
+            "refresh_token": refresh_token,
+            "grant_type": "refresh_token",
+        }
+        request = _Request(
+            method="GET",
+            url=self._auth_base_url + REFRESH_TOKEN_PATH,
+            path=REFRESH_TOKEN_PATH,
+            query=query,
+            content=b"",
+            headers={},
+            secrets=(self._app_secret, refresh_token),
+        )
+        data = await self._with_retries(request.path, lambda: self._send(request))
+        return _token_grant(data)
+
+    async def _shop_call(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        creds: Credentials,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        content = b"" if body is None else compact_json(body)
+        headers = {"x-tts-access-token": creds.access_token, "Content-Type": "application/json"}
+
+        def attempt() -> Awaitable[dict[str, Any]]:
+            query = self._signed_query(path, params or {}, creds.shop_cipher, content)
+            request = _Request(
+                method=method,
+                url=self._base_url + path,
+                path=path,
+                query=query,
+                content=content,
+                headers=headers,
+                secrets=(self._app_secret, creds.access_token),
+            )
+            return self._send(request)
+
+        return await self._with_retries(path, attempt)
+
+    def _signed_query(
+        self, path: str, params: Mapping[str, str], shop_cipher: str | None, content: bytes
+    ) -> dict[str, str]:
+        """A fresh timestamp and signature for each attempt."""
+        query = {**params, "app_key": self._app_key, "timestamp": str(int(self._now()))}
+        if shop_cipher:
+            query["shop_cipher"] = shop_cipher
+        query["sign"] = sign(self._app_secret, path, query, content)
+        return query
+
+    async def _with_retries(self, path: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        retries = 0
+        while True:
+            try:
+                return await attempt()
+            except TikTokError as error:
+                error.attempts = retries + 1
+                if not error.retryable or retries >= self._max_retries:
+                    raise
+                delay = self._delay(error, retries)
+                retries += 1
+                log.warning(
+                    "TikTok call %s failed (%s); retry %d of %d in %.2fs",
+                    path,
+                    error.describe(),
+                    retries,
+                    self._max_retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    def _delay(self, error: TikTokError, retries: int) -> float:
+        if error.retry_after is not None:
+            return min(self._backoff_cap, max(0.0, error.retry_after))
+        ceiling = min(self._backoff_cap, self._backoff_base * 2.0**retries)
+        return ceiling * random.uniform(0.5, 1.0)
+
+    async def _send(self, request: _Request) -> dict[str, Any]:
+        try:
+            response = await self._http.request(
+                request.method,
+                request.url,
+                params=request.query,
+                content=request.content or None,
+                headers=request.headers,
+            )
+        except httpx.TimeoutException:
+            raise _transport(f"timed out after {self._timeout:g}s", request) from None
+        except httpx.HTTPError as exc:
+            detail = _masked(str(exc), request.secrets)
+            reason = f"{type(exc).__name__}" + (f" ({detail})" if detail else "")
+            raise _transport(reason, request) from None
+        log.debug("TikTok %s %s -> HTTP %d", request.method, request.path, response.status_code)
+        try:
+            return _envelope_data(response, self._now)
+        except TikTokError as error:
+            error.message = _masked(error.message, request.secrets)
+            raise
+
+
+def compact_json(body: Mapping[str, Any]) -> bytes:
+    """The body bytes that are both signed and sent (no spaces, UTF-8)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _transport(reason: str, request: _Request) -> TikTokError:
+    return TikTokError(
+        f"{reason} on {request.method} {request.path}", transport=True, retryable=True
+    )
+
+
+def _masked(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe=""), _quote_plus_form(secret)}:
+                text = text.replace(form, _MASK)
+    return text
+
+
+def _quote_plus_form(value: str) -> str:
+    """How a value looks in a query string encoded with `+` for spaces."""
+    return quote(value, safe="").replace("%20", "+")
+
+
+def _status_retryable(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _malformed(status: int, what: str) -> TikTokError:
+    return TikTokError(
+        f"malformed response: {what}", http_status=status, retryable=_status_retryable(status)
+    )
+
+
+def _retry_after(response: httpx.Response, now: Callable[[], float]) -> float | None:
+    """Seconds a 429 asks us to wait (`Retry-After` as seconds or an HTTP date), if it does."""
+    value = response.headers.get("Retry-After", "").strip()
+    if response.status_code != 429 or not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now())
+    except (TypeError, ValueError):
+        return None
+
+
+def _envelope_data(response: httpx.Response, now: Callable[[], float]) -> dict[str, Any]:
+    """`data` of a successful envelope; a `TikTokError` for anything else."""
+    status = response.status_code
+    retry_after = _retry_after(response, now)
+    try:
+        payload = json.loads(response.content)
+    except ValueError:
+        error = _malformed(status, "the body is not JSON")
+        error.retry_after = retry_after
+        raise error from None
+    code = payload.get("code") if isinstance(payload, dict) else None
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise _malformed(status, "no integer `code` in the body")
+    if code != 0:
+        raise _business_error(payload, code, status, retry_after)
+    if status >= 300:
+        raise _malformed(status, "code 0 with an HTTP error status")
+    data = payload.get("data")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _malformed(status, "`data` is not an object")
+    return data
+
+
+def _business_error(
+    payload: dict[str, Any], code: int, status: int, retry_after: float | None
+) -> TikTokError:
+    message = payload.get("message")
+    request_id = payload.get("request_id")
+    return TikTokError(
+        str(message) if message else "(no message)",
+        code=code,
+        http_status=status,
+        request_id=str(request_id) if request_id else None,
+        retryable=code in RETRYABLE_CODES or _status_retryable(status),
+        retry_after=retry_after,
+    )
+
+
+def _search_page(data: dict[str, Any]) -> SearchPage:
+    returns = data.get("return_orders") or []
+    if not isinstance(returns, list):
+        raise _malformed(200, "data.return_orders is not a list")
+    token = data.get("next_page_token")
+    total = data.get("total_count")
+    return SearchPage(
+        returns=[item for item in returns if isinstance(item, dict)],
+        next_page_token=str(token) if token else None,
+        total_count=total if isinstance(total, int) and not isinstance(total, bool) else None,
+    )
+
+
+def _reasons(data: dict[str, Any]) -> list[tuple[str, str]]:
+    reasons = data.get("reasons") or []
+    if not isinstance(reasons, list):
+        raise _malformed(200, "data.reasons is not a list")
+    return [
+        (str(reason["name"]), str(reason.get("text") or reason["name"]))
+        for reason in reasons
+        if isinstance(reason, dict) and reason.get("name")
+    ]
+
+
+def _token_grant(data: dict[str, Any]) -> TokenGrant:
+    try:
+        return TokenGrant(
+            access_token=_text(data["access_token"]),
+            access_token_expires_at=_unix(data["access_token_expire_in"]),
+            refresh_token=_text(data["refresh_token"]),
+            refresh_token_expires_at=_unix(data["refresh_token_expire_in"]),
+        )
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        raise _malformed(200, "the token refresh answer lacks tokens or expiries") from None
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("not a token")
+    return value
+
+
+def _unix(value: object) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError("not a Unix time")
+    return datetime.fromtimestamp(int(value), UTC)
