@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aftersales.domain.model import DisputeWindows
 
 DEFAULT_DATABASE_URL = "sqlite://aftersales.sqlite3"
 SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
 SECRETS_FILE = "aftersales.secrets"
+# The key that encrypts shop credentials at rest (aftersales/store/credentials.py). Apart from
+# the three above: production needs it only once a shop has credentials.
+SECRET_KEY_NAME = "AFTERSALES_SECRET_KEY"
+FILE_SECRET_NAMES = (*SECRET_NAMES, SECRET_KEY_NAME)  # what the development file may hold
+MIN_SECRET_KEY_CHARS = 32
+DEFAULT_TIKTOK_AUTH_BASE_URL = "https://auth.tiktok-shops.com"
 LOG_FORMATS = ("text", "json")
 
 
@@ -36,6 +44,17 @@ class Settings:
     tiktok_api_base_url: str | None = None
     graphiql: bool = True
     log_format: str = "text"  # LOG_FORMAT: `text`, or `json` (one object a line) for shippers
+    tiktok_auth_base_url: str = DEFAULT_TIKTOK_AUTH_BASE_URL
+    tiktok_poll_interval: timedelta = timedelta(seconds=300)
+    tiktok_retry_max: timedelta = timedelta(seconds=600)
+    # AFTERSALES_SECRET_KEY, split: the first encrypts, every one decrypts (key rotation). Each is
+    # a Fernet key or a string of 32 characters or more (store/credentials.py derives a key).
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def sync_enabled(self) -> bool:
+        """Whether shops with credentials talk to TikTok (TIKTOK_API_BASE_URL is set)."""
+        return self.tiktok_api_base_url is not None
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +99,55 @@ class Settings:
         )
         return filled, LocalSecrets(path, generated)
 
+    def with_local_secret_key(self) -> tuple[Settings, LocalSecrets]:
+        """AFTERSALES_SECRET_KEY when the environment has none. Development takes it from the
+        local secrets file, generating it there (a Fernet key) the first time; production
+        refuses, naming the variable. The key itself is never printed."""
+        if self.secret_keys:
+            return self, LocalSecrets(self.secrets_file(), [])
+        if self.is_production:
+            raise ConfigError(missing_secret_key("production needs it to encrypt"))
+        path = self.secrets_file()
+        kept = _read_secrets(path)
+        generated = []
+        if not kept.get(SECRET_KEY_NAME):
+            kept[SECRET_KEY_NAME] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            _write_secrets(path, kept)
+            generated.append(SECRET_KEY_NAME)
+        keys = parse_secret_keys(kept[SECRET_KEY_NAME], where=f"{SECRET_KEY_NAME} in {path}")
+        return replace(self, secret_keys=keys), LocalSecrets(path, generated)
+
+
+def missing_secret_key(why: str) -> str:
+    """The message for a missing AFTERSALES_SECRET_KEY; `why` completes "production needs it
+    to encrypt": "... shop credentials at rest"."""
+    return (
+        f"{SECRET_KEY_NAME} is not set: {why} the TikTok shop credentials stored in the database;"
+        f" set it in the environment (a Fernet key, or any random string of"
+        f" {MIN_SECRET_KEY_CHARS} characters or more, for example from: openssl rand -hex 32)"
+    )
+
+
+def parse_secret_keys(raw: str, *, where: str = SECRET_KEY_NAME) -> tuple[str, ...]:
+    """`AFTERSALES_SECRET_KEY`: a comma-separated list of keys, the first one encrypting, all of
+    them decrypting. Each is a Fernet key or a string of at least 32 characters. Messages say
+    which entry is wrong, never what it holds."""
+    entries = tuple(part.strip() for part in raw.split(","))
+    if not any(entries):
+        return ()
+    for number, entry in enumerate(entries, start=1):
+        if not entry:
+            raise ConfigError(f"{where}: key {number} of {len(entries)} is empty")
+        if len(entry) < MIN_SECRET_KEY_CHARS:  # a Fernet key is 44 characters
+            raise ConfigError(
+                f"{where}: key {number} of {len(entries)} is {len(entry)} characters long;"
+                f" give a Fernet key or a random string of {MIN_SECRET_KEY_CHARS} characters"
+                " or more (for example from: openssl rand -hex 32)"
+            )
+    if len(set(entries)) != len(entries):
+        raise ConfigError(f"{where}: the same key is listed twice")
+    return entries
+
 
 @dataclass(frozen=True)
 class LocalSecrets:
@@ -97,7 +165,7 @@ def _read_secrets(path: Path) -> dict[str, str]:
     found = {}
     for line in text.splitlines():
         name, sep, value = line.partition("=")
-        if sep and name.strip() in SECRET_NAMES and value.strip():
+        if sep and name.strip() in FILE_SECRET_NAMES and value.strip():
             found[name.strip()] = value.strip()
     return found
 
@@ -106,7 +174,7 @@ def _write_secrets(path: Path, values: dict[str, str]) -> None:
     lines = [
         "# Development secrets of the aftersales service, generated once and reused by every",
         "# command. Never used in production (AFTERSALES_ENV=production). Keep this file private.",
-        *(f"{name}={values[name]}" for name in SECRET_NAMES if name in values),
+        *(f"{name}={values[name]}" for name in FILE_SECRET_NAMES if name in values),
     ]
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -128,6 +196,25 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> timedelta:
     if value <= 0:
         raise ConfigError(f"{name} must be more than zero, got {value}")
     return timedelta(seconds=value)
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    """An http(s) base URL without a trailing slash; unset or empty is `default`."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name} must be an http:// or https:// URL such as https://example.com, got {raw!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{name} must be a base URL, without ?query or #fragment, got {raw!r}")
+    try:
+        parts.port  # noqa: B018  (raises on a port out of range or not a number)
+    except ValueError:
+        raise ConfigError(f"{name} has a bad port, got {raw!r}") from None
+    return raw.rstrip("/")
 
 
 def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
@@ -191,7 +278,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         sweep_interval=_seconds(env, "SWEEP_INTERVAL_SECONDS", 60),
         webhook_max_bytes=int(_seconds(env, "WEBHOOK_MAX_BYTES", 1024 * 1024).total_seconds()),
-        tiktok_api_base_url=env.get("TIKTOK_API_BASE_URL") or None,
+        tiktok_api_base_url=_base_url(env, "TIKTOK_API_BASE_URL", None),
         graphiql=_switch(env, "GRAPHIQL", default=environment != "production"),
         log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS),
+        tiktok_auth_base_url=_base_url(env, "TIKTOK_AUTH_BASE_URL", DEFAULT_TIKTOK_AUTH_BASE_URL)
+        or DEFAULT_TIKTOK_AUTH_BASE_URL,
+        tiktok_poll_interval=_seconds(env, "TIKTOK_POLL_INTERVAL_SECONDS", 300),
+        tiktok_retry_max=_seconds(env, "TIKTOK_RETRY_MAX_SECONDS", 600),
+        secret_keys=parse_secret_keys(env.get(SECRET_KEY_NAME, "")),
     )

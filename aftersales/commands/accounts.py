@@ -79,11 +79,9 @@ async def add_shop(
     shop_id: str,
     region: str,
     name: str | None = None,
-    *,
-    access_token: str | None = None,
-    shop_cipher: str | None = None,
 ) -> RegisteredShop:
-    """Register a TikTok shop for a seller, creating the seller when new."""
+    """Register a TikTok shop for a seller, creating the seller when new. Its TikTok
+    credentials are set apart, encrypted (aftersales/store/credentials.py)."""
     seller_name = _seller_name(seller_name)
     region = region.strip().upper()
     shop_id = shop_id.strip()
@@ -101,17 +99,8 @@ async def add_shop(
         )
     shop_name = _within((name or "").strip(), MAX_SHOP_NAME, "the shop name", "name")
     shop_name = shop_name or f"Shop {shop_id}"
-    if shop_cipher is not None:
-        _within(shop_cipher, MAX_SHOP_CIPHER, "the shop cipher", "shop_cipher")
     async with uow() as tx:
-        seller_id, created = await tx.shops.register(
-            seller_name,
-            shop_id,
-            region,
-            shop_name,
-            access_token=access_token,
-            shop_cipher=shop_cipher,
-        )
+        seller_id, created = await tx.shops.register(seller_name, shop_id, region, shop_name)
     return RegisteredShop(seller_id, created, shop_id, region, shop_name)
 
 

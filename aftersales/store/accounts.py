@@ -35,9 +35,6 @@ class Shops:
         shop_id: str,
         region: str,
         name: str,
-        *,
-        access_token: str | None,
-        shop_cipher: str | None,
     ) -> tuple[int, bool]:
         """Add the shop to the seller, creating the seller when new: (seller id, created)."""
         existing = (
@@ -56,8 +53,6 @@ class Shops:
                 shop_id=shop_id,
                 region=region,
                 name=name,
-                access_token=access_token,
-                shop_cipher=shop_cipher,
             )
         except IntegrityError:
             raise Conflict(f"shop {shop_id} is already registered", field="shop_id") from None
