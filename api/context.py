@@ -13,6 +13,7 @@ from strawberry.types import Info as _Info
 from aftersales.settings import Settings
 from aftersales.store import queries
 from aftersales.store.records import HistoryRecord, ItemRecord, NoteRecord, StockedInRecord
+from aftersales.tiktok.link import Link
 
 V = TypeVar("V")
 
@@ -46,6 +47,7 @@ class Context:
     seller_id: int
     settings: Settings
     clock: Callable[[], datetime]
+    link: Link | None = None  # the TikTok link; None in local-only mode
     loaders: Loaders = field(default_factory=Loaders)
 
 

@@ -26,6 +26,7 @@ class AfterSaleErrorCode(enum.Enum):
     NOT_RETURNED_YET = "NOT_RETURNED_YET"
     CONFLICT = "CONFLICT"
     VALIDATION = "VALIDATION"
+    TIKTOK_ERROR = "TIKTOK_ERROR"  # a call to TikTok's API failed; the message says why
     # Not a DomainError: an unexpected failure of one id of a bulk call (logged; not applied).
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -43,6 +44,7 @@ ERRORS: dict[type[errors.DomainError], tuple[AfterSaleErrorCode, int]] = {
     errors.NotReturnedYet: (C.NOT_RETURNED_YET, 409),
     errors.Conflict: (C.CONFLICT, 409),
     errors.Invalid: (C.VALIDATION, 400),
+    errors.TikTokRefused: (C.TIKTOK_ERROR, 502),
 }
 
 

@@ -30,6 +30,8 @@ from api.sales.queries import SaleQuery
 from api.shops.queries import ShopQuery
 from api.stock.mutations import StockMutation
 from api.stock.queries import StockQuery
+from api.sync.mutations import SyncMutation
+from api.sync.queries import SyncQuery
 
 log = logging.getLogger("aftersales.graphql")
 
@@ -81,8 +83,8 @@ class OneOperation(SchemaExtension):
 
 
 # Each feature contributes its own Query / Mutation classes; they are merged here.
-QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery)
-MUTATIONS: tuple[type, ...] = (SaleMutation, StockMutation, LabelMutation)
+QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery, SyncQuery)
+MUTATIONS: tuple[type, ...] = (SaleMutation, StockMutation, LabelMutation, SyncMutation)
 
 
 def _is_client_error(error: GraphQLError) -> bool:

@@ -59,7 +59,7 @@ async def run_sweep(clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Sw
     except Exception as exc:
         log.exception("dispute sweep failed after closing %d after-sales", progress["closed"])
         error = f"{type(exc).__name__}: {exc}"
-        await _record(SWEEP_JOB, started, clock, progress["closed"], error)
+        await record(SWEEP_JOB, started, clock, progress["closed"], error)
         return SweepRun(closed=progress["closed"], error=error)
     log.info(
         "dispute sweep closed %d after-sales whose dispute window ran out (now=%s, %.3fs)",
@@ -67,7 +67,7 @@ async def run_sweep(clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Sw
         started.isoformat(),
         elapsed,
     )
-    await _record(SWEEP_JOB, started, clock, closed, None)
+    await record(SWEEP_JOB, started, clock, closed, None)
     return SweepRun(closed=closed)
 
 
@@ -93,7 +93,7 @@ async def run_rematch(clock: Clock, *, limit: int = DEFAULT_LIMIT) -> RematchRun
     except Exception as exc:
         log.exception("parcel rematch failed after applying %d events", progress["applied"])
         error = f"{type(exc).__name__}: {exc}"
-        await _record(REMATCH_JOB, started, clock, progress["applied"], error)
+        await record(REMATCH_JOB, started, clock, progress["applied"], error)
         return RematchRun(applied=progress["applied"], error=error)
     log.info(
         "parcel rematch applied %d events that had matched nothing (now=%s, %.3fs)",
@@ -101,13 +101,11 @@ async def run_rematch(clock: Clock, *, limit: int = DEFAULT_LIMIT) -> RematchRun
         started.isoformat(),
         elapsed,
     )
-    await _record(REMATCH_JOB, started, clock, applied, None)
+    await record(REMATCH_JOB, started, clock, applied, None)
     return RematchRun(applied=applied)
 
 
-async def _record(
-    name: str, started: datetime, clock: Clock, count: int, error: str | None
-) -> None:
+async def record(name: str, started: datetime, clock: Clock, count: int, error: str | None) -> None:
     finished = max(clock(), started)
     metrics.ran(name, count, error=error, finished_at=finished)
     try:

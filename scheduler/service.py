@@ -20,7 +20,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from aftersales.commands.sweep import DEFAULT_BATCH_SIZE, SWEEP_JOB
 from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.settings import Settings
+from aftersales.tiktok.link import Link
 from scheduler.jobs import Clock, run_rematch, run_sweep
+from scheduler.tiktok import (
+    DISPATCH_INTERVAL,
+    DISPATCH_JOB,
+    POLL_JOB,
+    TOKEN_INTERVAL,
+    TOKENS_JOB,
+    run_dispatch,
+    run_poll,
+    run_tokens,
+)
 
 log = logging.getLogger("aftersales.scheduler")
 
@@ -63,7 +74,11 @@ class Job:
 
 
 def build_scheduler(
-    settings: Settings, clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE
+    settings: Settings,
+    clock: Clock,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    link: Link | None = None,
 ) -> tuple[AsyncIOScheduler, list[Job]]:
     scheduler = AsyncIOScheduler(timezone=UTC)
     # The lambdas look `run_sweep` and `run_rematch` up at each run (tests replace them).
@@ -79,10 +94,31 @@ def build_scheduler(
             lambda: run_rematch(clock),
         ),
     ]
+    every = {job.id: settings.sweep_interval for job in jobs}
+    if link is not None:
+        synced = link  # a name the lambdas can close over with its narrowed type
+        jobs += [
+            Job(
+                DISPATCH_JOB,
+                "send seller decisions and fetches to TikTok",
+                lambda: run_dispatch(synced),
+            ),
+            Job(POLL_JOB, "import the returns TikTok updated", lambda: run_poll(synced)),
+            Job(
+                TOKENS_JOB,
+                "refresh TikTok access tokens before they expire",
+                lambda: run_tokens(synced),
+            ),
+        ]
+        every |= {
+            DISPATCH_JOB: DISPATCH_INTERVAL,
+            POLL_JOB: settings.tiktok_poll_interval,
+            TOKENS_JOB: TOKEN_INTERVAL,
+        }
     for job in jobs:
         scheduler.add_job(
             job.run,
-            IntervalTrigger(seconds=settings.sweep_interval.total_seconds(), timezone=UTC),
+            IntervalTrigger(seconds=every[job.id].total_seconds(), timezone=UTC),
             id=job.id,
             name=job.title,
             next_run_time=datetime.now(UTC),  # scheduler time, not the injected clock
@@ -95,17 +131,21 @@ def build_scheduler(
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: Settings, clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE
+    settings: Settings,
+    clock: Clock,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    link: Link | None = None,
 ) -> AsyncIterator[AsyncIOScheduler]:
-    """The scheduler, running for the duration of the block (the server's lifespan)."""
+    """The scheduler, running for the duration of the block (the server's lifespan); with
+    `link`, the TikTok sync jobs too (scheduler/tiktok.py)."""
     for name in APSCHEDULER_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    scheduler, jobs = build_scheduler(settings, clock, batch_size=batch_size)
+    scheduler, jobs = build_scheduler(settings, clock, batch_size=batch_size, link=link)
     scheduler.start()
     log.info(
-        "scheduler started: %s every %ss",
-        " and ".join(job.id for job in jobs),
-        int(settings.sweep_interval.total_seconds()),
+        "scheduler started: %s",
+        ", ".join(f"{job.id} every {int(every)}s" for job, every in _intervals(scheduler, jobs)),
     )
     try:
         yield scheduler
@@ -116,3 +156,7 @@ async def running(
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler stops on the loop's next turn: let it
         log.info("scheduler stopped")
+
+
+def _intervals(scheduler: AsyncIOScheduler, jobs: list[Job]) -> list[tuple[Job, float]]:
+    return [(job, scheduler.get_job(job.id).trigger.interval.total_seconds()) for job in jobs]

@@ -99,7 +99,13 @@ def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]
     async def accept_tiktok(body: bytes, headers: dict[str, str]) -> Result:
         note = payloads.parse_tiktok(body)
         return await receive_tiktok(
-            body, headers, note, now=clock(), windows=settings.dispute_windows
+            body,
+            headers,
+            note,
+            now=clock(),
+            windows=settings.dispute_windows,
+            # A thin report about a syncing shop queues a fetch of the full return.
+            fetch_details=settings.sync_enabled,
         )
 
     async def accept_parcel(body: bytes, headers: dict[str, str]) -> Result:

@@ -13,6 +13,7 @@ from aftersales.commands.retry import Lost, retrying
 from aftersales.domain import tiktok
 from aftersales.domain.model import Change, DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
+from aftersales.domain.sync import SyncStatus
 from aftersales.store.records import SaleRecord
 from aftersales.store.uow import Tx
 
@@ -24,8 +25,16 @@ async def apply_return_report(
     *,
     now: datetime,
     windows: DisputeWindows,
+    source: EventSource = EventSource.TIKTOK_WEBHOOK,
+    current: bool = False,
 ) -> Result:
-    """Apply one report in `tx` (each attempt in a savepoint of it)."""
+    """Apply one report in `tx` (each attempt in a savepoint of it).
+
+    `current`: the report is TikTok's state right now (a return fetched from its API), not a
+    point in time. Then, even when older than our last local change, its status replaces ours
+    when they differ, our last decision did not reach TikTok (sync FAILED) and none is on its
+    way: the platform wins (a buyer's cancellation TikTok applied before the seller's accept,
+    a decision TikTok refused)."""
     shop = await tx.shops.by_shop_id(shop_id)
     if shop is None:
         return Result(Outcome.UNKNOWN_SHOP)
@@ -39,9 +48,18 @@ async def apply_return_report(
                 sale = await sp.sales.create(shop, tiktok.new_sale_fields(report), at=now)
                 if sale is None:  # a concurrent delivery created it first
                     raise Lost
-            elif tiktok.is_stale(report, sale.last_event_at):
-                return await _fill_missing(sp, sale, report, now=now)
+            elif tiktok.is_stale(report, sale.last_event_at) and not (
+                current
+                and sale.sync_status == SyncStatus.FAILED.value
+                and tiktok.reports_other_status(sale.as_sale(), report)
+                and not await sp.calls.decisions_waiting(sale.id)
+            ):
+                return await _fill_missing(sp, sale, report, now=now, source=source)
             change = tiktok.interpret(sale.as_sale(), report, dispute_window=window)
+            if sale.last_event_at is not None and sale.last_event_at > report.update_time:
+                # The platform's state replaces ours, but the newest moment applied stays.
+                fields = dict(change.fields, last_event_at=sale.last_event_at)
+                change = Change(fields, change.action, change.from_status, change.to_status)
             if created:
                 change = Change(change.fields, change.action, None, change.to_status)
             saved = await sp.sales.save(
@@ -49,7 +67,7 @@ async def apply_return_report(
                 change,
                 at=now,
                 actor=report.actor,
-                source=EventSource.TIKTOK_WEBHOOK,
+                source=source,
                 detail=_detail(report),
             )
             if not saved:
@@ -66,7 +84,7 @@ async def apply_return_report(
 
 
 async def _fill_missing(
-    tx: Tx, sale: SaleRecord, report: tiktok.ReturnReport, *, now: datetime
+    tx: Tx, sale: SaleRecord, report: tiktok.ReturnReport, *, now: datetime, source: EventSource
 ) -> Result:
     """A stale report: its status is ignored, the details the after-sale lacks are filled in
     (one history entry, only when it filled something). Raises Lost on a lost version check."""
@@ -80,7 +98,7 @@ async def _fill_missing(
         change,
         at=now,
         actor=report.actor,
-        source=EventSource.TIKTOK_WEBHOOK,
+        source=source,
         detail=dict(_detail(report), filled=filled),
     )
     if not saved:

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from aftersales.commands.retry import Lost, retrying
-from aftersales.domain import rules
+from aftersales.domain import rules, sync
 from aftersales.domain.errors import Invalid, NotFound
 from aftersales.domain.model import Actor, Change, DisputeWindows, EventSource, SellerAction
 from aftersales.store.records import SaleRecord
@@ -27,6 +27,7 @@ class Decision:
     reason: str | None = None
     note: str | None = None
     amount: Decimal | None = None
+    reason_code: str | None = None  # TikTok's reject reason (`rejectReasons`), for syncing shops
 
 
 async def decide(
@@ -37,14 +38,25 @@ async def decide(
     now: datetime,
     windows: DisputeWindows,
     source: EventSource = EventSource.GRAPHQL,
+    push: bool = False,
 ) -> int:
-    """Apply a status-changing seller action; the after-sale's id."""
+    """Apply a status-changing seller action; the after-sale's id.
+
+    With `push` (the TikTok API is configured) and a shop that has credentials, the decision is
+    also queued for TikTok in the same transaction (docs/tiktok-sync.md)."""
     rules.limit_text(decision.reason, "reason", rules.MAX_REASON_LENGTH)
     note = rules.limit_text(decision.note, "note", rules.MAX_NOTE_LENGTH)
 
     async def attempt() -> int:
         async with uow() as tx:
             sale = await load(tx, seller_id, sale_id)
+            syncing = (
+                push
+                and sync.is_pushed(decision.action)
+                and sale.return_id is not None
+                and await tx.calls.shop_syncs(sale.shop.id)
+            )
+            sync.check_reason_code(decision.action, decision.reason_code, syncing=syncing)
             change = rules.decide(
                 sale.as_sale(),
                 decision.action,
@@ -64,11 +76,46 @@ async def decide(
             )
             if not saved:
                 raise Lost
+            if syncing:
+                await _push(tx, sale, decision, now=now)
             if note and note.strip():
                 await tx.sales.add_note(sale.id, note.strip(), at=now)
             return sale.id
 
     return await retrying(attempt)
+
+
+async def _push(tx: Tx, sale: SaleRecord, decision: Decision, *, now: datetime) -> None:
+    """Queue the decision for TikTok, keyed by the version it produced (`sale.version + 1`)."""
+    assert sale.return_id is not None
+    call = sync.decision_call(
+        decision.action,
+        reason_code=decision.reason_code,
+        comment=decision.reason,
+        amount=decision.amount,
+        currency=sale.currency,
+    )
+    await tx.calls.push_decision(
+        shop_pk=sale.shop.id,
+        sale_id=sale.id,
+        return_id=sale.return_id,
+        call=call,
+        idempotency_key=sync.idempotency_key(sale.id, sale.version + 1, decision.action),
+        now=now,
+    )
+
+
+async def retry_sync(seller_id: int, sale_id: int, *, now: datetime) -> int:
+    """Queue the after-sale's last decision for TikTok again, after it FAILED (`retrySync`)."""
+    async with uow() as tx:
+        sale = await load(tx, seller_id, sale_id, lock=True)
+        if not await tx.calls.requeue_failed(sale.id, now=now):
+            raise Invalid(
+                "only a decision whose sync FAILED can be retried; this after-sale's is "
+                + (sale.sync_status or "LOCAL_ONLY"),
+                field="id",
+            )
+        return sale.id
 
 
 async def add_note(
@@ -113,6 +160,8 @@ def _detail(decision: Decision) -> dict[str, str] | None:
         detail["reason"] = decision.reason.strip()
     if decision.amount is not None:
         detail["amount"] = str(decision.amount)
+    if decision.reason_code:
+        detail["reason_code"] = decision.reason_code.strip()
     return detail or None
 
 

@@ -63,3 +63,7 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     """Input that is malformed regardless of state (empty reason, too many ids, ...)."""
+
+
+class TikTokRefused(DomainError):
+    """A call to TikTok's API made on the seller's behalf failed (its code and message)."""

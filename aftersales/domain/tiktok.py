@@ -110,6 +110,17 @@ def is_stale(report: ReturnReport, last_event_at: datetime | None) -> bool:
     return last_event_at is not None and report.update_time <= last_event_at
 
 
+def reports_other_status(sale: Sale, report: ReturnReport) -> bool:
+    """Whether the report names a status (one we map) other than the after-sale's."""
+    reported = PLATFORM_STATUSES.get(report.return_status.upper())
+    return reported is not None and reported is not sale.status
+
+
+def is_thin(report: ReturnReport) -> bool:
+    """A report without the full return object (TikTok's own webhooks): no lines or amount."""
+    return report.items is None or report.refund_total is None
+
+
 def fill_missing(sale: Sale, report: ReturnReport, *, has_items: bool) -> Change | None:
     """What a stale report still brings: each detail it carries that the after-sale lacks
     (`has_items`: whether it has lines already), or None when it brings nothing.

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from aftersales.commands.parcels import apply_parcel_event
 from aftersales.commands.reports import apply_return_report
+from aftersales.domain import tiktok
 from aftersales.domain.errors import Invalid
-from aftersales.domain.model import DisputeWindows
+from aftersales.domain.model import DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.parcels import ParcelEvent
 from aftersales.inbox import late, payloads
@@ -24,40 +25,70 @@ _REPORTED = (Outcome.CREATED, Outcome.APPLIED, Outcome.UNMAPPED)
 
 
 async def apply_tiktok(
-    tx: Tx, note: TikTokNotification, *, now: datetime, windows: DisputeWindows
+    tx: Tx,
+    note: TikTokNotification,
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+    fetch_details: bool = False,
 ) -> Result:
+    """A TikTok push notification. With `fetch_details` (the TikTok API is configured), a thin
+    report about a shop that syncs queues a fetch of the full return (docs/tiktok-sync.md)."""
     if note.report is not None and note.shop_id is not None:
-        try:
-            result = await apply_return_report(
-                tx, note.shop_id, note.report, now=now, windows=windows
-            )
-        except Invalid as exc:  # e.g. a new return of a return_type we do not know
-            return Result(Outcome.UNMAPPED, reason=exc.message)
-        matched: list[Result] = []
-        if result.after_sale_id is not None and result.outcome in _REPORTED:
-            # The return exists now, perhaps with its tracking number: apply the parcel events
-            # that arrived before it (and any that raced with an earlier report).
-            matched = await late.apply_matching(
-                tx,
-                note.shop_id,
-                return_id=note.report.return_id,
-                tracking_number=note.report.tracking_number,
-                now=now,
-            )
-        elif result.after_sale_id is not None and result.gained_tracking:
-            # A stale report filled in the missing tracking number: its events match now.
-            matched = await late.apply_matching(
-                tx,
-                note.shop_id,
-                return_id=None,
-                tracking_number=result.gained_tracking,
-                now=now,
-            )
-        reasons = [r for r in (result.reason, late.summary(matched)) if r]
-        return replace(result, reason="; ".join(reasons) or None)
+        result = await apply_report(
+            tx,
+            note.shop_id,
+            note.report,
+            now=now,
+            windows=windows,
+            source=EventSource.TIKTOK_WEBHOOK,
+        )
+        if fetch_details and tiktok.is_thin(note.report):
+            shop = await tx.shops.by_shop_id(note.shop_id)
+            if shop is not None and await tx.calls.shop_syncs(shop.id):
+                await tx.calls.fetch(shop_pk=shop.id, return_id=note.report.return_id, now=now)
+        return result
     if note.type == payloads.CANCELLATION_STATUS_CHANGE:
         return Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
     return Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")
+
+
+async def apply_report(
+    tx: Tx,
+    shop_id: str,
+    report: tiktok.ReturnReport,
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+    source: EventSource,
+    current: bool = False,
+) -> Result:
+    """A return report, pushed (a webhook) or fetched (`current`: TikTok's state right now),
+    then the parcel events that waited for its return."""
+    try:
+        result = await apply_return_report(
+            tx, shop_id, report, now=now, windows=windows, source=source, current=current
+        )
+    except Invalid as exc:  # e.g. a new return of a return_type we do not know
+        return Result(Outcome.UNMAPPED, reason=exc.message)
+    matched: list[Result] = []
+    if result.after_sale_id is not None and result.outcome in _REPORTED:
+        # The return exists now, perhaps with its tracking number: apply the parcel events
+        # that arrived before it (and any that raced with an earlier report).
+        matched = await late.apply_matching(
+            tx,
+            shop_id,
+            return_id=report.return_id,
+            tracking_number=report.tracking_number,
+            now=now,
+        )
+    elif result.after_sale_id is not None and result.gained_tracking:
+        # A stale report filled in the missing tracking number: its events match now.
+        matched = await late.apply_matching(
+            tx, shop_id, return_id=None, tracking_number=result.gained_tracking, now=now
+        )
+    reasons = [r for r in (result.reason, late.summary(matched)) if r]
+    return replace(result, reason="; ".join(reasons) or None)
 
 
 async def apply_parcel(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:

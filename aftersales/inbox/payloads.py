@@ -24,7 +24,13 @@ RETURN_STATUS_CHANGE = 12
 CANCELLATION_STATUS_CHANGE = 11
 MAX_LINES = 1000
 
-__all__ = ["Malformed", "TikTokNotification", "parse_parcel_event", "parse_tiktok"]
+__all__ = [
+    "Malformed",
+    "TikTokNotification",
+    "parse_parcel_event",
+    "parse_return_object",
+    "parse_tiktok",
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,11 @@ def parse_tiktok(body: bytes) -> TikTokNotification:
     )
 
 
+def parse_return_object(obj: dict[str, Any]) -> ReturnReport:
+    """A return object of TikTok's Search Returns (the same names as a full type-12 report)."""
+    return _return_report(obj)
+
+
 def _money(value: Any, where: str, field: str) -> tuple[str | None, Decimal | None]:
     money = f.obj(value, where, required=False)
     if money is None:
@@ -85,7 +96,8 @@ def _return_report(data: dict[str, Any]) -> ReturnReport:
         return_status=_required_text(data, "return_status", 64),
         update_time=update_time,
         create_time=f.unix_time(data.get("create_time"), "data.create_time", required=False),
-        role=f.text(data.get("return_role"), "data.return_role", limit=16),
+        # `return_role` in webhooks, `role` in Search Returns objects
+        role=f.text(data.get("return_role", data.get("role")), "data.return_role", limit=16),
         currency=currency or offer_currency or items_currency,
         refund_total=refund_total,
         items=items,

@@ -12,16 +12,22 @@ it (aftersales.inbox.replay). Parcel events for an after-sale we do not know yet
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from aftersales.domain.model import DisputeWindows
+import orjson
+
+from aftersales.domain.model import DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.parcels import ParcelEvent
-from aftersales.inbox.apply import apply_parcel, apply_tiktok
+from aftersales.inbox import payloads
+from aftersales.inbox.apply import apply_parcel, apply_report, apply_tiktok
+from aftersales.inbox.jsonfields import loads_object
 from aftersales.inbox.log import Apply, Arrived, claim_apply_record
-from aftersales.inbox.payloads import TikTokNotification
-from aftersales.store.deliveries import LOGISTICS, TIKTOK, Incoming
+from aftersales.inbox.payloads import Malformed, TikTokNotification
+from aftersales.store.deliveries import LOGISTICS, TIKTOK, TIKTOK_API, Incoming
 from aftersales.store.uow import Tx, uow
 
 
@@ -42,6 +48,7 @@ async def receive_tiktok(
     *,
     now: datetime,
     windows: DisputeWindows,
+    fetch_details: bool = False,
 ) -> Result:
     incoming = Incoming(
         source=TIKTOK,
@@ -54,7 +61,7 @@ async def receive_tiktok(
     )
 
     async def apply(tx: Tx) -> Result:
-        return await apply_tiktok(tx, note, now=now, windows=windows)
+        return await apply_tiktok(tx, note, now=now, windows=windows, fetch_details=fetch_details)
 
     return await _receive(incoming, apply)
 
@@ -104,3 +111,44 @@ async def reject(
         if delivery_id is None:
             delivery_id = await tx.deliveries.insert_repeat(incoming, Outcome.REJECTED, reason)
     return Result(Outcome.REJECTED, reason=reason, delivery_id=delivery_id)
+
+
+async def receive_fetched(
+    shop_id: str, obj: Mapping[str, Any], *, now: datetime, windows: DisputeWindows
+) -> Result:
+    """A return object fetched from TikTok's API (Search Returns): logged like a delivery, with
+    source `tiktok_api`, and applied as TikTok's current state (history source TIKTOK_API).
+
+    Each fetch is applied, even when the same object was fetched before: as the current state,
+    it may correct us now where it could not then (a decision of ours was still on its way)."""
+    body = orjson.dumps(obj)
+    key = f"api:{uuid.uuid4()}"
+    try:
+        report = payloads.parse_return_object(loads_object(body))
+    except Malformed as exc:
+        incoming = Incoming(TIKTOK_API, "rejected:" + key, None, shop_id, now, {}, _text(body))
+        async with uow() as tx:
+            delivery_id = await tx.deliveries.insert(incoming, Outcome.REJECTED, exc.reason)
+        return Result(Outcome.REJECTED, reason=exc.reason, delivery_id=delivery_id)
+    incoming = Incoming(
+        source=TIKTOK_API,
+        dedupe_key=key,
+        event_type=report.return_status[:32],
+        shop_id=shop_id,
+        received_at=now,
+        headers={},
+        body=_text(body),
+    )
+
+    async def apply(tx: Tx) -> Result:
+        return await apply_report(
+            tx,
+            shop_id,
+            report,
+            now=now,
+            windows=windows,
+            source=EventSource.TIKTOK_API,
+            current=True,
+        )
+
+    return await _receive(incoming, apply)

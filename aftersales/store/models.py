@@ -107,7 +107,7 @@ class AfterSale(Model):
     parcel_key = fields.CharField(max_length=160, null=True)
     sync_status = fields.CharField(max_length=16, default="LOCAL_ONLY")
     sync_error = fields.TextField(null=True)
-    sync_attempts = fields.IntField(default=0)
+    sync_attempts = fields.IntField(default=0, db_default=0)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()

@@ -60,6 +60,7 @@ class SaleRecord:
     parcel_event_at: datetime | None
     sync_status: str
     sync_error: str | None
+    sync_attempts: int
     version: int
     created_at: datetime
     updated_at: datetime

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from tortoise.transactions import in_transaction
 
 from aftersales.store.accounts import Shops
+from aftersales.store.calls import Calls
 from aftersales.store.deliveries import Deliveries
 from aftersales.store.sales import Sales
 from aftersales.store.sql import Connection
@@ -35,6 +36,7 @@ class Tx:
         self.shops = Shops(conn)
         self.deliveries = Deliveries(conn)
         self.stock = Stock(conn)
+        self.calls = Calls(conn)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[Tx]:

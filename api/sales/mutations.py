@@ -22,11 +22,18 @@ class AfterSaleIdInput:
     id: strawberry.ID
 
 
+REASON_CODE = (
+    "TikTok's reject reason: a `code` from rejectReasons(id). Required when the shop syncs with"
+    " TikTok; `reason` is then sent as the comment."
+)
+
+
 @strawberry.input
 class RejectInput:
     id: strawberry.ID
     reason: str
     note: str | None = None
+    reason_code: str | None = strawberry.field(default=None, description=REASON_CODE)
 
 
 @strawberry.input
@@ -51,6 +58,7 @@ class BulkRejectInput:
     ids: list[strawberry.ID]
     reason: str
     note: str | None = None
+    reason_code: str | None = strawberry.field(default=None, description=REASON_CODE)
 
 
 @strawberry.input
@@ -74,6 +82,7 @@ def decide(action: SellerAction) -> Build[Any, int]:
             reason=getattr(input, "reason", None),
             note=getattr(input, "note", None),
             amount=getattr(input, "amount", None),
+            reason_code=getattr(input, "reason_code", None),
         )
 
         def run(sale_id: int) -> Awaitable[int]:
@@ -83,6 +92,7 @@ def decide(action: SellerAction) -> Build[Any, int]:
                 decision,
                 now=ctx.clock(),
                 windows=ctx.settings.dispute_windows,
+                push=ctx.link is not None,
             )
 
         return run

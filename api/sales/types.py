@@ -11,6 +11,7 @@ import strawberry
 
 from aftersales.domain import model as domain
 from aftersales.domain.rules import available_actions
+from aftersales.domain.sync import SyncStatus
 from aftersales.store.records import SaleRecord
 from api.context import Info
 from api.errors import UserError
@@ -150,6 +151,13 @@ class AfterSale:
     notes: list[Note] = strawberry.field(resolver=_notes)
     history: list[HistoryEntry] = strawberry.field(resolver=_history)
     stocked_in: list[StockedIn] = strawberry.field(resolver=_stocked_in)
+    sync_status: SyncStatus = strawberry.field(
+        description="Where the last decision sent to TikTok stands (LOCAL_ONLY: not sent)."
+    )
+    sync_error: str | None = strawberry.field(
+        description="Why it is not SYNCED yet: TikTok's code and message, or the transport error."
+    )
+    sync_attempts: int = strawberry.field(description="Calls made for the last decision.")
     created_at: datetime
     updated_at: datetime
 
@@ -178,6 +186,9 @@ class AfterSale:
             dispute_deadline=record.dispute_deadline,
             dispute_status=record.dispute_status,
             returned_at=record.returned_at,
+            sync_status=SyncStatus(record.sync_status),
+            sync_error=record.sync_error,
+            sync_attempts=record.sync_attempts,
             created_at=record.created_at,
             updated_at=record.updated_at,
         )

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='AfterSale',
             name='sync_attempts',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         DescribeOnly(
             model_name='HistoryEntry',

@@ -1,0 +1,128 @@
+"""The outbox dispatcher: the calls queued in `tiktok_call` made, retried, or given up
+(docs/tiktok-sync.md).
+
+One run claims the due calls under a lease (aftersales/store/calls.py: one replica per call,
+SKIP LOCKED on PostgreSQL), commits the claim, then makes each call outside any transaction.
+A dispatcher killed mid-call leaves the call leased; once the lease runs out, the next run
+makes it again with the same idempotency key, so TikTok applies a decision once.
+
+What happens to a call:
+- TikTok accepts it: SYNCED (a decision) or DONE (a fetch, its return applied).
+- 429, 5xx, a transient code, a timeout: tried again after 1 s doubling to 60 s, with jitter,
+  then every TIKTOK_RETRY_MAX_SECONDS, until 24 hours have passed: then FAILED.
+- 105002 (token expired): the token is refreshed and the call made again at once (Link.call).
+- Any other answer: FAILED with TikTok's code and message, and for a decision the return is
+  fetched at once and applied as TikTok's truth (platform wins): the after-sale shows what
+  TikTok holds, and `syncError` why our decision did not go through.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from aftersales.domain.sync import CallKind, gives_up, retry_delay
+from aftersales.store.calls import CallRecord
+from aftersales.store.credentials import CredentialsError
+from aftersales.store.uow import uow
+from aftersales.tiktok import imports
+from aftersales.tiktok.client import TikTokError
+from aftersales.tiktok.link import Link
+
+log = logging.getLogger("aftersales.tiktok")
+
+BATCH = 20
+
+
+@dataclass
+class DispatchRun:
+    synced: int = 0  # decisions TikTok accepted, and fetches applied
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.synced + self.retrying + self.failed
+
+
+async def dispatch(link: Link, *, limit: int = BATCH) -> DispatchRun:
+    """Make the calls due now (at most `limit`)."""
+    now = link.clock()
+    async with uow() as tx:
+        due = await tx.calls.claim(now=now, lease_until=now + link.lease, limit=limit)
+    run = DispatchRun()
+    for call in due:
+        await _make(link, call, run)
+    return run
+
+
+async def _make(link: Link, call: CallRecord, run: DispatchRun) -> None:
+    try:
+        creds = await link.shop(call.shop_pk)
+    except CredentialsError as exc:
+        await _failed(link, call, str(exc), run)
+        return
+    if creds is None:
+        await _failed(link, call, "the shop has no TikTok credentials any more", run)
+        return
+    try:
+        if call.kind is CallKind.DECISION:
+            verb: Literal["approve", "reject"] = "reject" if call.verb == "reject" else "approve"
+            assert call.idempotency_key is not None
+            key, body = call.idempotency_key, call.body or {}
+            await link.call(creds, lambda c: link.client.decide(c, call.return_id, verb, body, key))
+        else:
+            await imports.fetch(link, creds, call.return_id)
+    except TikTokError as exc:
+        await _refused(link, call, exc, run)
+        return
+    async with uow() as tx:
+        await tx.calls.succeeded(call, now=link.clock())
+    run.synced += 1
+    log.info(
+        "TikTok %s %s for return %s: done",
+        call.kind.value.lower(),
+        call.decision or "",
+        call.return_id,
+    )
+
+
+async def _refused(link: Link, call: CallRecord, exc: TikTokError, run: DispatchRun) -> None:
+    now = link.clock()
+    error = exc.describe()
+    if exc.retryable and not gives_up(call.created_at, now):
+        at = now + retry_delay(call.attempts, ceiling=link.retry_ceiling)
+        async with uow() as tx:
+            await tx.calls.retry_later(call, error, at=at)
+        run.retrying += 1
+        log.info(
+            "TikTok call %s for return %s retried at %s: %s", call.id, call.return_id, at, error
+        )
+        return
+    if exc.retryable:
+        error = f"gave up after 24 hours of retries; last: {error}"
+    await _failed(link, call, error, run)
+    if call.kind is CallKind.DECISION:
+        await _correct(link, call)
+
+
+async def _failed(link: Link, call: CallRecord, error: str, run: DispatchRun) -> None:
+    async with uow() as tx:
+        await tx.calls.failed(call, error, now=link.clock())
+    run.failed += 1
+    log.warning("TikTok call %s for return %s failed: %s", call.id, call.return_id, error)
+
+
+async def _correct(link: Link, call: CallRecord) -> None:
+    """TikTok refused our decision (or never took it): its state of the return replaces ours,
+    now; if the fetch fails too, it is queued and retried like any call."""
+    try:
+        creds = await link.shop(call.shop_pk)
+        if creds is not None:
+            await imports.fetch(link, creds, call.return_id)
+            return
+    except (TikTokError, CredentialsError) as exc:
+        log.warning("fetching return %s after a refused decision failed: %s", call.return_id, exc)
+    async with uow() as tx:
+        await tx.calls.fetch(shop_pk=call.shop_pk, return_id=call.return_id, now=link.clock())

@@ -1,0 +1,127 @@
+"""What every sync task needs: the API client, the credential vault, the clock; and one shop
+call made with the shop's token, refreshed once if TikTok says it expired (105002).
+
+`Link` is built once per process from the settings (scheduler/tiktok.py) and shared by the
+dispatcher, the poller, the token refresher and the GraphQL resolvers that talk to TikTok.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from aftersales.domain.model import DisputeWindows
+from aftersales.store import calls, credentials
+from aftersales.store.credentials import CredentialsError, ShopCredentials, Vault
+from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
+
+log = logging.getLogger("aftersales.tiktok")
+
+T = TypeVar("T")
+
+# A token is refreshed when it expires within this (TikTok's last about 7 days).
+REFRESH_AHEAD = timedelta(days=1)
+
+
+@dataclass
+class Link:
+    client: TikTokClient
+    vault: Vault
+    windows: DisputeWindows
+    clock: Callable[[], datetime]
+    retry_ceiling: timedelta = timedelta(seconds=600)  # TIKTOK_RETRY_MAX_SECONDS
+    poll_interval: timedelta = timedelta(seconds=300)  # TIKTOK_POLL_INTERVAL_SECONDS
+    lease: timedelta = timedelta(seconds=120)  # how long a dispatcher holds a call it makes
+    reasons_ttl: timedelta = timedelta(hours=1)
+    _reasons: dict[tuple[int, str], tuple[datetime, list[tuple[str, str]]]] = field(
+        default_factory=dict
+    )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def shop(self, shop_pk: int) -> ShopCredentials | None:
+        """The shop's credentials; None when it has none (it does not sync)."""
+        return await credentials.for_shop(self.vault, shop_pk)
+
+    async def call(self, creds: ShopCredentials, make: Callable[[Credentials], Awaitable[T]]) -> T:
+        """`make` with the shop's token; if TikTok answers that it expired, refresh it and
+        call once more."""
+        try:
+            return await make(Credentials(creds.access_token, creds.shop_cipher))
+        except TikTokError as exc:
+            if not exc.token_expired:
+                raise
+        fresh = await self.refresh(creds)
+        return await make(Credentials(fresh.access_token, fresh.shop_cipher))
+
+    async def refresh(self, creds: ShopCredentials) -> ShopCredentials:
+        """New tokens for the shop, kept encrypted. If another replica refreshed them since
+        `creds` was read, theirs are used."""
+        stored = await credentials.for_shop(self.vault, creds.shop_pk)
+        if stored is not None and stored.access_token != creds.access_token:
+            return stored
+        if not creds.refresh_token:
+            raise TikTokError(
+                "the access token expired and the shop has no refresh token: set new ones with"
+                " `aftersales shops credentials`",
+                code=105002,
+            )
+        grant = await self.client.refresh_token(creds.refresh_token)
+        await credentials.store_grant(
+            self.vault,
+            creds.shop_pk,
+            access_token=grant.access_token,
+            access_token_expires_at=grant.access_token_expires_at,
+            refresh_token=grant.refresh_token,
+            refresh_token_expires_at=grant.refresh_token_expires_at,
+            now=self.clock(),
+        )
+        log.info("refreshed the TikTok access token of shop %s", creds.shop_id)
+        return replace(
+            creds,
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            access_token_expires_at=grant.access_token_expires_at,
+            refresh_token_expires_at=grant.refresh_token_expires_at,
+        )
+
+    async def reject_reasons(self, creds: ShopCredentials, return_id: str) -> list[tuple[str, str]]:
+        """TikTok's reasons to reject this return, `(code, text)`, cached an hour per return."""
+        key = (creds.shop_pk, return_id)
+        now = self.clock()
+        cached = self._reasons.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        reasons = await self.call(creds, lambda c: self.client.reject_reasons(c, return_id))
+        if len(self._reasons) > 10_000:  # a bound, not an eviction policy: start over
+            self._reasons.clear()
+        self._reasons[key] = (now + self.reasons_ttl, reasons)
+        return reasons
+
+
+async def refresh_due(link: Link) -> int:
+    """Refresh the tokens that expire within a day (the token job); how many were refreshed.
+    Each shop under its poll lease, so two replicas never refresh the same shop at once."""
+    now = link.clock()
+    refreshed = 0
+    try:
+        due = await credentials.due_for_refresh(link.vault, before=now + REFRESH_AHEAD)
+    except CredentialsError as exc:
+        log.error("cannot refresh TikTok tokens: %s", exc)
+        return 0
+    for creds in due:
+        claim = await calls.claim_poll(creds.shop_pk, now=now, lease_until=now + link.lease)
+        if claim is None:
+            continue
+        try:
+            await link.refresh(creds)
+            refreshed += 1
+        except TikTokError as exc:
+            log.warning("TikTok token refresh of shop %s failed: %s", creds.shop_id, exc)
+        finally:
+            await calls.polled(creds.shop_pk, synced_until=None)
+    return refreshed

@@ -1,0 +1,1 @@
+"""Talking to TikTok from GraphQL: reject reasons, a sync on demand, a failed sync retried."""

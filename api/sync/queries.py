@@ -1,0 +1,42 @@
+"""`rejectReasons(id)`: the reasons TikTok accepts for rejecting this return."""
+
+from __future__ import annotations
+
+import strawberry
+
+from aftersales.domain.errors import NotFound, TikTokRefused
+from aftersales.store import queries
+from aftersales.tiktok.client import TikTokError
+from api.context import Info
+from api.errors import graphql_error
+from api.ids import parse_id
+
+
+@strawberry.type
+class RejectReason:
+    code: str = strawberry.field(description="What to send as `reasonCode`.")
+    text: str = strawberry.field(description="TikTok's wording, to show the seller.")
+
+
+@strawberry.type
+class SyncQuery:
+    @strawberry.field(
+        description=(
+            "TikTok's reasons to reject this return (cached an hour). Empty when the shop does"
+            " not sync with TikTok, or for an abnormal return."
+        )
+    )
+    async def reject_reasons(self, info: Info, id: strawberry.ID) -> list[RejectReason]:
+        sale_id = parse_id(id)
+        sale = await queries.get_sale(info.context.seller_id, sale_id) if sale_id else None
+        if sale is None:
+            raise graphql_error(NotFound("no after-sale with this id", field="id"))
+        link = info.context.link
+        creds = await link.shop(sale.shop.id) if link is not None else None
+        if link is None or creds is None or sale.return_id is None:
+            return []
+        try:
+            reasons = await link.reject_reasons(creds, sale.return_id)
+        except TikTokError as exc:
+            raise graphql_error(TikTokRefused(exc.describe())) from None
+        return [RejectReason(code=code, text=text) for code, text in reasons]
