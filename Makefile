@@ -37,6 +37,7 @@ install: $(DEV_STAMP)
 
 # `make run PORT=8080 HOST=0.0.0.0` serves elsewhere (set on the command line, not the environment).
 HOST := 127.0.0.1
+BENCH_QUICK ?=
 PORT := 8000
 run: $(RUN_STAMP)
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT)
@@ -61,8 +62,12 @@ check: lint typecheck test
 schema: $(DEV_STAMP)
 	$(BIN)/python -m api.export_schema > schema.graphql
 
+# Needs PostgreSQL (BENCH_POSTGRES_URL, the admin connection: default
+# postgres://postgres@127.0.0.1:5432/postgres) and wrk, installed here when missing.
+# `make bench BENCH_QUICK=1` is a short smoke run (100k rows instead of 1M, 5 s runs).
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench
+	sh bench/setup.sh
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench
 
 # pip-compile as `make lock` runs it. Existing pins are kept unless pyproject.toml rules them out.
 # No index or find-links lines are written, so the locks name no machine's package sources.

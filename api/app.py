@@ -9,9 +9,13 @@ and is counted (api/metrics.py).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,8 +27,45 @@ from aftersales.store import db
 from api import logs, metrics, playground, probes
 from api.endpoint import GraphQLEndpoint
 from api.labels import download
-from scheduler import health, service
+from scheduler import health, service, tiktok
 from webhooks import endpoints
+
+
+def fast_server_options() -> dict[str, Any]:
+    """uvicorn's event loop and HTTP parser: uvloop and httptools when they are installed (they
+    are dependencies; a platform without a wheel falls back to asyncio and h11)."""
+    return {
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+    }
+
+
+class ServeConfig(uvicorn.Config):
+    """How `aftersales serve` runs uvicorn: the app built from `settings` when the server
+    loads it, so that with `--workers N` each worker process (spawned: it receives this
+    config pickled) builds its own app, scheduler and database pool from the very settings the
+    parent resolved. uvicorn's own access log is off (api/logs.py writes the access line, with
+    the request id) and its other lines go through api/logs.py's handler, in LOG_FORMAT."""
+
+    def __init__(self, settings: Settings, **options: Any) -> None:
+        self.settings = settings  # before uvicorn's __init__, which configures logging
+        super().__init__(
+            "api.app:create_app",  # a placeholder: `load` builds the app from the settings
+            log_level="info",
+            log_config=None,
+            access_log=False,
+            **fast_server_options(),
+            **options,
+        )
+
+    def configure_logging(self) -> None:
+        super().configure_logging()
+        if not logging.getLogger().handlers:  # a spawned worker starts with no handler
+            logs.configure(self.settings.log_format)
+
+    def load(self) -> None:
+        self.app = create_app(self.settings)
+        super().load()
 
 
 def utcnow() -> datetime:
@@ -47,13 +88,17 @@ def create_app(
     scheduler runs while it serves."""
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await db.connect(settings.database_url)
+        # The TikTok link (None in local-only mode): the sync jobs and GraphQL share it.
+        link = app.state.tiktok = tiktok.build_link(settings, clock)
         try:
             async with contextlib.AsyncExitStack() as stack:
+                if link is not None:
+                    stack.push_async_callback(link.aclose)
                 if run_jobs:
-                    await stack.enter_async_context(service.running(settings, clock))
+                    await stack.enter_async_context(service.running(settings, clock, link=link))
                 yield
         finally:
             if manage_database:

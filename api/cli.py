@@ -18,9 +18,17 @@ from typing import Any
 
 from aftersales.commands import accounts
 from aftersales.domain.errors import DomainError, Invalid
-from aftersales.settings import ConfigError, Settings, load_settings
-from aftersales.store import db
+from aftersales.settings import (
+    SECRET_KEY_NAME,
+    ConfigError,
+    Settings,
+    load_settings,
+    missing_secret_key,
+)
+from aftersales.store import credentials, db, deliveries
 from aftersales.store.accounts import TokenRecord
+from aftersales.store.credentials import CredentialsError, CredentialStatus, Vault
+from aftersales.store.uow import uow
 from api import logs
 from scheduler import commands as timers
 from webhooks import registration, simulate
@@ -103,20 +111,19 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
+    given = CredentialOptions(args)
+    # The key first: production without it refuses before anything is registered.
+    vault = vault_for(settings) if given.has_tokens else None
+
     async def add() -> int:
-        shop = await accounts.add_shop(
-            args.seller,
-            args.shop_id,
-            args.region,
-            args.name,
-            access_token=args.access_token,
-            shop_cipher=args.shop_cipher,
-        )
+        shop = await accounts.add_shop(args.seller, args.shop_id, args.region, args.name)
         who = "new seller" if shop.seller_created else "seller"
         print(
             f"registered shop {shop.shop_id} ({shop.region}, {shop.name!r})"
             f" for {who} {args.seller!r}"
         )
+        if given.anything:
+            await _set_credentials(vault, shop.shop_id, given, settings)
         message = await registration.apply_waiting_deliveries(shop.shop_id, settings)
         if message:
             print(message)
@@ -131,7 +138,8 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
         if not shops:
             print("no shops yet: register one with `aftersales shops add`")
             return 0
-        rows = [("SHOP ID", "SELLER", "REGION", "NAME", "AFTER-SALES")]
+        held = await credentials.statuses()
+        rows = [("SHOP ID", "SELLER", "REGION", "NAME", "TIKTOK", "AFTER-SALES")]
         for entry in shops:
             counts = ", ".join(
                 f"{n} {kind.value.lower().replace('_', ' ')}"
@@ -144,6 +152,7 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
                     entry.seller,
                     entry.shop.region,
                     entry.shop.name,
+                    _credentials_cell(held.get(entry.shop.id)),
                     f"{total} ({counts})" if total else "0",
                 )
             )
@@ -151,6 +160,264 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return run_with_database(show(), settings)
+
+
+def _credentials_cell(status: CredentialStatus | None) -> str:
+    """`shops list`: whether the shop has TikTok credentials, never what they are."""
+    if status is None or not status.access_token:
+        return "local-only"
+    return "credentials" if status.refresh_token else "credentials (no refresh token)"
+
+
+def vault_for(settings: Settings) -> Vault:
+    """The key that encrypts shop credentials (AFTERSALES_SECRET_KEY). Production refuses to go
+    on without it; development takes it from the local secrets file, generating it there the
+    first time, and says where (never what)."""
+    if not settings.secret_keys:
+        if settings.is_production:
+            raise UserFacingError(
+                "refusing to store TikTok shop credentials in production: "
+                + missing_secret_key("production needs it to encrypt")
+            )
+        settings, local = settings.with_local_secret_key()
+        done = "generated" if local.generated else "took"
+        print(
+            f"development mode: {done} {SECRET_KEY_NAME} (the key that encrypts shop"
+            f" credentials) in {local.path} (the environment overrides it; production never"
+            " uses the file)",
+            flush=True,
+        )
+    vault = Vault.from_settings_keys(settings.secret_keys)
+    assert vault is not None
+    return vault
+
+
+class CredentialOptions:
+    """`--access-token`, `--refresh-token`, `--shop-cipher` and the expiries, checked; `-` reads
+    the value from the next line of stdin, so that it stays out of the shell's history."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.access_token = _option_value(args.access_token, "--access-token")
+        self.refresh_token = _option_value(args.refresh_token, "--refresh-token")
+        self.shop_cipher = _option_value(args.shop_cipher, "--shop-cipher")
+        self.access_token_expires_at: datetime | None = args.access_token_expires_at
+        self.refresh_token_expires_at: datetime | None = args.refresh_token_expires_at
+        if self.shop_cipher is not None and len(self.shop_cipher) > accounts.MAX_SHOP_CIPHER:
+            raise UserFacingError(
+                f"the shop cipher is {len(self.shop_cipher)} characters long;"
+                f" at most {accounts.MAX_SHOP_CIPHER}"
+            )
+        # `shops credentials` may give an expiry alone, for the stored token; `add` has none.
+        adding = args.shops_command == "add"
+        if adding and self.access_token is None and self.access_token_expires_at is not None:
+            raise UserFacingError("--access-token-expires-at needs --access-token")
+        if adding and self.refresh_token is None and self.refresh_token_expires_at is not None:
+            raise UserFacingError("--refresh-token-expires-at needs --refresh-token")
+
+    @property
+    def has_tokens(self) -> bool:
+        return self.access_token is not None or self.refresh_token is not None
+
+    @property
+    def anything(self) -> bool:
+        return (
+            self.has_tokens
+            or self.shop_cipher is not None
+            or self.access_token_expires_at is not None
+            or self.refresh_token_expires_at is not None
+        )
+
+
+def _option_value(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    if value == "-":
+        value = sys.stdin.readline()
+        if not value:
+            raise UserFacingError(f"{option} -: nothing to read on stdin")
+    value = value.strip()
+    if not value:
+        raise UserFacingError(f"{option} is empty")
+    return value
+
+
+def _listed(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+async def _set_credentials(
+    vault: Vault | None, shop_id: str, given: CredentialOptions, settings: Settings
+) -> None:
+    """Store them and say what was set, never the values."""
+    found = await credentials.set_credentials(
+        vault,
+        shop_id,
+        access_token=given.access_token,
+        refresh_token=given.refresh_token,
+        shop_cipher=given.shop_cipher,
+        access_token_expires_at=given.access_token_expires_at,
+        refresh_token_expires_at=given.refresh_token_expires_at,
+        now=datetime.now(UTC),
+    )
+    status = await credentials.status_of(shop_id)
+    if not found or status is None:
+        raise UserFacingError(f"no shop {shop_id!r}: register it first with `aftersales shops add`")
+    parts = [
+        what
+        for what, value in (
+            ("access token", given.access_token),
+            ("refresh token", given.refresh_token),
+            ("shop cipher", given.shop_cipher),
+        )
+        if value is not None
+    ]
+    expiries = [
+        f"{what} expires {_when(at)}"
+        for what, at in (
+            ("access token", status.access_token_expires_at),
+            ("refresh token", status.refresh_token_expires_at),
+        )
+        if at is not None
+    ]
+    said = f"{_listed(parts)} set" if parts else "expiry set"
+    if expiries:
+        said += f" ({'; '.join(expiries)})"
+    if not status.access_token:
+        after = "it has no access token yet, so it stays local-only"
+    elif settings.sync_enabled:
+        after = "this shop syncs with TikTok (TIKTOK_API_BASE_URL is set)"
+    else:
+        after = "this shop syncs with TikTok when TIKTOK_API_BASE_URL is set"
+    print(f"credentials of shop {shop_id}: {said}; {after}")
+
+
+def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
+    given = CredentialOptions(args)
+    if args.clear and given.anything:
+        raise UserFacingError("--clear removes every credential: give it alone")
+    if not args.clear and not given.anything:
+        raise UserFacingError(
+            "nothing to do: give --access-token, --refresh-token, --shop-cipher or an expiry"
+            " to set, or --clear to remove them"
+        )
+    vault = vault_for(settings) if given.has_tokens else None
+
+    async def change() -> int:
+        if args.clear:
+            if not await credentials.clear_credentials(args.shop_id):
+                raise UserFacingError(
+                    f"no shop {args.shop_id!r}: register it first with `aftersales shops add`"
+                )
+            print(
+                f"credentials of shop {args.shop_id} removed: access token, refresh token and"
+                " shop cipher; this shop is local-only now"
+            )
+            return 0
+        await _set_credentials(vault, args.shop_id, given, settings)
+        return 0
+
+    return run_with_database(change(), settings)
+
+
+def since_date(text: str) -> datetime:
+    """`--since`: an ISO date (midnight UTC) or date and time (UTC unless it says otherwise)."""
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date such as 2026-11-01 or 2026-11-01T08:00:00+07:00"
+        ) from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the other commands start faster without the HTTP client.
+    from aftersales.tiktok import imports
+    from aftersales.tiktok.client import TikTokError
+    from scheduler import tiktok as tiktok_link
+
+    settings = with_secret_key(with_secrets(settings))
+    link = tiktok_link.build_link(settings, lambda: datetime.now(UTC))
+    if link is None:
+        raise UserFacingError(
+            "TikTok sync is off: set TIKTOK_API_BASE_URL (and TIKTOK_APP_KEY, TIKTOK_APP_SECRET,"
+            " AFTERSALES_SECRET_KEY in production) to import from TikTok"
+        )
+    shop_id = args.shop_id.strip()
+
+    async def sync() -> int:
+        try:
+            async with uow() as tx:
+                shop = await tx.shops.by_shop_id(shop_id)
+            if shop is None:
+                raise UserFacingError(f"no shop {shop_id} (see `aftersales shops list`)")
+            creds = await link.shop(shop.id)
+            if creds is None:
+                raise UserFacingError(
+                    f"shop {shop_id} has no TikTok credentials:"
+                    " set them with `aftersales shops credentials`"
+                )
+            try:
+                run = await imports.sync_shop(link, creds, since=args.since)
+            except TikTokError as exc:
+                raise UserFacingError(f"TikTok refused the import: {exc.describe()}") from None
+            print(f"shop {shop_id}: imported {run.summary()}", flush=True)
+            return 0
+        finally:
+            await link.aclose()
+
+    return run_with_database(sync(), settings)
+
+
+def cmd_tiktok_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    """The stand-in TikTok API, with the app key and secret the service uses (the environment's,
+    or in development the local secrets file), so both agree without anything exported."""
+    from aftersales.tiktok.sandbox import run_sandbox
+
+    settings = with_secrets(settings)  # fills them in development, refuses without in production
+    app_key, app_secret = settings.tiktok_app_key, settings.tiktok_app_secret
+    if not app_key or not app_secret:
+        raise UserFacingError("the sandbox needs TIKTOK_APP_KEY and TIKTOK_APP_SECRET")
+    run_sandbox(
+        host=args.host,
+        port=args.port,
+        app_key=app_key,
+        app_secret=app_secret,
+        webhook_url=args.webhook_url,
+        log=print,
+    )
+    return 0
+
+
+def expiry(text: str) -> datetime:
+    """An argparse type: an ISO 8601 instant (UTC when it has no offset) or Unix seconds."""
+    raw = text.strip()
+    try:
+        at = datetime.fromtimestamp(int(raw), UTC) if raw.isdigit() else datetime.fromisoformat(raw)
+    except (ValueError, OverflowError, OSError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time: give ISO 8601 (2026-12-01T09:00:00Z) or Unix seconds"
+        ) from None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
+    hint = " ('-': read it from the next line of stdin, out of the shell's history)"
+    parser.add_argument("--access-token", metavar="T", help="TikTok API access token" + hint)
+    parser.add_argument("--refresh-token", metavar="R", help="TikTok refresh token" + hint)
+    parser.add_argument("--shop-cipher", metavar="C", help="TikTok shop_cipher" + hint)
+    parser.add_argument(
+        "--access-token-expires-at",
+        type=expiry,
+        metavar="WHEN",
+        help="when the access token expires: ISO 8601 (UTC without an offset) or Unix seconds",
+    )
+    parser.add_argument(
+        "--refresh-token-expires-at",
+        type=expiry,
+        metavar="WHEN",
+        help="when the refresh token expires: ISO 8601 or Unix seconds",
+    )
 
 
 def _when(at: datetime | None, never: str = "-") -> str:
@@ -275,6 +542,22 @@ def with_secrets(settings: Settings) -> Settings:
     return filled
 
 
+def with_secret_key(settings: Settings) -> Settings:
+    """AFTERSALES_SECRET_KEY for `serve`. Development takes a missing one from the local secrets
+    file (generated there the first time, and then said); production goes on without it only
+    while no shop has credentials (checked once the database is open)."""
+    if settings.secret_keys or settings.is_production:
+        return settings
+    filled, local = settings.with_local_secret_key()
+    if local.generated:
+        print(
+            f"development mode: generated {SECRET_KEY_NAME} (the key that encrypts shop"
+            f" credentials) in {local.path}",
+            flush=True,
+        )
+    return filled
+
+
 def bind(host: str, port: int) -> list[socket.socket]:
     """The sockets `serve` will listen on, bound now, before anything is said or started: a
     taken port is one `error:` line, not a server that migrates, sweeps, then fails."""
@@ -312,29 +595,42 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from api.app import create_app
+    from api.app import ServeConfig
 
     check_production_secrets(settings)
     sockets = bind(args.host, args.port)
     try:
         settings = with_secrets(settings)
 
+        settings = with_secret_key(settings)
+
         async def migrate_only() -> int:
+            if not settings.secret_keys and await credentials.any_with_credentials():
+                raise UserFacingError(
+                    "refusing to start in production: "
+                    + missing_secret_key("production needs it to decrypt")
+                )
             return 0
 
         run_with_database(migrate_only(), settings)
-        print(f"serving GraphQL on http://{args.host}:{args.port}/graphql", flush=True)
-        config = uvicorn.Config(
-            create_app(settings),
+        workers = f" ({args.workers} worker processes)" if args.workers > 1 else ""
+        print(f"serving GraphQL on http://{args.host}:{args.port}/graphql{workers}", flush=True)
+        config = ServeConfig(
+            settings,
             host=args.host,
             port=args.port,
-            log_level="info",
-            log_config=None,  # uvicorn's lines go to api/logs.py's handler, in LOG_FORMAT
-            access_log=False,  # api/logs.py writes the access line, with the request id
+            workers=args.workers,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
-        uvicorn.Server(config).run(sockets=sockets)
+        if args.workers == 1:
+            uvicorn.Server(config).run(sockets=sockets)
+        else:
+            # Each worker is a process of its own (spawned: it builds the app afresh from the
+            # settings resolved here), accepting on the same bound sockets; uvicorn's supervisor
+            # replaces one that dies and passes SIGTERM on (each then shuts down gracefully).
+            Multiprocess(config, sockets=sockets).run()
     finally:
         for sock in sockets:
             sock.close()
@@ -352,12 +648,50 @@ def port_number(text: str) -> int:
     return port
 
 
+MAX_WORKERS = 64
+
+
+def worker_count(text: str) -> int:
+    """An argparse type: how many processes serve, 1 to MAX_WORKERS."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= count <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{count} is out of range: 1 to {MAX_WORKERS} workers")
+    return count
+
+
 def duration(text: str) -> timedelta:
     """An argparse type: `30d`, `12h`, `90m`, `3600s`, `2w`."""
     try:
         return accounts.parse_duration(text)
     except Invalid as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
+    async def prune() -> int:
+        cutoff = datetime.now(UTC) - args.older_than
+        deleted = await deliveries.prune(cutoff, batch_size=args.batch_size)
+        print(
+            f"deleted {deleted} webhook deliveries received before {cutoff:%Y-%m-%d %H:%M} UTC"
+            " (deliveries still waiting for their shop, their after-sale or a replay are kept)"
+        )
+        return 0
+
+    return run_with_database(prune(), settings)
+
+
+def batch_size(text: str) -> int:
+    """An argparse type: rows per batch, 1 to 100,000."""
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= size <= 100_000:
+        raise argparse.ArgumentTypeError(f"{size} is out of range: 1 to 100000")
+    return size
 
 
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
@@ -374,6 +708,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="create or upgrade the schema, then serve HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=port_number, default=8000, help="1 to 65535")
+    serve.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        help=f"processes serving the same port, 1 to {MAX_WORKERS} (default 1); each runs the"
+        " jobs and has its own database pool",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
@@ -389,12 +730,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--region", required=True, help="ISO region code: ID, MY, TH, VN, PH, SG, US, GB, ..."
     )
     add.add_argument("--name", help="display name")
-    add.add_argument("--access-token", help="TikTok API access token for this shop")
-    add.add_argument("--shop-cipher", help="TikTok shop_cipher for this shop")
+    _add_credential_arguments(add)
     add.set_defaults(handler=cmd_shops_add)
 
     listing = shops.add_parser("list", help="every shop with its seller, region and after-sales")
     listing.set_defaults(handler=cmd_shops_list)
+
+    creds = shops.add_parser(
+        "credentials",
+        help="set, rotate or remove a shop's TikTok credentials (never printed)",
+    )
+    creds.add_argument("--shop-id", required=True, help="TikTok shop_id")
+    _add_credential_arguments(creds)
+    creds.add_argument(
+        "--clear", action="store_true", help="remove the tokens and shop cipher: local-only"
+    )
+    creds.set_defaults(handler=cmd_shops_credentials)
 
     tokens = sub.add_parser("tokens", help="manage API tokens").add_subparsers(
         dest="tokens_command", required=True, metavar="ACTION"
@@ -427,12 +778,54 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.configure(sim)
     sim.set_defaults(handler=lambda args, settings: simulate.run(args, with_secrets(settings)))
 
+    prune = sub.add_parser(
+        "prune",
+        help="delete processed webhook deliveries older than a duration from the delivery log",
+    )
+    prune.add_argument(
+        "--older-than",
+        type=duration,
+        required=True,
+        metavar="DURATION",
+        help="received longer ago than this: 3600s, 90m, 12h, 30d or 2w",
+    )
+    prune.add_argument(
+        "--batch-size",
+        type=batch_size,
+        default=deliveries.PRUNE_BATCH,
+        help=f"rows deleted per transaction (default {deliveries.PRUNE_BATCH})",
+    )
+    prune.set_defaults(handler=cmd_prune)
+
     sweep = sub.add_parser(
         "sweep",
         help="apply late parcel events, close expired dispute windows, once; print counts, exit",
     )
     timers.configure_sweep(sweep)
     sweep.set_defaults(handler=cmd_sweep)
+
+    sync = sub.add_parser(
+        "sync",
+        help="import a shop's returns from TikTok now (a first backfill with --since)",
+    )
+    sync.add_argument("--shop-id", required=True, help="TikTok's id of the shop")
+    sync.add_argument(
+        "--since",
+        type=since_date,
+        help="returns updated since then (ISO date or date-time); default: since the last poll",
+    )
+    sync.set_defaults(handler=cmd_sync)
+
+    sandbox = sub.add_parser(
+        "tiktok-sandbox",
+        help="serve a stand-in TikTok Shop API (signed like TikTok's) for development",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=port_number, required=True, help="1 to 65535")
+    sandbox.add_argument(
+        "--webhook-url", help="where the sandbox sends its webhooks (this service's endpoint)"
+    )
+    sandbox.set_defaults(handler=cmd_tiktok_sandbox)
     return parser
 
 
@@ -442,7 +835,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         logs.configure(settings.log_format)  # text or JSON lines on stderr, request ids
         return int(args.handler(args, settings))
-    except (ConfigError, db.DatabaseUnavailable, UserFacingError) as exc:
+    except (ConfigError, CredentialsError, db.DatabaseUnavailable, UserFacingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DomainError as exc:

@@ -10,12 +10,14 @@ not coerce) is answered 400 without a `data` entry."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -76,7 +78,8 @@ class _View(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         seller_id = request.scope.get("state", {}).get("seller_id", 0)
-        return Context(seller_id=seller_id, settings=self.settings, clock=self.clock)
+        link = getattr(request.app.state, "tiktok", None)  # set by the lifespan (api/app.py)
+        return Context(seller_id=seller_id, settings=self.settings, clock=self.clock, link=link)
 
     async def get_sub_response(self, request: Any) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -100,6 +103,21 @@ class _View(GraphQL[Context, None]):
             sub_response.status_code = 400
             processed.pop("data", None)
         return processed
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: several times faster than json on a page of 50; json for what orjson refuses
+        (a lone surrogate in a string, an integer over 64 bits), so the answer is the same."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The body the endpoint parsed already (to check it) is not parsed a second time."""
+        parsed = _parsed_body.get()
+        if parsed is not None and parsed[0] == data:
+            return parsed[1]
+        return json.loads(data)
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
@@ -140,6 +158,12 @@ _GRAPHQL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u(?:([0-9A-Fa-f]{4})|\{([0-9A
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# The POST body the endpoint parsed, and what it parsed to, for `_View.decode_json`.
+_parsed_body: contextvars.ContextVar[tuple[bytes, Any] | None] = contextvars.ContextVar(
+    "graphql_parsed_body", default=None
+)
+
+
 def _refusal(body: bytes) -> str | None:
     """Why a POST body must not reach Strawberry (answered 400), or None.
 
@@ -155,6 +179,7 @@ def _refusal(body: bytes) -> str | None:
         return TOO_DEEP
     except ValueError:
         return None  # Strawberry answers malformed JSON with its own 400
+    _parsed_body.set((body, payload))
     return _operation_refusal(payload) if isinstance(payload, dict) else _scan(payload)
 
 

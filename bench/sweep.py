@@ -10,8 +10,9 @@ the same database in the same run:
 Each run starts from a freshly loaded table (COPY). Time is wall clock; memory is the Python
 heap peak (tracemalloc) and the growth of the process's peak RSS during the run.
 
-Database: BENCH_POSTGRES_URL, or a `bench_sweep` database created (dropped first if present)
-on postgres://postgres@127.0.0.1:5432.
+Database: a fresh database on the server of BENCH_POSTGRES_URL (the admin connection, default
+postgres://postgres@127.0.0.1:5432/postgres), created for the run and dropped after it.
+`python -m bench.sweep --sizes 100000` runs it alone; `make bench` runs it at 100,000 rows.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import asyncpg
 
 from aftersales.commands.sweep import DEFAULT_BATCH_SIZE, sweep_expired_disputes
 from aftersales.store import db
+from bench import data
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 DEFAULT_SIZES = (100_000, 1_000_000)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 COLUMNS = (
@@ -181,18 +182,6 @@ async def bench_size(url: str, n: int, batch_sizes: list[int]) -> list[Result]:
     return results
 
 
-async def prepare(url: str | None) -> str:
-    if url:
-        return url
-    admin = await asyncpg.connect(f"{DEFAULT_SERVER}/postgres")
-    try:
-        await admin.execute("DROP DATABASE IF EXISTS bench_sweep")
-        await admin.execute("CREATE DATABASE bench_sweep")
-    finally:
-        await admin.close()
-    return f"{DEFAULT_SERVER}/bench_sweep"
-
-
 def table(results: list[Result]) -> str:
     floor = {r.size: r.seconds for r in results if r.method.startswith("bare UPDATE, no")}
     lines = [
@@ -209,16 +198,20 @@ def table(results: list[Result]) -> str:
 
 
 async def run(sizes: list[int], batch_sizes: list[int]) -> list[Result]:
-    url = await prepare(os.environ.get("BENCH_POSTGRES_URL", "").strip() or None)
-    await db.migrate(url)
+    admin = os.environ.get("BENCH_POSTGRES_URL", "").strip() or data.ADMIN_URL
+    database = await data.create(admin)
     try:
-        results = []
-        for n in sizes:
-            print(f"{n:,} expired rows ...", flush=True)
-            results += await bench_size(url, n, batch_sizes)
-        return results
+        await db.migrate(database.url)
+        try:
+            results = []
+            for n in sizes:
+                print(f"{n:,} expired rows ...", flush=True)
+                results += await bench_size(database.url, n, batch_sizes)
+            return results
+        finally:
+            await db.close()
     finally:
-        await db.close()
+        await data.drop(database)
 
 
 def main(argv: list[str]) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from aftersales.domain.outcome import Outcome
 from aftersales.store.models import WebhookDelivery
@@ -17,6 +18,7 @@ from aftersales.store.sql import Connection, insert_or_none
 # Where a delivery came from (the `source` column).
 TIKTOK = "tiktok"
 LOGISTICS = "logistics"
+TIKTOK_API = "tiktok_api"  # return objects fetched from TikTok's API (aftersales/tiktok)
 
 
 @dataclass(frozen=True)
@@ -143,3 +145,32 @@ async def waiting(shop_id: str, outcomes: Sequence[Outcome]) -> list[Stored]:
         shop_id=shop_id, outcome__in=[o.value for o in outcomes]
     ).order_by("id")
     return [_stored(r) for r in found]
+
+
+# Deliveries the log keeps whatever their age: they still wait to be applied (their shop, their
+# after-sale, a replay), and `processing` is never committed but is never deleted either.
+KEPT_BY_PRUNE = (Outcome.UNKNOWN_SHOP, Outcome.UNMATCHED, Outcome.FAILED, Outcome.PROCESSING)
+PRUNE_BATCH = 5000
+
+
+async def prune(received_before: datetime, *, batch_size: int = PRUNE_BATCH) -> int:
+    """Delete the deliveries received before `received_before` that no longer wait for
+    anything, `batch_size` rows per transaction (each short: the log stays writable while it
+    runs); how many were deleted."""
+    kept = [o.value for o in KEPT_BY_PRUNE]
+    deleted = 0
+    while True:
+        async with in_transaction("default") as conn:
+            ids = await (
+                WebhookDelivery.filter(received_at__lt=received_before)
+                .exclude(outcome__in=kept)
+                .order_by("id")
+                .limit(batch_size)
+                .using_db(conn)
+                .values_list("id", flat=True)
+            )
+            if ids:
+                await WebhookDelivery.filter(id__in=list(ids)).using_db(conn).delete()
+        deleted += len(ids)
+        if len(ids) < batch_size:
+            return deleted

@@ -165,18 +165,20 @@ async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str 
     if after:
         created_at, sale_id = decode_cursor(after)
         page_q &= Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=sale_id)
-    total = await AfterSale.filter(q).count()
     if first == 0:
         # A count only: no rows, so no next page to follow (a pager would loop on a page that
         # has no cursor to go on from).
-        return Page(records=[], total_count=total, has_next_page=False)
+        return Page(records=[], total_count=await AfterSale.filter(q).count(), has_next_page=False)
     query = (
         AfterSale.filter(page_q)
         .order_by("-created_at", "-id")
         .limit(first + 1)
         .values_list(*rows.SALE_COLUMNS)
     )
-    found = await rows.fetch(query)
+    # One statement: the page, each row carrying the total (a subquery run once).
+    found, total = await rows.fetch_with_total(query, AfterSale.filter(q).count())
+    if total is None:  # an empty page: the total counts the matches before the cursor too
+        total = await AfterSale.filter(q).count() if after else 0
     return Page(
         records=[rows.sale(r) for r in found[:first]],
         total_count=total,

@@ -15,13 +15,14 @@ Tests compare these records with what the write side stored, on both databases.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
 from tortoise import connections
-from tortoise.queryset import ValuesListQuery
+from tortoise.queryset import CountQuery, ValuesListQuery
 from tortoise.timezone import get_default_timezone
 
 from aftersales.domain.model import (
@@ -67,6 +68,7 @@ SALE_COLUMNS = (
     "parcel_event_at",
     "sync_status",
     "sync_error",
+    "sync_attempts",
     "version",
     "created_at",
     "updated_at",
@@ -138,6 +140,33 @@ async def fetch(query: ValuesListQuery[Any], conn: Connection | None = None) -> 
     return cast(Sequence[Row], found)
 
 
+async def fetch_with_total(
+    page: ValuesListQuery[Any], count: CountQuery
+) -> tuple[Sequence[Row], int | None]:
+    """A page's rows and, in the same statement, `count`'s total: `count` becomes a scalar
+    subquery in the page's column list (uncorrelated: both databases run it once). Rows come
+    back without that last column; the total is None when the page is empty."""
+    page.sql()
+    count.sql()
+    page_sql, page_params = page.query.get_parameterized_sql()
+    count_sql, count_params = count.query.get_parameterized_sql()
+    conn = connections.get("default")
+    head, from_, tail = page_sql.partition(' FROM "after_sale"')
+    assert from_, page_sql
+    if dialect(conn) == "postgres":  # numbered: the count's placeholders follow the page's
+        shift = len(page_params)
+        count_sql = re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + shift}", count_sql)
+        params = [*page_params, *count_params]
+    else:  # positional: the count's come first in the text
+        params = [*count_params, *page_params]
+    sql = f"{head},({count_sql}) {from_}{tail}"
+    _, found = await conn.execute_query(sql, params)
+    if not found:
+        return [], None
+    total = int(tuple(found[0])[-1])
+    return [tuple(r)[:-1] for r in found], total
+
+
 def when(value: Any) -> datetime:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     zone = get_default_timezone()
@@ -183,6 +212,7 @@ def sale(row: Row) -> SaleRecord:
         parcel_event_at,
         sync_status,
         sync_error,
+        sync_attempts,
         version,
         created_at,
         updated_at,
@@ -213,6 +243,7 @@ def sale(row: Row) -> SaleRecord:
         parcel_event_at=when_or_none(parcel_event_at),
         sync_status=sync_status,
         sync_error=sync_error,
+        sync_attempts=sync_attempts,
         version=version,
         created_at=when(created_at),
         updated_at=when(updated_at),
