@@ -28,7 +28,7 @@ from aftersales.store.credentials import Vault
 from aftersales.store.models import AfterSale, Shop, TikTokCall
 from aftersales.tiktok import dispatch, imports
 from aftersales.tiktok.client import TikTokClient
-from aftersales.tiktok.link import Link
+from aftersales.tiktok.link import Link, refresh_due
 from aftersales.tiktok.sandbox import Fault, Sandbox
 from tests.support.builders import (
     WINDOWS,
@@ -617,3 +617,29 @@ async def test_graphql_in_local_only_mode_has_no_reasons_and_no_sync(
             {"code": "VALIDATION", "field": ["input", "shopId"]}
         ]
     assert world.decisions() == []
+
+
+async def test_the_token_job_refreshes_tokens_that_expire_within_a_day(world: World) -> None:
+    soon = world.clock.now() + timedelta(hours=3)
+    await credentials.set_credentials(
+        world.link.vault,
+        world.seller.shop_id,
+        access_token=None,
+        refresh_token=None,
+        shop_cipher=None,
+        access_token_expires_at=soon,
+        now=world.clock.now(),
+    )
+
+    assert await refresh_due(world.link) == 1
+
+    creds = await world.link.shop(world.shop_pk)
+    on_tiktok = world.sandbox.shops[world.seller.shop_id]
+    assert creds is not None and creds.access_token == on_tiktok.access_token != ACCESS_TOKEN
+    assert creds.refresh_token == on_tiktok.refresh_token != REFRESH_TOKEN
+    assert creds.access_token_expires_at is not None
+    assert creds.access_token_expires_at.timestamp() == on_tiktok.access_expires_at
+    # A week ahead now: nothing is due; and the new token works.
+    assert await refresh_due(world.link) == 0
+    return_id = world.put("RETURN_OR_REFUND_REQUEST_PENDING")
+    assert await world.imported(return_id) > 0

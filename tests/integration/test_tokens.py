@@ -121,10 +121,6 @@ async def test_a_burst_of_requests_writes_the_token_once(
         (lambda: accounts.list_tokens("s" * 300), "the seller name is 300 characters long"),
         (lambda: accounts.add_shop("s" * 201, "1", "MY"), "the seller name is 201"),
         (lambda: accounts.add_shop("acme", "1", "MY", "n" * 201), "the shop name is 201"),
-        (
-            lambda: accounts.add_shop("acme", "1", "MY", shop_cipher="c" * 201),
-            "the shop cipher is 201",
-        ),
         (lambda: accounts.add_shop("acme", "1", "XX"), "'XX' is not an ISO 3166-1 country code"),
         (lambda: accounts.add_shop("acme", "1", "uk"), "'UK' is not an ISO 3166-1 country code"),
     ],

@@ -1,0 +1,147 @@
+"""The whole loop on one machine, as the README shows it: a real `aftersales serve` with the TikTok
+sync on, and `aftersales tiktok-sandbox` in another process. The poll job imports a return the
+service never got a webhook for; a decision made over GraphQL reaches the stand-in through the
+dispatcher job, signed and checked by the stand-in, which applies it."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.support.live import AFTERSALES, LiveServer, free_port, start_server, stop_server
+
+SHOP = "7494049642642441621"
+ACCESS = "TTP_live-access-token"
+REFRESH = "TTP_live-refresh-token"
+CIPHER = "ROW_live_cipher"
+KEYS = {"TIKTOK_APP_KEY": "live-app-key", "TIKTOK_APP_SECRET": "live-app-secret-0123456789"}
+T = TypeVar("T")
+
+
+def eventually(check: Callable[[], T | None], *, seconds: float = 30, what: str) -> T:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+@pytest.fixture
+def sandbox_url(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [AFTERSALES, "tiktok-sandbox", "--port", str(port)],
+        env={"PATH": "/usr/bin:/bin", **KEYS, "DATABASE_URL": f"sqlite://{tmp_path}/x.sqlite3"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        eventually(lambda: _up(url), seconds=20, what="the sandbox answers")
+        yield url, port
+    finally:
+        stop_server(proc)
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/sandbox/calls", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def gql(server: LiveServer, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+SALES = """{ afterSales(first: 10) { edges { node {
+  id returnId status syncStatus refundRequested { amount } } } } }"""
+ACCEPT = """mutation($id: ID!) { acceptRefund(input: {id: $id}) {
+  afterSale { status syncStatus } userErrors { message } } }"""
+
+
+def test_decisions_flow_to_the_sandbox_and_its_truth_flows_back(
+    tmp_path: Path, sandbox_url: tuple[str, int]
+) -> None:
+    url, _ = sandbox_url
+    httpx.post(
+        f"{url}/sandbox/shops",
+        json={"shop_id": SHOP, "cipher": CIPHER, "access_token": ACCESS, "refresh_token": REFRESH},
+    ).raise_for_status()
+    created = httpx.post(
+        f"{url}/sandbox/returns",
+        json={
+            "shop_id": SHOP,
+            "return": {
+                "return_type": "REFUND",
+                "refund_amount": {"currency": "IDR", "refund_total": "55000.00"},
+            },
+        },
+    )
+    created.raise_for_status()
+    return_id = created.json()["return_id"]
+    proc, server = start_server(
+        tmp_path,
+        {
+            **KEYS,
+            "TIKTOK_API_BASE_URL": url,
+            "TIKTOK_AUTH_BASE_URL": url,
+            "TIKTOK_POLL_INTERVAL_SECONDS": "1",
+        },
+    )
+    try:
+        added = server.cli(
+            "shops", "add", "--seller", "live", "--shop-id", SHOP, "--region", "ID",
+            "--access-token", ACCESS, "--refresh-token", REFRESH, "--shop-cipher", CIPHER,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        assert ACCESS not in added.stdout + added.stderr
+        token = server.cli("tokens", "create", "--seller", "live").stdout.strip().splitlines()[-1]
+
+        def imported() -> dict[str, Any] | None:
+            edges = gql(server, token, SALES, {})["afterSales"]["edges"]
+            return edges[0]["node"] if edges else None
+
+        node = eventually(imported, what="the poll job imports the return")
+        assert node["returnId"] == return_id
+        assert node["refundRequested"] == {"amount": "55000.00"}
+        assert node["syncStatus"] == "LOCAL_ONLY"
+
+        accepted = gql(server, token, ACCEPT, {"id": node["id"]})["acceptRefund"]
+        assert accepted == {
+            "afterSale": {"status": "REFUNDED", "syncStatus": "PENDING"},
+            "userErrors": [],
+        }
+
+        def synced() -> dict[str, Any] | None:
+            found = gql(server, token, SALES, {})["afterSales"]["edges"][0]["node"]
+            return found if found["syncStatus"] == "SYNCED" else None
+
+        eventually(synced, what="the dispatcher job sends the decision")
+        calls = httpx.get(f"{url}/sandbox/calls").json()
+        decisions = [c for c in calls if c["path"].endswith("/approve")]
+        assert len(decisions) == 1
+        assert decisions[0]["body"] == {"decision": "APPROVE_REFUND"}
+        assert decisions[0]["code"] == 0
+        on_tiktok = httpx.get(f"{url}/sandbox/returns/{return_id}").json()
+        assert on_tiktok["return_status"] == "RETURN_OR_REFUND_REQUEST_SUCCESS"
+    finally:
+        stop_server(proc)
