@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -168,6 +169,7 @@ def main() -> int:
         out["rows"] = asyncio.run(data.count_rows(url))
     finally:
         asyncio.run(data.drop(database))
+        shutil.rmtree(work, ignore_errors=True)
 
     log("dispute sweep, 100,000 expired rows ...")
     results = asyncio.run(sweep.run([100_000], [sweep.DEFAULT_BATCH_SIZE]))
