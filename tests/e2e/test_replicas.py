@@ -46,8 +46,9 @@ ACCEPTS = {
     "REFUND_ONLY": ("acceptRefund", "REFUND", "RETURN_OR_REFUND_REQUEST_PENDING"),
     "EXCHANGE": ("acceptExchange", "REPLACEMENT", "REPLACEMENT_REQUEST_PENDING"),
 }
-PENDING = """query($shop: String!) { afterSales(first: 100, shopId: $shop, status: PENDING_REQUEST) {
-  edges { node { id returnId type } } } }"""
+PENDING = """query($shop: String!) {
+  afterSales(first: 100, shopId: $shop, status: PENDING_REQUEST) {
+    edges { node { id returnId type } } } }"""
 REJECTS = {
     "RETURN_AND_REFUND": "rejectReturn",
     "REFUND_ONLY": "rejectRefund",
