@@ -17,6 +17,11 @@ from aftersales.tiktok.link import Link
 
 V = TypeVar("V")
 
+# Field metadata: the attribute of the object that holds this field's value when the resolver
+# of the list (a page, one after-sale) fetched it already; None there means "run the field's
+# own resolver". Read by api/schema.py's `FastExecution` (and by the resolvers themselves).
+PREFETCHED = "prefetched"
+
 
 def _loader(fetch: Callable[[Sequence[int]], Any]) -> DataLoader[int, list[Any]]:
     async def load(ids: list[int]) -> list[list[Any]]:

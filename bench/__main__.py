@@ -67,8 +67,6 @@ def main() -> int:
     log(f"database {database.name}; work directory {work}")
     try:
         data.migrate(url)
-        created = asyncio.run(data.proposed_indexes(url))
-        log(f"proposed indexes created by hand: {', '.join(created) or 'none (already there)'}")
         token = asyncio.run(data.seed_accounts(url))
         took = asyncio.run(data.load_after_sales(url, 1, small))
         log(f"loaded {small:,} after-sales in {took:.1f} s")
@@ -152,6 +150,8 @@ def main() -> int:
 
         took = asyncio.run(data.load_after_sales(url, small + 1, big))
         log(f"loaded up to {big:,} after-sales in {took:.1f} s")
+        took = asyncio.run(data.fold_counts(url))
+        log(f"folded the per-status count rows the load added in {took:.1f} s")
         with procs.service(url, work) as service:
             big_ms = load.latencies_ms(service.url, token, filtered.read_bytes(), rounds)
             counts = orjson.dumps(

@@ -20,7 +20,8 @@ from aftersales.commands.sweep import SWEEP_JOB
 from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.settings import Settings
 from aftersales.store import jobruns
-from scheduler.jobs import Clock
+from scheduler.jobs import FOLD_JOB, Clock
+from scheduler.tiktok import POLL_JOB, TOKEN_INTERVAL, TOKENS_JOB
 
 UNHEALTHY = frozenset({"failing", "late"})
 LATE_AFTER_INTERVALS = 3
@@ -71,7 +72,13 @@ def describe(
 
 
 def routes(settings: Settings, clock: Clock) -> list[BaseRoute]:
-    intervals = {SWEEP_JOB: settings.sweep_interval, REMATCH_JOB: settings.sweep_interval}
+    intervals = {
+        SWEEP_JOB: settings.sweep_interval,
+        REMATCH_JOB: settings.sweep_interval,
+        FOLD_JOB: settings.sweep_interval,
+    }
+    if settings.sync_enabled:  # the dispatcher records only the runs that sent something
+        intervals |= {POLL_JOB: settings.tiktok_poll_interval, TOKENS_JOB: TOKEN_INTERVAL}
 
     async def health_jobs(_: Request) -> Response:
         status_code, body = describe(await jobruns.all_runs(), clock(), intervals)

@@ -19,7 +19,7 @@ from aftersales.commands.sweep import (
     sweep_expired_disputes,
 )
 from aftersales.inbox.rematch import DEFAULT_LIMIT, REMATCH_JOB, rematch_unmatched
-from aftersales.store import jobruns
+from aftersales.store import counts, jobruns
 from scheduler import metrics
 
 log = logging.getLogger("aftersales.scheduler")
@@ -112,3 +112,20 @@ async def record(name: str, started: datetime, clock: Clock, count: int, error: 
         await jobruns.finished(name, finished, count=count, error=error)
     except Exception:  # the database may be what failed; the log line above says so
         log.exception("could not record the %s run", name)
+
+
+FOLD_JOB = "status_counts"
+
+
+async def run_fold(clock: Clock) -> int:
+    """Fold the per-status count rows the triggers added (aftersales/store/counts.py); recorded,
+    failures logged, never raised."""
+    started = clock()
+    try:
+        folded = await counts.fold()
+    except Exception as exc:
+        log.exception("folding the status counts failed")
+        await record(FOLD_JOB, started, clock, 0, f"{type(exc).__name__}: {exc}")
+        return 0
+    await record(FOLD_JOB, started, clock, folded, None)
+    return folded

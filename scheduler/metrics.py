@@ -46,7 +46,9 @@ for _job in JOBS:
 def ran(job: str, count: int, *, error: str | None, finished_at: datetime) -> None:
     """One finished run: what it closed or applied (committed, also when it failed part way),
     and, when it succeeded, its finish time."""
-    COUNTED[job].inc(count)
+    counted = COUNTED.get(job)  # the jobs whose count has a metric of its own
+    if counted is not None:
+        counted.inc(count)
     RUNS.labels(job=job, outcome=FAILED if error else OK).inc()
     if not error:
         LAST_SUCCESS.labels(job=job).set(finished_at.timestamp())

@@ -21,7 +21,7 @@ from aftersales.commands.sweep import DEFAULT_BATCH_SIZE, SWEEP_JOB
 from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.settings import Settings
 from aftersales.tiktok.link import Link
-from scheduler.jobs import Clock, run_rematch, run_sweep
+from scheduler.jobs import FOLD_JOB, Clock, run_fold, run_rematch, run_sweep
 from scheduler.tiktok import (
     DISPATCH_INTERVAL,
     DISPATCH_JOB,
@@ -93,6 +93,7 @@ def build_scheduler(
             "apply parcel events whose after-sale appeared as they arrived",
             lambda: run_rematch(clock),
         ),
+        Job(FOLD_JOB, "fold the per-status count rows", lambda: run_fold(clock)),
     ]
     every = {job.id: settings.sweep_interval for job in jobs}
     if link is not None:

@@ -15,6 +15,7 @@ from aftersales.domain.model import Actor, Change, EventSource
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.parcels import ParcelEvent
 from aftersales.store.records import SaleRecord, ShopRecord
+from aftersales.store.sales import Entry
 from aftersales.store.uow import Tx
 
 # A carrier's feed can deliver a burst of scans of one parcel at once (repeats, retries): each
@@ -23,7 +24,8 @@ PARCEL_ATTEMPTS = 25
 
 
 async def apply_parcel_event(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:
-    """Apply one event in `tx` (each attempt in a savepoint of it)."""
+    """Apply one event in `tx`. An attempt writes nothing before the write that may find it
+    lost (the insert of an abnormal return, the version check), so it needs no savepoint."""
     if event.status not in parcels.PARCEL_RETURN_STATUSES:
         return Result(Outcome.UNMAPPED, reason=f"unknown parcel status {event.status}")
     shop = await tx.shops.by_shop_id(event.shop_id)
@@ -31,27 +33,26 @@ async def apply_parcel_event(tx: Tx, event: ParcelEvent, *, now: datetime) -> Re
         return Result(Outcome.UNKNOWN_SHOP)
 
     async def attempt() -> Result:
-        async with tx.savepoint() as sp:
-            sale = await _find(sp, shop, event)
-            if sale is None:
-                return await _create_abnormal(sp, shop, event, now)
-            change = parcels.interpret(sale.as_parcel(), event)
-            if change is None:
-                return Result(Outcome.STALE, sale.id)
-            saved = await sp.sales.save(
-                sale,
-                change,
-                at=now,
-                actor=Actor.LOGISTICS,
-                source=EventSource.LOGISTICS_WEBHOOK,
-                detail=event.detail(),
-            )
-            if not saved:
-                raise Lost
-            if not change.recorded:  # a repeated scan: nothing anyone sees has changed
-                return Result(Outcome.STALE, sale.id)
-            gained = change.fields.get("tracking_number")
-            return Result(Outcome.APPLIED, sale.id, gained_tracking=gained)
+        sale = await _find(tx, shop, event)
+        if sale is None:
+            return await _create_abnormal(tx, shop, event, now)
+        change = parcels.interpret(sale.as_parcel(), event)
+        if change is None:
+            return Result(Outcome.STALE, sale.id)
+        saved = await tx.sales.save(
+            sale,
+            change,
+            at=now,
+            actor=Actor.LOGISTICS,
+            source=EventSource.LOGISTICS_WEBHOOK,
+            detail=event.detail(),
+        )
+        if not saved:
+            raise Lost
+        if not change.recorded:  # a repeated scan: nothing anyone sees has changed
+            return Result(Outcome.STALE, sale.id)
+        gained = change.fields.get("tracking_number")
+        return Result(Outcome.APPLIED, sale.id, gained_tracking=gained)
 
     return await retrying(attempt, attempts=PARCEL_ATTEMPTS)
 
@@ -71,15 +72,14 @@ async def _create_abnormal(tx: Tx, shop: ShopRecord, event: ParcelEvent, now: da
     why_not = parcels.why_not_abnormal(event)
     if why_not is not None:
         return Result(Outcome.UNMATCHED, reason=why_not)
-    sale = await tx.sales.create(shop, parcels.new_abnormal_fields(event), at=now)
+    entry = Entry(
+        Change({}, parcels.ABNORMAL_RETURN_CREATED, from_status=None, to_status=None),
+        now,
+        Actor.LOGISTICS,
+        EventSource.LOGISTICS_WEBHOOK,
+        dict(event.detail(), abnormal_reason=event.abnormal_reason or ""),
+    )
+    sale = await tx.sales.create(shop, parcels.new_abnormal_fields(event), at=now, entry=entry)
     if sale is None:  # a concurrent event for the same parcel created it first: match it
         raise Lost
-    await tx.sales.log(
-        sale.id,
-        Change({}, parcels.ABNORMAL_RETURN_CREATED, from_status=None, to_status=None),
-        at=now,
-        actor=Actor.LOGISTICS,
-        source=EventSource.LOGISTICS_WEBHOOK,
-        detail=dict(event.detail(), abnormal_reason=event.abnormal_reason or ""),
-    )
     return Result(Outcome.CREATED, sale.id, gained_tracking=event.tracking_number)

@@ -15,6 +15,7 @@ from aftersales.domain.model import Change, DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.sync import SyncStatus
 from aftersales.store.records import SaleRecord
+from aftersales.store.sales import Entry, ReportLookup
 from aftersales.store.uow import Tx
 
 
@@ -27,68 +28,89 @@ async def apply_return_report(
     windows: DisputeWindows,
     source: EventSource = EventSource.TIKTOK_WEBHOOK,
     current: bool = False,
+    found: ReportLookup | None = None,
 ) -> Result:
-    """Apply one report in `tx` (each attempt in a savepoint of it).
+    """Apply one report in `tx`.
 
     `current`: the report is TikTok's state right now (a return fetched from its API), not a
     point in time. Then, even when older than our last local change, its status replaces ours
     when they differ, our last decision did not reach TikTok (sync FAILED) and none is on its
     way: the platform wins (a buyer's cancellation TikTok applied before the seller's accept,
-    a decision TikTok refused)."""
-    shop = await tx.shops.by_shop_id(shop_id)
+    a decision TikTok refused).
+
+    `found`: the shop and after-sale already read in `tx` (`tx.sales.for_report`), for the
+    first attempt; a retry reads the after-sale again. An attempt writes nothing before the
+    write that may find it lost (the insert of a new after-sale, the version check), so it
+    needs no savepoint of its own."""
+    if found is None:
+        shop = await tx.shops.by_shop_id(shop_id)
+        first: tuple[SaleRecord | None, bool | None] | None = None
+    else:
+        shop = found.shop
+        first = (found.sale, found.has_items)
     if shop is None:
         return Result(Outcome.UNKNOWN_SHOP)
     window = windows.for_region(shop.region)
 
     async def attempt() -> Result:
-        async with tx.savepoint() as sp:
-            sale = await sp.sales.by_return_id(shop, report.return_id)
-            created = sale is None
-            if sale is None:
-                sale = await sp.sales.create(shop, tiktok.new_sale_fields(report), at=now)
-                if sale is None:  # a concurrent delivery created it first
-                    raise Lost
-            elif tiktok.is_stale(report, sale.last_event_at) and not (
-                current
-                and sale.sync_status == SyncStatus.FAILED.value
-                and tiktok.reports_other_status(sale.as_sale(), report)
-                and not await sp.calls.decisions_waiting(sale.id)
-            ):
-                return await _fill_missing(sp, sale, report, now=now, source=source)
-            change = tiktok.interpret(sale.as_sale(), report, dispute_window=window)
-            if sale.last_event_at is not None and sale.last_event_at > report.update_time:
-                # The platform's state replaces ours, but the newest moment applied stays.
-                fields = dict(change.fields, last_event_at=sale.last_event_at)
-                change = Change(fields, change.action, change.from_status, change.to_status)
-            if created:
-                change = Change(change.fields, change.action, None, change.to_status)
-            saved = await sp.sales.save(
-                sale,
-                change,
-                at=now,
-                actor=report.actor,
-                source=source,
-                detail=_detail(report),
-            )
-            if not saved:
+        nonlocal first
+        if first is not None:
+            (sale, has_items), first = first, None
+        else:
+            sale, has_items = await tx.sales.by_return_id(shop, report.return_id), None
+        if sale is None:
+            fields, change = tiktok.new_sale(report, region=shop.region, dispute_window=window)
+            entry = Entry(change, now, report.actor, source, _detail(report))
+            created = await tx.sales.create(shop, fields, at=now, entry=entry)
+            if created is None:  # a concurrent delivery created it first
                 raise Lost
-            if created:
-                outcome = Outcome.CREATED
-            elif change.action == tiktok.UNMAPPED_STATUS_ACTION:
-                outcome = Outcome.UNMAPPED
-            else:
-                outcome = Outcome.APPLIED
-            return Result(outcome, sale.id)
+            return Result(Outcome.CREATED, created.id)
+        if tiktok.is_stale(report, sale.last_event_at) and not (
+            current
+            and sale.sync_status == SyncStatus.FAILED.value
+            and tiktok.reports_other_status(sale.as_sale(), report)
+            and not await tx.calls.decisions_waiting(sale.id)
+        ):
+            return await _fill_missing(
+                tx, sale, report, now=now, source=source, has_items=has_items
+            )
+        change = tiktok.interpret(sale.as_sale(), report, dispute_window=window)
+        if sale.last_event_at is not None and sale.last_event_at > report.update_time:
+            # The platform's state replaces ours, but the newest moment applied stays.
+            fields = dict(change.fields, last_event_at=sale.last_event_at)
+            change = Change(fields, change.action, change.from_status, change.to_status)
+        saved = await tx.sales.save(
+            sale,
+            change,
+            at=now,
+            actor=report.actor,
+            source=source,
+            detail=_detail(report),
+        )
+        if not saved:
+            raise Lost
+        if change.action == tiktok.UNMAPPED_STATUS_ACTION:
+            return Result(Outcome.UNMAPPED, sale.id)
+        return Result(Outcome.APPLIED, sale.id)
 
     return await retrying(attempt)
 
 
 async def _fill_missing(
-    tx: Tx, sale: SaleRecord, report: tiktok.ReturnReport, *, now: datetime, source: EventSource
+    tx: Tx,
+    sale: SaleRecord,
+    report: tiktok.ReturnReport,
+    *,
+    now: datetime,
+    source: EventSource,
+    has_items: bool | None,
 ) -> Result:
     """A stale report: its status is ignored, the details the after-sale lacks are filled in
-    (one history entry, only when it filled something). Raises Lost on a lost version check."""
-    has_items = not report.items or await tx.sales.has_items(sale.id)
+    (one history entry, only when it filled something). `has_items`: whether the after-sale has
+    lines, when known. Raises Lost on a lost version check."""
+    if report.items and has_items is None:
+        has_items = await tx.sales.has_items(sale.id)
+    has_items = not report.items or bool(has_items)
     change = tiktok.fill_missing(sale.as_sale(), report, has_items=has_items)
     if change is None:
         return Result(Outcome.STALE, sale.id)

@@ -2,7 +2,8 @@
 
 `TRANSITIONS` is `(type, action) -> (from status, to status)`, one row per seller decision.
 `check` says whether an action is allowed now (and which `DomainError` forbids it);
-`available_actions` is `check` applied to every action; `decide` turns an allowed
+`available_actions` is `check` applied to every action (worked out once per combination of
+what `check` reads, then looked up); `decide` turns an allowed
 status-changing action into the `Change` to save.
 """
 
@@ -129,8 +130,33 @@ def check(sale: Sale, action: SellerAction) -> None:
         )
 
 
-def available_actions(sale: Sale) -> list[SellerAction]:
-    """The actions a seller may take now: `check` applied to every action, in enum order."""
+# What `check` reads of a sale, and nothing else: its type and status, whether its shop is in
+# an exchange region, whether it has a tracking number, whether the parcel is back. Each such
+# combination's allowed actions are worked out once, by `check` itself (`_allowed`), then read
+# from this table: no exception per refused action on every row of a page.
+# tests/unit/test_available_actions.py holds the table to `check` for every combination.
+ActionsKey = tuple[AfterSaleType, AfterSaleStatus | None, bool, bool, bool]
+_AVAILABLE: dict[ActionsKey, tuple[SellerAction, ...]] = {}
+
+
+def actions_key(
+    type_: AfterSaleType,
+    status: AfterSaleStatus | None,
+    region: str,
+    tracking_number: str | None,
+    return_status: ReturnStatus,
+) -> ActionsKey:
+    return (
+        type_,
+        status,
+        region in EXCHANGE_REGIONS,
+        bool(tracking_number),
+        return_status is ReturnStatus.RETURNED,
+    )
+
+
+def _allowed(sale: Sale) -> tuple[SellerAction, ...]:
+    """`check` applied to every action, in enum order."""
     allowed = []
     for action in SellerAction:
         try:
@@ -138,7 +164,36 @@ def available_actions(sale: Sale) -> list[SellerAction]:
         except DomainError:
             continue
         allowed.append(action)
-    return allowed
+    return tuple(allowed)
+
+
+def actions_for(
+    type_: AfterSaleType,
+    status: AfterSaleStatus | None,
+    region: str,
+    tracking_number: str | None,
+    return_status: ReturnStatus,
+) -> tuple[SellerAction, ...]:
+    """`available_actions` from the fields `check` reads, without building a `Sale`."""
+    key = actions_key(type_, status, region, tracking_number, return_status)
+    found = _AVAILABLE.get(key)
+    if found is None:
+        sale = Sale(
+            type=type_,
+            status=status,
+            return_status=return_status,
+            region=region,
+            tracking_number=tracking_number,
+        )
+        found = _AVAILABLE[key] = _allowed(sale)
+    return found
+
+
+def available_actions(sale: Sale) -> list[SellerAction]:
+    """The actions a seller may take now: those `check` allows, in enum order."""
+    return list(
+        actions_for(sale.type, sale.status, sale.region, sale.tracking_number, sale.return_status)
+    )
 
 
 def decide(

@@ -183,6 +183,25 @@ def new_sale_fields(report: ReturnReport) -> dict[str, Any]:
     }
 
 
+def new_sale(
+    report: ReturnReport, *, region: str, dispute_window: timedelta
+) -> tuple[dict[str, Any], Change]:
+    """An after-sale first seen through this report, as it is created: its fields (the key
+    `items` its lines), those of `new_sale_fields` with what the report says applied on top
+    (`interpret`), and the history entry that records it (from no status)."""
+    fields = new_sale_fields(report)
+    sale = Sale(
+        type=fields["type"],
+        status=fields["status"],
+        return_status=fields["return_status"],
+        region=region,
+        seller_response_deadline=fields["seller_response_deadline"],
+        created_at=fields["created_at"],
+    )
+    change = interpret(sale, report, dispute_window=dispute_window)
+    return {**fields, **change.fields}, Change(change.fields, change.action, None, change.to_status)
+
+
 def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) -> Change:
     """What a (fresh, not stale) report changes on `sale`."""
     raw = report.return_status.upper()

@@ -18,6 +18,7 @@ from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.parcels import ParcelEvent
 from aftersales.inbox import late, payloads
 from aftersales.inbox.payloads import TikTokNotification
+from aftersales.store.sales import ReportLookup
 from aftersales.store.uow import Tx
 
 # Outcomes after which the return exists, perhaps with a new tracking number.
@@ -35,6 +36,9 @@ async def apply_tiktok(
     """A TikTok push notification. With `fetch_details` (the TikTok API is configured), a thin
     report about a shop that syncs queues a fetch of the full return (docs/tiktok-sync.md)."""
     if note.report is not None and note.shop_id is not None:
+        found = await tx.sales.for_report(
+            note.shop_id, note.report.return_id, note.report.tracking_number
+        )
         result = await apply_report(
             tx,
             note.shop_id,
@@ -42,11 +46,12 @@ async def apply_tiktok(
             now=now,
             windows=windows,
             source=EventSource.TIKTOK_WEBHOOK,
+            found=found,
         )
-        if fetch_details and tiktok.is_thin(note.report):
-            shop = await tx.shops.by_shop_id(note.shop_id)
-            if shop is not None and await tx.calls.shop_syncs(shop.id):
-                await tx.calls.fetch(shop_pk=shop.id, return_id=note.report.return_id, now=now)
+        if fetch_details and found.shop is not None and tiktok.is_thin(note.report):
+            shop_pk = found.shop.id
+            if await tx.calls.shop_syncs(shop_pk):
+                await tx.calls.fetch(shop_pk=shop_pk, return_id=note.report.return_id, now=now)
         return result
     if note.type == payloads.CANCELLATION_STATUS_CHANGE:
         return Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
@@ -62,31 +67,49 @@ async def apply_report(
     windows: DisputeWindows,
     source: EventSource,
     current: bool = False,
+    found: ReportLookup | None = None,
 ) -> Result:
     """A return report, pushed (a webhook) or fetched (`current`: TikTok's state right now),
-    then the parcel events that waited for its return."""
+    then the parcel events that waited for its return.
+
+    `found`: what `tx.sales.for_report` read for it (one statement instead of three: the shop,
+    the after-sale, whether parcel events wait for it); read here when not given."""
+    if found is None:
+        found = await tx.sales.for_report(shop_id, report.return_id, report.tracking_number)
     try:
         result = await apply_return_report(
-            tx, shop_id, report, now=now, windows=windows, source=source, current=current
+            tx,
+            shop_id,
+            report,
+            now=now,
+            windows=windows,
+            source=source,
+            current=current,
+            found=found,
         )
     except Invalid as exc:  # e.g. a new return of a return_type we do not know
         return Result(Outcome.UNMAPPED, reason=exc.message)
     matched: list[Result] = []
-    if result.after_sale_id is not None and result.outcome in _REPORTED:
-        # The return exists now, perhaps with its tracking number: apply the parcel events
-        # that arrived before it (and any that raced with an earlier report).
-        matched = await late.apply_matching(
-            tx,
-            shop_id,
-            return_id=report.return_id,
-            tracking_number=report.tracking_number,
-            now=now,
-        )
-    elif result.after_sale_id is not None and result.gained_tracking:
-        # A stale report filled in the missing tracking number: its events match now.
-        matched = await late.apply_matching(
-            tx, shop_id, return_id=None, tracking_number=result.gained_tracking, now=now
-        )
+    # Parcel events wait for the return_id or the tracking number the report carries, and
+    # `found` says whether any did when it was read. (One that matched nothing and committed
+    # since, while this report was being applied, is applied by the rematch job,
+    # aftersales/inbox/rematch.py, like one that commits at the same moment as the report.)
+    if found.events_waiting and result.after_sale_id is not None:
+        if result.outcome in _REPORTED:
+            # The return exists now, perhaps with its tracking number: apply the parcel events
+            # that arrived before it (and any that raced with an earlier report).
+            matched = await late.apply_matching(
+                tx,
+                shop_id,
+                return_id=report.return_id,
+                tracking_number=report.tracking_number,
+                now=now,
+            )
+        elif result.gained_tracking:
+            # A stale report filled in the missing tracking number: its events match now.
+            matched = await late.apply_matching(
+                tx, shop_id, return_id=None, tracking_number=result.gained_tracking, now=now
+            )
     reasons = [r for r in (result.reason, late.summary(matched)) if r]
     return replace(result, reason="; ".join(reasons) or None)
 

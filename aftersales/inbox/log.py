@@ -1,11 +1,13 @@
 """The delivery log's one path for every delivery: claim it, apply it, record what became of it.
 
-A live delivery is claimed by logging it as `processing`; a repeat finds its key taken and is
-logged as a duplicate. A kept delivery (waiting for its shop, failed, or a parcel event waiting
-for its after-sale) is claimed by a conditional update from the outcome it was kept under, so
-two writers (a replica's job, a TikTok report) never apply it twice. Either way the claim, what
-applying writes and the outcome commit together; if applying raises, all of that rolls back and
-the failure is recorded on its own, so a delivery is never lost and can be replayed.
+A live delivery is logged once, with its outcome, in the transaction of its effect: its key is
+unique, so a repeat that arrives meanwhile waits for that transaction (PostgreSQL) and then finds
+the key taken: what it applied is rolled back and it is logged as a duplicate. A kept delivery
+(waiting for its shop, failed, or a parcel event waiting for its after-sale) is claimed by a
+conditional update from the outcome it was kept under, so two writers (a replica's job, a TikTok
+report) never apply it twice. Either way the claim, what applying writes and the outcome commit
+together; if applying raises, all of that rolls back and the failure is recorded on its own, so
+a delivery is never lost and can be replayed.
 
 `scope` says where this happens: `uow` (a transaction of its own) or a caller's
 `tx.savepoint` (the parcel events a TikTok report lets match commit with that report).
@@ -22,7 +24,7 @@ from datetime import datetime
 
 from aftersales.domain.errors import DomainError
 from aftersales.domain.outcome import Outcome, Result
-from aftersales.store.deliveries import Incoming
+from aftersales.store.deliveries import Incoming, KeyTaken
 from aftersales.store.uow import Tx
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,13 @@ class Claim(abc.ABC):
         """The delivery, for a log line."""
 
     @abc.abstractmethod
-    async def take(self, tx: Tx) -> int | None:
-        """The delivery's id if this writer now holds it, else None."""
+    async def take(self, tx: Tx) -> bool:
+        """Whether this writer may apply the delivery (False: another writer holds it)."""
+
+    @abc.abstractmethod
+    async def record(self, tx: Tx, result: Result, *, at: datetime) -> int:
+        """Record what became of the delivery; its id. Raises `KeyTaken` when a repeat finds
+        its key logged already (everything in `tx` must roll back then)."""
 
     @abc.abstractmethod
     async def lost(self, tx: Tx) -> Result | None:
@@ -62,7 +69,8 @@ class Claim(abc.ABC):
 
 @dataclass(frozen=True)
 class Arrived(Claim):
-    """A delivery as it comes in: claimed by logging it; its key already logged: a duplicate."""
+    """A delivery as it comes in: logged once with its outcome, its key unique; its key logged
+    already: a duplicate."""
 
     incoming: Incoming
 
@@ -70,8 +78,17 @@ class Arrived(Claim):
     def name(self) -> str:
         return f"{self.incoming.source}:{self.incoming.dedupe_key}"
 
-    async def take(self, tx: Tx) -> int | None:
-        return await tx.deliveries.insert(self.incoming, Outcome.PROCESSING)
+    async def take(self, tx: Tx) -> bool:
+        return True  # the unique key, inserted with the outcome (`record`), decides
+
+    async def record(self, tx: Tx, result: Result, *, at: datetime) -> int:
+        return await tx.deliveries.record(
+            self.incoming,
+            result.outcome,
+            reason=result.reason,
+            after_sale_id=result.after_sale_id,
+            at=at,
+        )
 
     async def lost(self, tx: Tx) -> Result:
         first = await tx.deliveries.first_id(self.incoming.source, self.incoming.dedupe_key)
@@ -98,8 +115,8 @@ class Kept(Claim):
     def name(self) -> str:
         return str(self.delivery_id)
 
-    async def take(self, tx: Tx) -> int | None:
-        claimed = await tx.deliveries.finish(
+    async def take(self, tx: Tx) -> bool:
+        return await tx.deliveries.finish(
             self.delivery_id,
             Outcome.PROCESSING,
             reason=None,
@@ -107,7 +124,16 @@ class Kept(Claim):
             at=self.at,
             expected=self.kept_as,
         )
-        return self.delivery_id if claimed else None
+
+    async def record(self, tx: Tx, result: Result, *, at: datetime) -> int:
+        await tx.deliveries.finish(
+            self.delivery_id,
+            result.outcome,
+            reason=result.reason,
+            after_sale_id=result.after_sale_id,
+            at=at,
+        )
+        return self.delivery_id
 
     async def lost(self, tx: Tx) -> None:
         return None
@@ -135,18 +161,14 @@ async def claim_apply_record(
     or what `claim` answers when another writer holds the delivery."""
     try:
         async with scope() as tx:
-            delivery_id = await claim.take(tx)
-            if delivery_id is None:
+            if not await claim.take(tx):
                 return await claim.lost(tx)
             result = await apply(tx)
-            await tx.deliveries.finish(
-                delivery_id,
-                result.outcome,
-                reason=result.reason,
-                after_sale_id=result.after_sale_id,
-                at=now,
-            )
+            delivery_id = await claim.record(tx, result, at=now)
             return replace(result, delivery_id=delivery_id)
+    except KeyTaken:  # a repeat: what it applied is rolled back
+        async with scope() as tx:
+            return await claim.lost(tx)
     except Exception as exc:  # applying failed: keep the delivery, with the error
         reason = describe(exc)
         log.warning("webhook delivery %s could not be applied: %s", claim.name, reason)

@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from aftersales.domain.outcome import Outcome
+from aftersales.store import sql
 from aftersales.store.models import WebhookDelivery
 from aftersales.store.sql import Connection, insert_or_none
 
@@ -46,9 +48,36 @@ class Stored:
     outcome: Outcome
 
 
+class KeyTaken(Exception):
+    """A delivery with the same key is logged already (`Deliveries.record`). On PostgreSQL the
+    transaction is unusable after it: let it roll back."""
+
+
 class Deliveries:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    async def record(
+        self,
+        incoming: Incoming,
+        outcome: Outcome,
+        *,
+        reason: str | None,
+        after_sale_id: int | None,
+        at: datetime,
+    ) -> int:
+        """Log the delivery once, with what became of it, in the transaction of its effect: the
+        unique key makes a concurrent copy's insert wait for this transaction, then fail. Raises
+        `KeyTaken` when a delivery with this key is logged already (no savepoint: the caller
+        rolls back everything, as the copy must change nothing)."""
+        row = _row(incoming, incoming.dedupe_key, outcome, reason)
+        row.update(after_sale_id=after_sale_id, processed_at=at)
+        statement, params = sql.insert(WebhookDelivery, [row], tail=' RETURNING "id"')
+        try:
+            inserted = await sql.returning(self._conn, statement, params)
+        except IntegrityError as exc:
+            raise KeyTaken(f"{incoming.source}:{incoming.dedupe_key}") from exc
+        return int(inserted[0]["id"])
 
     async def insert(
         self, incoming: Incoming, outcome: Outcome, reason: str | None = None
@@ -115,24 +144,27 @@ class Deliveries:
         return [_stored(r) for r in found]
 
 
+def _row(incoming: Incoming, key: str, outcome: Outcome, reason: str | None) -> dict[str, object]:
+    return {
+        "source": incoming.source,
+        "dedupe_key": key,
+        "event_type": incoming.event_type,
+        "shop_id": incoming.shop_id,
+        "received_at": incoming.received_at,
+        "headers": dict(incoming.headers) or None,
+        "body": incoming.body,
+        "outcome": outcome.value,
+        "reason": reason,
+        "processed_at": incoming.received_at if reason is not None else None,
+        "match_return_id": incoming.match_return_id,
+        "match_tracking_number": incoming.match_tracking_number,
+    }
+
+
 async def _create(
     conn: Connection, incoming: Incoming, key: str, outcome: Outcome, reason: str | None
 ) -> WebhookDelivery:
-    return await WebhookDelivery.create(
-        using_db=conn,
-        source=incoming.source,
-        dedupe_key=key,
-        event_type=incoming.event_type,
-        shop_id=incoming.shop_id,
-        received_at=incoming.received_at,
-        headers=dict(incoming.headers) or None,
-        body=incoming.body,
-        outcome=outcome.value,
-        reason=reason,
-        processed_at=incoming.received_at if reason is not None else None,
-        match_return_id=incoming.match_return_id,
-        match_tracking_number=incoming.match_tracking_number,
-    )
+    return await WebhookDelivery.create(using_db=conn, **_row(incoming, key, outcome, reason))
 
 
 def _stored(row: WebhookDelivery) -> Stored:

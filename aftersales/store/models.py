@@ -116,14 +116,34 @@ class AfterSale(Model):
         table = "after_sale"
         unique_together = (("shop", "return_id"), ("shop", "parcel_key"))
         indexes = (
-            Index(fields=("shop_id", "type", "status")),
-            Index(fields=("shop_id", "created_at")),
+            # The filtered list's first page is a range scan that stops after a page; its total
+            # and the per-status counts are index-only scans (docs/performance.md).
+            Index(fields=("shop_id", "type", "status", "created_at", "id")),
+            Index(fields=("shop_id", "created_at", "id")),
             Index(fields=("status", "dispute_deadline")),
             Index(fields=("order_id",)),
             Index(fields=("tracking_number",)),
             Index(fields=("return_id",)),
             Index(fields=("seller_response_deadline",)),
         )
+
+
+# How many after-sales each shop has by type and status, for the status tabs
+# (`afterSaleCounts`): maintained by triggers on `after_sale` in the writer's own transaction
+# (migration 0004), as +1/-1 rows that never contend; `aftersales/store/counts.py` folds them
+# into one row per key. The count of a key is the sum of its rows. `status` is '' for none.
+class AfterSaleCount(Model):
+    id = fields.BigIntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Shop] = fields.ForeignKeyField(
+        "models.Shop", related_name="after_sale_counts", on_delete=fields.CASCADE
+    )
+    type = fields.CharField(max_length=24)
+    status = fields.CharField(max_length=32)
+    n = fields.BigIntField()
+
+    class Meta:
+        table = "after_sale_count"
+        indexes = (Index(fields=("shop_id", "type", "status")),)
 
 
 class AfterSaleItem(Model):

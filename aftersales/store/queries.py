@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.expressions import Q
-from tortoise.functions import Count
 from tortoise.models import Model
 
 from aftersales.domain.errors import Invalid
@@ -26,7 +25,7 @@ from aftersales.domain.model import (
     ReturnStatus,
     StockCondition,
 )
-from aftersales.store import rows
+from aftersales.store import counts, rows
 from aftersales.store.accounts import shop_record
 from aftersales.store.models import AfterSale, Shop
 from aftersales.store.records import (
@@ -194,16 +193,10 @@ async def get_sale(seller_id: int, sale_id: int) -> SaleRecord | None:
 async def count_by_status(
     seller_id: int, type_: AfterSaleType, shop_id: str | None
 ) -> dict[AfterSaleStatus | None, int]:
-    q = Q(shop__seller_id=seller_id, type=type_)
-    if shop_id is not None:
-        q &= _equals(Shop, "shop_id", shop_id, "shop__shop_id")
-    counts = (
-        await AfterSale.filter(q).annotate(n=Count("id")).group_by("status").values("status", "n")
-    )
-    return {
-        (AfterSaleStatus(r["status"]) if r["status"] is not None else None): int(r["n"])
-        for r in counts
-    }
+    """Per-status counts, from the counts table the triggers keep (aftersales/store/counts.py)."""
+    if shop_id is not None and _equals(Shop, "shop_id", shop_id) is NOTHING:
+        return {}  # longer than any shop id: no such shop
+    return await counts.count_by_status(seller_id, type_, shop_id)
 
 
 async def shops_of(seller_id: int) -> list[ShopRecord]:
@@ -226,19 +219,28 @@ async def notes_by_sale(ids: Sequence[int]) -> dict[int, list[NoteRecord]]:
     return grouped
 
 
+# Stored values -> enum members, for the nested lists' rows (a page decodes hundreds of them;
+# a dict lookup is several times cheaper than the enum's call). An unknown value still fails as
+# the enum's call does.
+_ACTORS = {m.value: m for m in Actor}
+_STATUSES = {m.value: m for m in AfterSaleStatus}
+_SOURCES = {m.value: m for m in EventSource}
+
+
 async def history_by_sale(ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
     grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
+    when = rows.when
     for sale_id, at, actor, action, from_, to, source in await rows.fetch_by_sale(
         rows.HISTORY_SQL, ids
     ):
         grouped[sale_id].append(
             HistoryRecord(
-                rows.when(at),
-                Actor(actor),
+                when(at),
+                _ACTORS.get(actor) or Actor(actor),
                 action,
-                None if from_ is None else AfterSaleStatus(from_),
-                None if to is None else AfterSaleStatus(to),
-                EventSource(source),
+                None if from_ is None else _STATUSES.get(from_) or AfterSaleStatus(from_),
+                None if to is None else _STATUSES.get(to) or AfterSaleStatus(to),
+                _SOURCES.get(source) or EventSource(source),
             )
         )
     return grouped

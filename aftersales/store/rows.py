@@ -76,13 +76,27 @@ SALE_COLUMNS = (
 
 # `SALE_COLUMNS` written out, for the lookups of one after-sale by key: building them through a
 # QuerySet (with its join to shop) cost more than running them.
-SALE_SELECT = (
-    "SELECT "
-    + ",".join(
-        f's."{c.removeprefix("shop__")}"' if c.startswith("shop__") else f'a."{c}"'
-        for c in SALE_COLUMNS
-    )
-    + ' FROM "after_sale" AS a JOIN "shop" AS s ON s."id" = a."shop_id"'
+_SALE_LIST = ",".join(
+    f's."{c.removeprefix("shop__")}"' if c.startswith("shop__") else f'a."{c}"'
+    for c in SALE_COLUMNS
+)
+SALE_SELECT = f'SELECT {_SALE_LIST} FROM "after_sale" AS a JOIN "shop" AS s ON s."id" = a."shop_id"'
+
+# What a TikTok report needs before it decides, in one statement: its shop (no row: not
+# registered), the after-sale of that return if there is one (its columns null otherwise),
+# whether that after-sale has lines, and whether parcel events wait for the return or its
+# tracking number (aftersales/inbox/late.py). Parameters: the waiting events' source and
+# outcome, the return_id and tracking number they are matched by, the return_id, the shop_id.
+REPORT_SELECT = (
+    f"SELECT {_SALE_LIST},"
+    ' (a."id" IS NOT NULL AND EXISTS (SELECT 1 FROM "after_sale_item" AS i'
+    ' WHERE i."after_sale_id" = a."id")) AS has_items,'
+    ' EXISTS (SELECT 1 FROM "webhook_delivery" AS w WHERE w."source" = ?'
+    ' AND w."shop_id" = s."shop_id" AND w."outcome" = ?'
+    ' AND (w."match_return_id" = ? OR w."match_tracking_number" = ?)) AS waiting'
+    ' FROM "shop" AS s LEFT JOIN "after_sale" AS a'
+    ' ON a."shop_id" = s."id" AND a."return_id" = ?'
+    ' WHERE s."shop_id" = ?'
 )
 
 # Nested lists for a set of after-sales; `{ids}` becomes one placeholder per id.
@@ -131,6 +145,11 @@ async def fetch_sales(
     return cast(Sequence[Row], found)
 
 
+def shop(row: Row) -> ShopRecord:
+    """The shop of a row of `SALE_COLUMNS` (that of `REPORT_SELECT` too)."""
+    return ShopRecord(id=row[1], shop_id=row[2], region=row[3], name=row[4])
+
+
 async def fetch(query: ValuesListQuery[Any], conn: Connection | None = None) -> Sequence[Row]:
     """Run a QuerySet's SQL (so filters and dialect stay Tortoise's) but leave the values raw;
     in `conn`'s transaction when given (build it from `QuerySet.using_db(conn)` too)."""
@@ -140,16 +159,23 @@ async def fetch(query: ValuesListQuery[Any], conn: Connection | None = None) -> 
     return cast(Sequence[Row], found)
 
 
+def _parameterized(query: ValuesListQuery[Any] | CountQuery) -> tuple[str, list[Any]]:
+    """A QuerySet's SQL and parameters, built once: `QuerySet.sql()` builds both and keeps only
+    the text, so calling `get_parameterized_sql()` after it builds them a second time."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    return sql, list(params)
+
+
 async def fetch_with_total(
     page: ValuesListQuery[Any], count: CountQuery
 ) -> tuple[Sequence[Row], int | None]:
     """A page's rows and, in the same statement, `count`'s total: `count` becomes a scalar
     subquery in the page's column list (uncorrelated: both databases run it once). Rows come
     back without that last column; the total is None when the page is empty."""
-    page.sql()
-    count.sql()
-    page_sql, page_params = page.query.get_parameterized_sql()
-    count_sql, count_params = count.query.get_parameterized_sql()
+    page_sql, page_params = _parameterized(page)
+    count_sql, count_params = _parameterized(count)
     conn = connections.get("default")
     head, from_, tail = page_sql.partition(' FROM "after_sale"')
     assert from_, page_sql

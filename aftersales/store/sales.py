@@ -8,14 +8,19 @@ finds the version moved returns False: the command retries from a fresh read.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.models import Model
+
 from aftersales.domain.model import Actor, Change, EventSource, LineItem
-from aftersales.store import rows
+from aftersales.domain.outcome import Outcome
+from aftersales.store import rows, sql
+from aftersales.store.deliveries import LOGISTICS
 from aftersales.store.models import AfterSale, AfterSaleItem, HistoryEntry, Note
 from aftersales.store.records import SaleRecord, ShopRecord
-from aftersales.store.sql import Connection, dialect, insert_or_none
+from aftersales.store.sql import Connection, dialect
 
 _LOCK_PG = 'SELECT 1 FROM "after_sale" WHERE "id" = $1 FOR NO KEY UPDATE'
 # The after-sales of a shop that a parcel event's keys match, locked unless being written now
@@ -33,9 +38,60 @@ SELECT (SELECT count(*) FROM matched) AS matched, (SELECT count(*) FROM held) AS
 """
 
 
+@dataclass(frozen=True)
+class ReportLookup:
+    """What a TikTok report needs before it decides (`Sales.for_report`)."""
+
+    shop: ShopRecord | None  # None: the shop is not registered (yet)
+    sale: SaleRecord | None  # the after-sale of the report's return, if there is one
+    has_items: bool  # that after-sale has lines already
+    # Parcel events wait (`unmatched`) for this return_id or tracking number (inbox/late.py).
+    events_waiting: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A history entry: `change` made at `at` by `actor` through `source`."""
+
+    change: Change
+    at: datetime
+    actor: Actor
+    source: EventSource
+    detail: Mapping[str, Any] | None = None
+
+
+# A new after-sale's lines go into the statement that inserts it up to this many (on PostgreSQL,
+# one `INSERT ... SELECT` each); a return with more has them inserted in one more statement.
+_LINES_IN_ONE_STATEMENT = 32
+
+# A new after-sale: a concurrent writer's insert of the same one (same return, or same parcel
+# of an abnormal return) makes this one insert nothing, without an error that would abort
+# PostgreSQL's transaction, so no savepoint is needed around it.
+_CREATED = ' ON CONFLICT DO NOTHING RETURNING "id"'
+
+
 class Sales:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    async def for_report(
+        self, shop_id: str, return_id: str, tracking_number: str | None
+    ) -> ReportLookup:
+        """The shop, the after-sale of `return_id` in it, whether that has lines, and whether
+        parcel events wait for the return or `tracking_number`: one statement."""
+        params = [LOGISTICS, Outcome.UNMATCHED.value, return_id, tracking_number]
+        found = await sql.select(self._conn, rows.REPORT_SELECT, [*params, return_id, shop_id])
+        if not found:
+            return ReportLookup(None, None, has_items=False, events_waiting=False)
+        row = tuple(found[0])
+        columns = len(rows.SALE_COLUMNS)
+        sale = None if row[0] is None else rows.sale(row[:columns])
+        return ReportLookup(
+            rows.shop(row),
+            sale,
+            has_items=bool(row[columns]),
+            events_waiting=bool(row[columns + 1]),
+        )
 
     async def _one(self, where: str, *params: Any, tail: str = "LIMIT 1") -> SaleRecord | None:
         found = await rows.fetch_sales(where, params, conn=self._conn, tail=tail)
@@ -69,24 +125,63 @@ class Sales:
         return await self._one(where, shop.id, tracking_number, tail=newest)
 
     async def create(
-        self, shop: ShopRecord, fields: Mapping[str, Any], *, at: datetime
+        self,
+        shop: ShopRecord,
+        fields: Mapping[str, Any],
+        *,
+        at: datetime,
+        entry: Entry | None = None,
     ) -> SaleRecord | None:
-        """Insert a new after-sale (the key `items` gives its lines); None when a concurrent
-        writer inserted the same one first."""
+        """Insert a new after-sale with these fields (the key `items` gives its lines) and, with
+        `entry`, the history entry that records its creation; None when a concurrent writer
+        inserted the same one first (nothing written then).
+
+        On PostgreSQL that is one statement (the lines and the entry inserted in a `WITH` from
+        the after-sale's insert, so none when it inserted nothing); on SQLite one each."""
         values = dict(fields)
-        items: Sequence[LineItem] | None = values.pop("items", None)
+        items: Sequence[LineItem] = values.pop("items", None) or ()
         values.setdefault("created_at", at)
         values.setdefault("updated_at", at)
-
-        async def insert(conn: Connection) -> AfterSale:
-            return await AfterSale.create(using_db=conn, shop_id=shop.id, **values)
-
-        row = await insert_or_none(self._conn, insert)
-        if row is None:
+        values["shop_id"] = shop.id
+        statement, params = sql.insert(AfterSale, [values], tail=_CREATED)
+        lines = [_line(None, item) for item in items]
+        entries = [] if entry is None else [_entry(None, entry)]
+        if dialect(self._conn) == "postgres":
+            together = lines if len(lines) <= _LINES_IN_ONE_STATEMENT else []
+            clauses = [f"WITH a AS ({statement})"]
+            # Sub-statements of a WITH run in no set order: each line is inserted from the row
+            # the previous one returned, so their ids (the order lines are read in) follow the
+            # report's.
+            previous = "a"
+            for n, row in enumerate(together):
+                clause, more = sql.insert_select(
+                    AfterSaleItem,
+                    row,
+                    source=previous,
+                    refs={"after_sale_id": f'{previous}."id"'},
+                    tail=' RETURNING "after_sale_id" AS "id"',
+                )
+                clauses.append(f"i{n} AS ({clause})")
+                params.extend(more)
+                previous = f"i{n}"
+            for n, row in enumerate(entries):
+                clause, more = sql.insert_select(
+                    HistoryEntry, row, source="a", refs={"after_sale_id": 'a."id"'}
+                )
+                clauses.append(f"h{n} AS ({clause})")
+                params.extend(more)
+            statement = ", ".join(clauses) + ' SELECT "id" FROM a'
+            lines = lines[len(together) :]
+            entries = []
+        inserted = await sql.returning(self._conn, statement, params)
+        if not inserted:
             return None
-        if items:
-            await self._replace_items(row.id, items)
-        return rows.sale([_column(row, shop, name) for name in rows.SALE_COLUMNS])
+        sale_id = int(inserted[0]["id"])
+        if lines:
+            await self._insert(AfterSaleItem, [dict(row, after_sale_id=sale_id) for row in lines])
+        if entries:
+            await self._insert(HistoryEntry, [dict(row, after_sale_id=sale_id) for row in entries])
+        return _created(sale_id, shop, values)
 
     async def save(
         self,
@@ -156,28 +251,22 @@ class Sales:
         await Note.create(using_db=self._conn, after_sale_id=sale_id, text=text, created_at=at)
 
     async def _bump(self, sale: SaleRecord, fields: Mapping[str, Any]) -> bool:
-        updated = (
-            await AfterSale.filter(id=sale.id, version=sale.version)
-            .using_db(self._conn)
-            .update(**fields, version=sale.version + 1)
+        statement, params = sql.update(
+            AfterSale, {**fields, "version": sale.version + 1}, '"id"=? AND "version"=?'
         )
-        return bool(updated == 1)
+        return await sql.execute(self._conn, statement, [*params, sale.id, sale.version]) == 1
 
     async def _replace_items(self, sale_id: int, items: Sequence[LineItem]) -> None:
         await AfterSaleItem.filter(after_sale_id=sale_id).using_db(self._conn).delete()
-        await AfterSaleItem.bulk_create(
-            [
-                AfterSaleItem(
-                    after_sale_id=sale_id,
-                    sku=item.sku,
-                    product_name=item.product_name,
-                    quantity=item.quantity,
-                    unit_refund=item.unit_refund,
-                )
-                for item in items
-            ],
-            using_db=self._conn,
-        )
+        if items:
+            await self._insert_items(sale_id, items)
+
+    async def _insert_items(self, sale_id: int, items: Sequence[LineItem]) -> None:
+        await self._insert(AfterSaleItem, [_line(sale_id, item) for item in items])
+
+    async def _insert(self, model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
+        statement, params = sql.insert(model, rows)
+        await sql.execute(self._conn, statement, params)
 
     async def log(
         self,
@@ -189,24 +278,48 @@ class Sales:
         source: EventSource,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        """Append a history entry alone: for an after-sale just created, whose creation it
-        records (`save` and `touch` append theirs themselves)."""
-        await HistoryEntry.create(
-            using_db=self._conn,
-            after_sale_id=sale_id,
-            at=at,
-            actor=actor,
-            action=change.action,
-            from_status=change.from_status,
-            to_status=change.to_status,
-            source=source,
-            detail=dict(detail) if detail else None,
+        """Append a history entry alone (`save` and `touch` append theirs themselves)."""
+        await self._insert(
+            HistoryEntry, [_entry(sale_id, Entry(change, at, actor, source, detail))]
         )
 
 
-def _column(row: AfterSale, shop: ShopRecord, name: str) -> Any:
-    """A column of `rows.SALE_COLUMNS` read off a freshly created row, so that the one decoder
-    (`rows.sale`) builds its record."""
-    if name.startswith("shop__"):
-        return getattr(shop, {"shop__id": "id"}.get(name, name.removeprefix("shop__")))
-    return getattr(row, name)
+def _line(sale_id: int | None, item: LineItem) -> dict[str, Any]:
+    return {
+        "after_sale_id": sale_id,
+        "sku": item.sku,
+        "product_name": item.product_name,
+        "quantity": item.quantity,
+        "unit_refund": item.unit_refund,
+    }
+
+
+def _entry(sale_id: int | None, entry: Entry) -> dict[str, Any]:
+    return {
+        "after_sale_id": sale_id,
+        "at": entry.at,
+        "actor": entry.actor,
+        "action": entry.change.action,
+        "from_status": entry.change.from_status,
+        "to_status": entry.change.to_status,
+        "source": entry.source,
+        "detail": dict(entry.detail) if entry.detail else None,
+    }
+
+
+def _created(sale_id: int, shop: ShopRecord, values: Mapping[str, Any]) -> SaleRecord:
+    """The record of an after-sale just inserted with `values` (the model's defaults for the
+    columns left out), built by the one decoder (`rows.sale`)."""
+    fields = AfterSale._meta.fields_map
+
+    def column(name: str) -> Any:
+        if name == "id":
+            return sale_id
+        if name.startswith("shop__"):
+            return getattr(shop, {"shop__id": "id"}.get(name, name.removeprefix("shop__")))
+        if name in values:
+            return values[name]
+        default = fields[name].default
+        return default() if callable(default) else default
+
+    return rows.sale([column(name) for name in rows.SALE_COLUMNS])

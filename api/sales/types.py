@@ -4,16 +4,34 @@ The domain's plain enums (AfterSaleType, SellerAction, ...) are GraphQL enums as
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 
 from aftersales.domain import model as domain
-from aftersales.domain.rules import available_actions
+from aftersales.domain.rules import actions_for
 from aftersales.domain.sync import SyncStatus
-from aftersales.store.records import SaleRecord
-from api.context import Info
+from aftersales.store import queries
+from aftersales.store.records import (
+    HistoryRecord,
+    ItemRecord,
+    NoteRecord,
+    SaleRecord,
+    StockedInRecord,
+)
+from api.context import PREFETCHED, Info
 from api.errors import UserError
 from api.shops.types import Shop
 
@@ -61,30 +79,23 @@ class StockedIn:
     condition: domain.StockCondition
 
 
-async def _items(root: AfterSale, info: Info) -> list[AfterSaleItem]:
-    rows = await info.context.loaders.items.load(root.record.id)
+def items_of(rows: Sequence[ItemRecord], currency: str | None) -> list[AfterSaleItem]:
     return [
         AfterSaleItem(
             sku=r.sku,
             product_name=r.product_name,
             quantity=r.quantity,
-            unit_refund=money(r.unit_refund, root.record.currency),
+            unit_refund=money(r.unit_refund, currency),
         )
         for r in rows
     ]
 
 
-def _available_actions(root: AfterSale) -> list[domain.SellerAction]:
-    return available_actions(root.record.as_sale())
-
-
-async def _notes(root: AfterSale, info: Info) -> list[Note]:
-    rows = await info.context.loaders.notes.load(root.record.id)
+def notes_of(rows: Sequence[NoteRecord]) -> list[Note]:
     return [Note(text=r.text, created_at=r.created_at) for r in rows]
 
 
-async def _history(root: AfterSale, info: Info) -> list[HistoryEntry]:
-    rows = await info.context.loaders.history.load(root.record.id)
+def history_of(rows: Sequence[HistoryRecord]) -> list[HistoryEntry]:
     return [
         HistoryEntry(
             at=r.at,
@@ -98,9 +109,116 @@ async def _history(root: AfterSale, info: Info) -> list[HistoryEntry]:
     ]
 
 
-async def _stocked_in(root: AfterSale, info: Info) -> list[StockedIn]:
-    rows = await info.context.loaders.stocked_in.load(root.record.id)
+def stocked_in_of(rows: Sequence[StockedInRecord]) -> list[StockedIn]:
     return [StockedIn(sku=r.sku, quantity=r.quantity, condition=r.condition) for r in rows]
+
+
+# The nested lists' resolvers: the list the page (or `afterSale`) prefetched when there is one
+# (`Prefetched`), else the request's dataloader, which batches the ids of every after-sale.
+async def _items(root: AfterSale, info: Info) -> list[AfterSaleItem]:
+    if root.prefetched_items is not None:
+        return root.prefetched_items
+    rows = await info.context.loaders.items.load(root.record.id)
+    return items_of(rows, root.record.currency)
+
+
+async def _notes(root: AfterSale, info: Info) -> list[Note]:
+    if root.prefetched_notes is not None:
+        return root.prefetched_notes
+    return notes_of(await info.context.loaders.notes.load(root.record.id))
+
+
+async def _history(root: AfterSale, info: Info) -> list[HistoryEntry]:
+    if root.prefetched_history is not None:
+        return root.prefetched_history
+    return history_of(await info.context.loaders.history.load(root.record.id))
+
+
+async def _stocked_in(root: AfterSale, info: Info) -> list[StockedIn]:
+    if root.prefetched_stocked_in is not None:
+        return root.prefetched_stocked_in
+    return stocked_in_of(await info.context.loaders.stocked_in.load(root.record.id))
+
+
+# GraphQL name of each nested list -> how a set of after-sales' lists is fetched, in one
+# statement (the same the dataloaders run).
+NESTED_LISTS: dict[str, Callable[[Sequence[int]], Awaitable[dict[int, list[Any]]]]] = {
+    "items": queries.items_by_sale,
+    "notes": queries.notes_by_sale,
+    "history": queries.history_by_sale,
+    "stockedIn": queries.stocked_in_by_sale,
+}
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """Nested lists fetched for a set of after-sales (GraphQL name -> after-sale id -> rows):
+    one statement per list asked for, as the dataloaders would run, but no resolver, future
+    or task per after-sale."""
+
+    lists: dict[str, dict[int, list[Any]]]
+
+    @classmethod
+    async def fetch(cls, ids: Sequence[int], wanted: Iterable[str]) -> Prefetched:
+        names = [name for name in NESTED_LISTS if name in wanted]
+        if not ids or not names:
+            return cls({})
+        if len(names) == 1:
+            found = [await NESTED_LISTS[names[0]](ids)]
+        else:
+            found = await asyncio.gather(*(NESTED_LISTS[name](ids) for name in names))
+        return cls(dict(zip(names, found, strict=True)))
+
+    def rows(self, name: str, sale_id: int) -> list[Any] | None:
+        """The rows of one after-sale's list; None when that list was not fetched."""
+        grouped = self.lists.get(name)
+        return None if grouped is None else grouped.get(sale_id, [])
+
+
+NOTHING_PREFETCHED = Prefetched({})
+
+
+def _fields(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    """The fields of a selection set, fragments spread; a selection with a directive
+    (`@include`, `@skip`, ...) is left out, so that what it holds is never fetched ahead."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if selection.directives:
+            continue
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen and not fragment.directives:
+                yield from _fields(fragment.selection_set, fragments, seen | {name})
+
+
+def nested_lists_asked(info: Info, path: Sequence[str] = ()) -> set[str]:
+    """The nested lists (`NESTED_LISTS` names) the request asks for on the after-sales found
+    at `path` below this field (`("edges", "node")` for a page; `()` for `afterSale` itself)."""
+    raw = info._raw_info
+    level: list[FieldNode] = list(raw.field_nodes)
+    for name in path:
+        level = [
+            f
+            for node in level
+            for f in _fields(node.selection_set, raw.fragments)
+            if f.name.value == name
+        ]
+    return {
+        f.name.value
+        for node in level
+        for f in _fields(node.selection_set, raw.fragments)
+        if f.name.value in NESTED_LISTS
+    }
 
 
 @strawberry.type
@@ -132,7 +250,9 @@ class AfterSale:
     refund_requested: Money | None
     refund_amount: Money | None = strawberry.field(description="What was refunded, once refunded.")
     partial_refund_offer: Money | None
-    items: list[AfterSaleItem] = strawberry.field(resolver=_items)
+    items: list[AfterSaleItem] = strawberry.field(
+        resolver=_items, metadata={PREFETCHED: "prefetched_items"}
+    )
     tracking_number: str | None
     carrier: str | None
     seller_response_deadline: datetime | None = strawberry.field(
@@ -146,11 +266,15 @@ class AfterSale:
         description="When the return parcel was delivered to the warehouse."
     )
     available_actions: list[domain.SellerAction] = strawberry.field(
-        resolver=_available_actions, description="The seller actions allowed right now."
+        description="The seller actions allowed right now."
     )
-    notes: list[Note] = strawberry.field(resolver=_notes)
-    history: list[HistoryEntry] = strawberry.field(resolver=_history)
-    stocked_in: list[StockedIn] = strawberry.field(resolver=_stocked_in)
+    notes: list[Note] = strawberry.field(resolver=_notes, metadata={PREFETCHED: "prefetched_notes"})
+    history: list[HistoryEntry] = strawberry.field(
+        resolver=_history, metadata={PREFETCHED: "prefetched_history"}
+    )
+    stocked_in: list[StockedIn] = strawberry.field(
+        resolver=_stocked_in, metadata={PREFETCHED: "prefetched_stocked_in"}
+    )
     sync_status: SyncStatus = strawberry.field(
         description="Where the last decision sent to TikTok stands (LOCAL_ONLY: not sent)."
     )
@@ -160,10 +284,19 @@ class AfterSale:
     sync_attempts: int = strawberry.field(description="Calls made for the last decision.")
     created_at: datetime
     updated_at: datetime
+    # The nested lists fetched with the page (or `afterSale`), None when they were not.
+    prefetched_items: strawberry.Private[list[AfterSaleItem] | None] = None
+    prefetched_notes: strawberry.Private[list[Note] | None] = None
+    prefetched_history: strawberry.Private[list[HistoryEntry] | None] = None
+    prefetched_stocked_in: strawberry.Private[list[StockedIn] | None] = None
 
     @classmethod
-    def of(cls, record: SaleRecord) -> AfterSale:
+    def of(cls, record: SaleRecord, prefetched: Prefetched = NOTHING_PREFETCHED) -> AfterSale:
         abnormal = record.type is domain.AfterSaleType.ABNORMAL_RETURN
+        items = prefetched.rows("items", record.id)
+        notes = prefetched.rows("notes", record.id)
+        history = prefetched.rows("history", record.id)
+        stocked_in = prefetched.rows("stockedIn", record.id)
         return cls(
             record=record,
             id=strawberry.ID(str(record.id)),
@@ -186,11 +319,24 @@ class AfterSale:
             dispute_deadline=record.dispute_deadline,
             dispute_status=record.dispute_status,
             returned_at=record.returned_at,
+            available_actions=list(
+                actions_for(
+                    record.type,
+                    record.status,
+                    record.shop.region,
+                    record.tracking_number,
+                    record.return_status,
+                )
+            ),
             sync_status=SyncStatus(record.sync_status),
             sync_error=record.sync_error,
             sync_attempts=record.sync_attempts,
             created_at=record.created_at,
             updated_at=record.updated_at,
+            prefetched_items=None if items is None else items_of(items, record.currency),
+            prefetched_notes=None if notes is None else notes_of(notes),
+            prefetched_history=None if history is None else history_of(history),
+            prefetched_stocked_in=None if stocked_in is None else stocked_in_of(stocked_in),
         )
 
 

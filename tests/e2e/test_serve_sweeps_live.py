@@ -170,7 +170,7 @@ async def test_a_running_server_closes_a_rejected_request_when_its_window_runs_o
         "source": "SCHEDULER",
     }
     runs = {job["name"]: job["runs"] for job in health["jobs"]}
-    assert runs.keys() == {"dispute_sweep", "parcel_rematch"}
+    assert runs.keys() == {"dispute_sweep", "parcel_rematch", "status_counts"}
     assert runs["dispute_sweep"] >= 1
 
 

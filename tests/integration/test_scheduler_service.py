@@ -17,9 +17,10 @@ from aftersales.commands.sweep import SWEEP_JOB
 from aftersales.inbox import payloads
 from aftersales.inbox import receive as inbox
 from aftersales.inbox.rematch import REMATCH_JOB
-from aftersales.settings import Settings
+from aftersales.settings import Settings, load_settings
 from aftersales.store.models import AfterSale, JobRun, WebhookDelivery
-from scheduler import jobs, service
+from scheduler import jobs, service, tiktok
+from scheduler.jobs import FOLD_JOB
 from tests.support.builders import make_sale, make_seller
 from tests.support.clock import T0, Clock
 from tests.support.webhooks import parcel_body
@@ -31,13 +32,37 @@ def test_the_sweep_and_the_rematch_are_scheduled_every_interval_coalesced_one_at
     scheduler, _ = service.build_scheduler(settings, Clock().now)
 
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs_by_id) == sorted([SWEEP_JOB, REMATCH_JOB])
+    assert sorted(jobs_by_id) == sorted([SWEEP_JOB, REMATCH_JOB, FOLD_JOB])
     for job in jobs_by_id.values():
         assert isinstance(job.trigger, IntervalTrigger)
         assert job.trigger.interval == timedelta(seconds=90)
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
         # Due at once: the first run after a restart catches up what downtime left behind.
         assert job.next_run_time <= datetime.now(UTC)
+
+
+async def test_with_the_tiktok_api_set_the_sync_jobs_run_too() -> None:
+    settings = load_settings(
+        {
+            "TIKTOK_APP_KEY": "k",
+            "TIKTOK_APP_SECRET": "s" * 16,
+            "TIKTOK_API_BASE_URL": "http://127.0.0.1:9",
+            "TIKTOK_POLL_INTERVAL_SECONDS": "120",
+            "AFTERSALES_SECRET_KEY": "x" * 32,
+        }
+    )
+    link = tiktok.build_link(settings, Clock().now)
+    assert link is not None
+    try:
+        scheduler, _ = service.build_scheduler(settings, Clock().now, link=link)
+        every = {job.id: job.trigger.interval for job in scheduler.get_jobs()}
+    finally:
+        await link.aclose()
+    assert every[tiktok.DISPATCH_JOB] == timedelta(seconds=1)
+    assert every[tiktok.POLL_JOB] == timedelta(seconds=120)
+    assert every[tiktok.TOKENS_JOB] == timedelta(minutes=10)
+    # Local-only: no TikTok jobs, and no link at all.
+    assert tiktok.build_link(load_settings({}), Clock().now) is None
 
 
 async def test_a_started_service_sweeps_at_once_with_the_injected_clock(

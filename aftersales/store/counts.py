@@ -1,0 +1,125 @@
+"""Per-status counts of after-sales (`afterSaleCounts`): on PostgreSQL read from
+`after_sale_count`, on SQLite counted with GROUP BY (development-sized tables, one writer).
+
+On PostgreSQL, triggers on `after_sale` (migration 0004) add a +1/-1 row per change of a shop,
+type or status in the writer's own transaction, so a count is the sum of its key's rows. The
+rows only ever grow; `fold` (run by the timer jobs, and by `count_by_status` when a key has
+piled up more rows than it should) replaces the rows it reads with one row per key, in one
+transaction that deletes exactly the rows it summed: a row inserted meanwhile, committed or not,
+stays and is counted next time.
+"""
+
+from __future__ import annotations
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from aftersales.domain.model import AfterSaleStatus, AfterSaleType
+from aftersales.store.sql import Connection, dialect, numbered
+
+COUNTS_SQL = """
+SELECT c.status, sum(c.n) AS n, count(*) AS parts
+FROM after_sale_count AS c JOIN shop AS s ON s.id = c.shop_id
+WHERE s.seller_id = ? AND c.type = ? {shop}
+GROUP BY c.status
+"""
+GROUPED_SQL = """
+SELECT a.status, count(*) AS n
+FROM after_sale AS a JOIN shop AS s ON s.id = a.shop_id
+WHERE s.seller_id = ? AND a.type = ? {shop}
+GROUP BY a.status
+"""
+# Fold the rows of at most `limit` ids at a time: DELETE ... RETURNING hands back exactly the
+# rows removed, whose sums are inserted in the same transaction.
+FOLD_SQL = """
+DELETE FROM after_sale_count WHERE id IN (
+    SELECT id FROM after_sale_count ORDER BY id LIMIT ?
+) RETURNING shop_id, type, status, n
+"""
+# Folding is worth it once a key has this many rows on average.
+FOLD_AFTER = 64
+FOLD_BATCH = 50_000
+
+
+async def count_by_status(
+    seller_id: int, type_: AfterSaleType, shop_id: str | None
+) -> dict[AfterSaleStatus | None, int]:
+    """How many of the seller's after-sales of `type_` are in each status (optionally of one
+    shop); statuses with none are left out."""
+    conn = connections.get("default")
+    if dialect(conn) != "postgres":
+        return await _grouped(seller_id, type_, shop_id)
+    shop = "AND s.shop_id = ?" if shop_id is not None else ""
+    params: list[object] = [seller_id, type_.value]
+    if shop_id is not None:
+        params.append(shop_id)
+    sql = COUNTS_SQL.format(shop=shop)
+    found = await conn.execute_query_dict(numbered(sql), params)
+    counts = {}
+    parts = 0
+    for row in found:
+        parts += int(row["parts"])
+        if int(row["n"]) > 0:
+            status = row["status"]
+            counts[AfterSaleStatus(status) if status else None] = int(row["n"])
+    if parts > FOLD_AFTER * max(1, len(found)):
+        await fold()
+    return counts
+
+
+async def fold(*, batch: int = FOLD_BATCH) -> int:
+    """Replace the +1/-1 rows by one row per key, `batch` rows per transaction; how many rows
+    were folded. Safe to run from several processes at once. (Nothing to do on SQLite.)"""
+    if dialect(connections.get("default")) != "postgres":
+        return 0
+    folded = 0
+    while True:
+        async with in_transaction("default") as conn:
+            done = await _fold_batch(conn, batch)
+        folded += done
+        if done < batch:
+            return folded
+
+
+async def _grouped(
+    seller_id: int, type_: AfterSaleType, shop_id: str | None
+) -> dict[AfterSaleStatus | None, int]:
+    shop = "AND s.shop_id = ?" if shop_id is not None else ""
+    params: list[object] = [seller_id, type_.value]
+    if shop_id is not None:
+        params.append(shop_id)
+    found = await connections.get("default").execute_query_dict(
+        GROUPED_SQL.format(shop=shop), params
+    )
+    return {(AfterSaleStatus(r["status"]) if r["status"] else None): int(r["n"]) for r in found}
+
+
+async def _fold_batch(conn: Connection, batch: int) -> int:
+    removed = await conn.execute_query_dict(numbered(FOLD_SQL), [batch])
+    if len(removed) <= 1:
+        if removed:  # one row folds into itself: put it back
+            await _insert(conn, {_key(removed[0]): int(removed[0]["n"])})
+        return len(removed)
+    sums: dict[tuple[int, str, str], int] = {}
+    for row in removed:
+        key = _key(row)
+        sums[key] = sums.get(key, 0) + int(row["n"])
+    await _insert(conn, {key: n for key, n in sums.items() if n != 0})
+    return len(removed)
+
+
+async def _insert(conn: Connection, sums: dict[tuple[int, str, str], int]) -> None:
+    if not sums:
+        return
+    values = ",".join("(?, ?, ?, ?)" for _ in sums)
+    sql = f"INSERT INTO after_sale_count (shop_id, type, status, n) VALUES {values}"
+    params = [
+        v for (shop_id, type_, status), n in sums.items() for v in (shop_id, type_, status, n)
+    ]
+    if dialect(conn) == "postgres":
+        sql = numbered(sql)
+    await conn.execute_query(sql, params)
+
+
+def _key(row: dict[str, object]) -> tuple[int, str, str]:
+    return int(row["shop_id"]), str(row["type"]), str(row["status"])  # type: ignore[call-overload]

@@ -1,0 +1,54 @@
+"""The list page's fields are completed by `FastExecution` (api/schema.py): a page costs the
+same number of fields on graphql-core's generic path (a resolver call, a resolve-info object,
+Strawberry's wrapper each) whatever its size; its nested lists come with the page, not from a
+resolver per row. Counted, not timed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from aftersales.domain.model import LineItem
+from aftersales.settings import Settings
+from api.context import Context
+from api.schema import FastExecution, build_schema
+from tests.perf.test_statements import PAGE
+from tests.support.builders import make_sale, make_seller, seller_id_of
+from tests.support.clock import Clock
+
+
+class Counting(FastExecution):
+    """FastExecution, counting the fields it hands to graphql-core's generic path."""
+
+    generic: list[str] = []
+
+    def execute_field(self, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        type(self).generic.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return super().execute_field(parent_type, source, details, *rest)
+
+
+async def test_a_page_of_50_takes_the_generic_path_as_often_as_a_page_of_5(
+    settings: Settings, clock: Clock
+) -> None:
+    seller = await make_seller()
+    lines = (
+        LineItem("MUG-01", "Mug", 1, Decimal("10.00")),
+        LineItem("CUP-02", "Cup", 2, Decimal("5.00")),
+    )
+    for _ in range(55):
+        await make_sale(seller, items=lines)
+    seller_id = await seller_id_of(seller)
+    schema = build_schema()
+    schema.execution_context_class = Counting
+    generic = {}
+    for first in (5, 50):
+        Counting.generic = []
+        context = Context(seller_id=seller_id, settings=settings, clock=clock.now)
+        result = await schema.execute(PAGE, {"first": first}, context_value=context)
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        edges = result.data["afterSales"]["edges"]
+        assert len(edges) == first
+        assert all(len(e["node"]["items"]) == 2 and e["node"]["history"] for e in edges)
+        generic[first] = list(Counting.generic)
+    assert generic[5] == generic[50] == ["Query.afterSales"], generic
