@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 
 from aftersales.domain.errors import Invalid
@@ -122,15 +122,24 @@ def _equals(model: type[Model], column: str, value: str, path: str | None = None
 
 
 def _scoped(seller_id: int, flt: SaleFilter) -> Q:
-    q = Q(shop__seller_id=seller_id)
+    if flt.shop_id is not None:
+        # `shop_id = (SELECT id ...)`, not a join: the planner then walks the
+        # (shop_id, type, status, created_at, id) index backwards and stops after a page,
+        # where a join made it read and sort every match (30 ms at a million rows).
+        own = _equals(Shop, "shop_id", flt.shop_id)
+        q = (
+            NOTHING
+            if own is NOTHING
+            else Q(shop_id=Subquery(Shop.filter(own, seller_id=seller_id).values("id")))
+        )
+    else:
+        q = Q(shop__seller_id=seller_id)
     if flt.type is not None:
         q &= Q(type=flt.type)
     if flt.status is not None:
         q &= Q(status=flt.status)
     if flt.return_status is not None:
         q &= Q(return_status=flt.return_status)
-    if flt.shop_id is not None:
-        q &= _equals(Shop, "shop_id", flt.shop_id, "shop__shop_id")
     if flt.dispute_status is not None:
         q &= Q(dispute_status=flt.dispute_status)
     if flt.search:
