@@ -9,16 +9,13 @@ operation's variables; anything else about the request is ignored. Run by the be
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
-import os
 from collections import defaultdict
 from typing import Any
 
 import asyncpg
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -31,7 +28,7 @@ from aftersales.domain.model import (
     Sale,
 )
 from aftersales.domain.rules import available_actions
-from bench.serving import serve
+from bench.serving import Bare
 
 TOKEN = """
 SELECT t.seller_id FROM api_token AS t
@@ -47,8 +44,6 @@ ITEMS = """SELECT after_sale_id, sku, product_name, quantity, unit_refund FROM a
 WHERE after_sale_id = ANY($1::int[]) ORDER BY id"""
 HISTORY = """SELECT after_sale_id, at, actor, action, from_status, to_status, source
 FROM history_entry WHERE after_sale_id = ANY($1::int[]) ORDER BY at, id"""
-
-pool: asyncpg.Pool | None = None
 
 
 def _money(amount: Any, currency: str | None) -> dict[str, str] | None:
@@ -81,12 +76,11 @@ def _unauthorized() -> Response:
 
 
 async def graphql(request: Request) -> Response:
-    assert pool is not None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     variables = orjson.loads(await request.body()).get("variables") or {}
     first = int(variables.get("first", 20))
     filtered = variables.get("shopId") is not None
-    async with pool.acquire() as conn:
+    async with BARE.pool.acquire() as conn:
         seller_id = await conn.fetchval(TOKEN, hashlib.sha256(token.strip().encode()).hexdigest())
         if scheme.lower() != "bearer" or seller_id is None:
             return _unauthorized()
@@ -162,26 +156,7 @@ async def graphql(request: Request) -> Response:
     return Response(orjson.dumps({"data": data}), media_type="application/json")
 
 
-async def health(_: Request) -> Response:
-    return Response(b'{"status":"ok"}', media_type="application/json")
-
-
-def app() -> Starlette:
-    async def lifespan(_: Starlette) -> Any:
-        global pool
-        pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=10)
-        yield
-        await pool.close()
-
-    routes = [Route("/graphql", graphql, methods=["POST"]), Route("/health", health)]
-    return Starlette(routes=routes, lifespan=lifespan)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    serve(app(), parser.parse_args().port)
-
+BARE = Bare(Route("/graphql", graphql, methods=["POST"]))
 
 if __name__ == "__main__":
-    main()
+    BARE.main(__doc__)

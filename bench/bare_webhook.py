@@ -9,7 +9,6 @@ with its lines) and answers 200 once committed. Run by the bench:
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import hmac
 import os
@@ -18,16 +17,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from aftersales.domain.rules import seller_response_deadline
 from aftersales.domain.tiktok import PLATFORM_STATUSES, PLATFORM_TYPES
-from bench.serving import serve
+from bench.serving import Bare
 
 DELIVERY = """
 INSERT INTO webhook_delivery (source, dedupe_key, event_type, shop_id, received_at, headers, body,
@@ -52,13 +49,11 @@ INSERT INTO history_entry (after_sale_id, at, actor, action, from_status, to_sta
 VALUES ($1, $2, 'BUYER', 'PLATFORM_STATUS_REPORTED', NULL, $3, 'TIKTOK_WEBHOOK', $4)
 """
 
-pool: asyncpg.Pool | None = None
 KEY = os.environ.get("TIKTOK_APP_KEY", "").encode()
 SECRET = os.environ.get("TIKTOK_APP_SECRET", "").encode()
 
 
 async def tiktok(request: Request) -> Response:
-    assert pool is not None
     body = await request.body()
     expected = hmac.new(SECRET, KEY + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, request.headers.get("authorization", "")):
@@ -75,7 +70,7 @@ async def tiktok(request: Request) -> Response:
         for line in data.get("return_line_items") or ()
     )
     headers = {k: request.headers[k] for k in ("content-type", "authorization")}
-    async with pool.acquire() as conn, conn.transaction():
+    async with BARE.pool.acquire() as conn, conn.transaction():
         logged = await conn.fetchval(
             DELIVERY,
             note["tts_notification_id"],
@@ -121,26 +116,7 @@ async def tiktok(request: Request) -> Response:
     return Response(status_code=200)
 
 
-async def health(_: Request) -> Response:
-    return Response(b'{"status":"ok"}', media_type="application/json")
-
-
-def app() -> Starlette:
-    async def lifespan(_: Starlette) -> Any:
-        global pool
-        pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=10)
-        yield
-        await pool.close()
-
-    routes = [Route("/webhooks/tiktok", tiktok, methods=["POST"]), Route("/health", health)]
-    return Starlette(routes=routes, lifespan=lifespan)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    serve(app(), parser.parse_args().port)
-
+BARE = Bare(Route("/webhooks/tiktok", tiktok, methods=["POST"]))
 
 if __name__ == "__main__":
-    main()
+    BARE.main(__doc__)

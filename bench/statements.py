@@ -5,41 +5,13 @@ RELEASE, COMMIT) is not logged there and not counted."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 
 from aftersales.settings import load_settings
 from aftersales.store import db
 from bench.load import page_body
 from bench.procs import service_env
-
-
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if not message.startswith(("Created connection pool", "Closed connection pool")):
-            self.statements.append(message)
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _Counter()
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler.statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+from tests.perf.counting import statements as counting  # the same counter the tests use
 
 
 async def per_request(url: str, token: str, webhook_line: str) -> dict[str, int]:

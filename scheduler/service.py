@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -45,9 +45,16 @@ APSCHEDULER_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
 class Job:
     """A scheduled callable. Remembers its in-flight run so shutdown can end it cleanly."""
 
-    def __init__(self, job_id: str, title: str, run_once: Callable[[], Awaitable[object]]) -> None:
+    def __init__(
+        self,
+        job_id: str,
+        title: str,
+        every: timedelta,
+        run_once: Callable[[], Awaitable[object]],
+    ) -> None:
         self.id = job_id
         self.title = title
+        self.every = every
         self._run_once = run_once
         self._current: asyncio.Task[object] | None = None
 
@@ -82,44 +89,48 @@ def build_scheduler(
 ) -> tuple[AsyncIOScheduler, list[Job]]:
     scheduler = AsyncIOScheduler(timezone=UTC)
     # The lambdas look `run_sweep` and `run_rematch` up at each run (tests replace them).
+    sweeps = settings.sweep_interval
     jobs = [
         Job(
             SWEEP_JOB,
             "close after-sales whose dispute window ran out",
+            sweeps,
             lambda: run_sweep(clock, batch_size=batch_size),
         ),
         Job(
             REMATCH_JOB,
             "apply parcel events whose after-sale appeared as they arrived",
+            sweeps,
             lambda: run_rematch(clock),
         ),
-        Job(FOLD_JOB, "fold the per-status count rows", lambda: run_fold(clock)),
+        Job(FOLD_JOB, "fold the per-status count rows", sweeps, lambda: run_fold(clock)),
     ]
-    every = {job.id: settings.sweep_interval for job in jobs}
     if link is not None:
         synced = link  # a name the lambdas can close over with its narrowed type
         jobs += [
             Job(
                 DISPATCH_JOB,
                 "send seller decisions and fetches to TikTok",
+                DISPATCH_INTERVAL,
                 lambda: run_dispatch(synced),
             ),
-            Job(POLL_JOB, "import the returns TikTok updated", lambda: run_poll(synced)),
+            Job(
+                POLL_JOB,
+                "import the returns TikTok updated",
+                settings.tiktok_poll_interval,
+                lambda: run_poll(synced),
+            ),
             Job(
                 TOKENS_JOB,
                 "refresh TikTok access tokens before they expire",
+                TOKEN_INTERVAL,
                 lambda: run_tokens(synced),
             ),
         ]
-        every |= {
-            DISPATCH_JOB: DISPATCH_INTERVAL,
-            POLL_JOB: settings.tiktok_poll_interval,
-            TOKENS_JOB: TOKEN_INTERVAL,
-        }
     for job in jobs:
         scheduler.add_job(
             job.run,
-            IntervalTrigger(seconds=every[job.id].total_seconds(), timezone=UTC),
+            IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
             id=job.id,
             name=job.title,
             next_run_time=datetime.now(UTC),  # scheduler time, not the injected clock
@@ -146,7 +157,7 @@ async def running(
     scheduler.start()
     log.info(
         "scheduler started: %s",
-        ", ".join(f"{job.id} every {int(every)}s" for job, every in _intervals(scheduler, jobs)),
+        ", ".join(f"{job.id} every {int(job.every.total_seconds())}s" for job in jobs),
     )
     try:
         yield scheduler
@@ -157,7 +168,3 @@ async def running(
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler stops on the loop's next turn: let it
         log.info("scheduler stopped")
-
-
-def _intervals(scheduler: AsyncIOScheduler, jobs: list[Job]) -> list[tuple[Job, float]]:
-    return [(job, scheduler.get_job(job.id).trigger.interval.total_seconds()) for job in jobs]

@@ -114,6 +114,16 @@ async def apply_report(
     return replace(result, reason="; ".join(reasons) or None)
 
 
+async def apply_fetched(
+    tx: Tx, shop_id: str, report: tiktok.ReturnReport, *, now: datetime, windows: DisputeWindows
+) -> Result:
+    """A return object fetched from TikTok's API: TikTok's state right now, recorded with source
+    TIKTOK_API (docs/tiktok-sync.md)."""
+    return await apply_report(
+        tx, shop_id, report, now=now, windows=windows, source=EventSource.TIKTOK_API, current=True
+    )
+
+
 async def apply_parcel(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:
     result = await apply_parcel_event(tx, event, now=now)
     matched: list[Result] = []

@@ -19,11 +19,11 @@ from typing import Any
 
 import orjson
 
-from aftersales.domain.model import DisputeWindows, EventSource
+from aftersales.domain.model import DisputeWindows
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.parcels import ParcelEvent
 from aftersales.inbox import payloads
-from aftersales.inbox.apply import apply_parcel, apply_report, apply_tiktok
+from aftersales.inbox.apply import apply_fetched, apply_parcel, apply_tiktok
 from aftersales.inbox.jsonfields import loads_object
 from aftersales.inbox.log import Apply, Arrived, claim_apply_record
 from aftersales.inbox.payloads import Malformed, TikTokNotification
@@ -126,10 +126,7 @@ async def receive_fetched(
     try:
         report = payloads.parse_return_object(loads_object(body))
     except Malformed as exc:
-        incoming = Incoming(TIKTOK_API, "rejected:" + key, None, shop_id, now, {}, _text(body))
-        async with uow() as tx:
-            delivery_id = await tx.deliveries.insert(incoming, Outcome.REJECTED, exc.reason)
-        return Result(Outcome.REJECTED, reason=exc.reason, delivery_id=delivery_id)
+        return await reject(TIKTOK_API, body, {}, exc.reason, now=now)
     incoming = Incoming(
         source=TIKTOK_API,
         dedupe_key=key,
@@ -141,14 +138,6 @@ async def receive_fetched(
     )
 
     async def apply(tx: Tx) -> Result:
-        return await apply_report(
-            tx,
-            shop_id,
-            report,
-            now=now,
-            windows=windows,
-            source=EventSource.TIKTOK_API,
-            current=True,
-        )
+        return await apply_fetched(tx, shop_id, report, now=now, windows=windows)
 
     return await _receive(incoming, apply)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from aftersales.domain.model import DisputeWindows, EventSource
+from aftersales.domain.model import DisputeWindows
 from aftersales.domain.outcome import WAITING, Result
 from aftersales.inbox import jsonfields as f
 from aftersales.inbox import payloads
-from aftersales.inbox.apply import apply_parcel, apply_report, apply_tiktok
+from aftersales.inbox.apply import apply_fetched, apply_parcel, apply_tiktok
 from aftersales.inbox.log import Apply, Kept, claim_apply_record
 from aftersales.store import deliveries
 from aftersales.store.deliveries import TIKTOK, TIKTOK_API, Stored
@@ -39,18 +39,10 @@ def _waiting(stored: Stored, now: datetime, windows: DisputeWindows) -> _Waiting
             shop_id = stored.shop_id
             report = payloads.parse_return_object(f.loads_object(body))
 
-            async def apply_fetched(tx: Tx) -> Result:
-                return await apply_report(
-                    tx,
-                    shop_id,
-                    report,
-                    now=now,
-                    windows=windows,
-                    source=EventSource.TIKTOK_API,
-                    current=True,
-                )
+            async def apply_report(tx: Tx) -> Result:
+                return await apply_fetched(tx, shop_id, report, now=now, windows=windows)
 
-            return _Waiting(stored, report.update_time, apply_fetched)
+            return _Waiting(stored, report.update_time, apply_report)
         event = payloads.parse_parcel_event(body)
 
         async def apply_event(tx: Tx) -> Result:

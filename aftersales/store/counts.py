@@ -47,24 +47,21 @@ async def count_by_status(
     """How many of the seller's after-sales of `type_` are in each status (optionally of one
     shop); statuses with none are left out."""
     conn = connections.get("default")
-    if dialect(conn) != "postgres":
-        return await _grouped(seller_id, type_, shop_id)
-    shop = "AND s.shop_id = ?" if shop_id is not None else ""
+    postgres = dialect(conn) == "postgres"
+    sql = (COUNTS_SQL if postgres else GROUPED_SQL).format(
+        shop="AND s.shop_id = ?" if shop_id is not None else ""
+    )
     params: list[object] = [seller_id, type_.value]
     if shop_id is not None:
         params.append(shop_id)
-    sql = COUNTS_SQL.format(shop=shop)
-    found = await conn.execute_query_dict(numbered(sql), params)
-    counts = {}
-    parts = 0
-    for row in found:
-        parts += int(row["parts"])
-        if int(row["n"]) > 0:
-            status = row["status"]
-            counts[AfterSaleStatus(status) if status else None] = int(row["n"])
-    if parts > FOLD_AFTER * max(1, len(found)):
+    found = await conn.execute_query_dict(numbered(sql) if postgres else sql, params)
+    if postgres and sum(int(r["parts"]) for r in found) > FOLD_AFTER * max(1, len(found)):
         await fold()
-    return counts
+    return {
+        (AfterSaleStatus(r["status"]) if r["status"] else None): int(r["n"])
+        for r in found
+        if int(r["n"]) > 0
+    }
 
 
 async def fold(*, batch: int = FOLD_BATCH) -> int:
@@ -79,19 +76,6 @@ async def fold(*, batch: int = FOLD_BATCH) -> int:
         folded += done
         if done < batch:
             return folded
-
-
-async def _grouped(
-    seller_id: int, type_: AfterSaleType, shop_id: str | None
-) -> dict[AfterSaleStatus | None, int]:
-    shop = "AND s.shop_id = ?" if shop_id is not None else ""
-    params: list[object] = [seller_id, type_.value]
-    if shop_id is not None:
-        params.append(shop_id)
-    found = await connections.get("default").execute_query_dict(
-        GROUPED_SQL.format(shop=shop), params
-    )
-    return {(AfterSaleStatus(r["status"]) if r["status"] else None): int(r["n"]) for r in found}
 
 
 async def _fold_batch(conn: Connection, batch: int) -> int:

@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +20,15 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support.live import AFTERSALES, LiveServer, free_port, start_server, stop_server
+from tests.support.live import (
+    AFTERSALES,
+    LiveServer,
+    eventually,
+    gql,
+    sandbox_process,
+    start_server,
+    stop_server,
+)
 from webhooks import traffic
 
 pytestmark = pytest.mark.postgres
@@ -61,22 +69,11 @@ SYNC_STATES = """query($shop: String!) { afterSales(first: 100, shopId: $shop) {
   edges { node { id syncStatus syncError } } } }"""
 
 
-def eventually(check: Callable[[], T | None], *, seconds: float = 60, what: str) -> T:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"not within {seconds} s: {what}")
-
-
 @pytest.fixture
 def database() -> Iterator[str]:
     """A new, empty PostgreSQL database on TEST_POSTGRES_URL's server, dropped afterwards."""
     server = os.environ.get("TEST_POSTGRES_URL")
-    if not server:
-        pytest.skip("TEST_POSTGRES_URL is not set")
+    assert server, "marked postgres: deselected without TEST_POSTGRES_URL (tests/conftest.py)"
     name = f"replicas_{uuid.uuid4().hex[:12]}"
 
     async def admin(sql: str) -> None:
@@ -90,32 +87,13 @@ def database() -> Iterator[str]:
     try:
         yield server.rsplit("/", 1)[0] + "/" + name
     finally:
-        pass  # DEBUG asyncio.run(admin(f"DROP"))
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [AFTERSALES, "tiktok-sandbox", "--port", str(port)],
-        env={**os.environ, **KEYS, "DATABASE_URL": f"sqlite://{tmp_path}/sandbox.sqlite3"},
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        eventually(lambda: _answers(f"{url}/sandbox/calls"), seconds=20, what="the sandbox")
+    with sandbox_process(tmp_path, KEYS) as url:
         yield url
-    finally:
-        stop_server(proc)  # type: ignore[arg-type]
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def simulate(url: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
@@ -136,18 +114,6 @@ def register(server: LiveServer) -> str:
     created = server.cli("tokens", "create", "--seller", SELLER)
     assert created.returncode == 0, created.stderr
     return created.stdout.strip().splitlines()[-1]
-
-
-def gql(server: LiveServer, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    body: dict[str, Any] = response.json()
-    assert "errors" not in body, body
-    return body["data"]  # type: ignore[no-any-return]
 
 
 async def _rows(url: str, sql: str) -> list[asyncpg.Record]:
@@ -239,7 +205,7 @@ def test_two_replicas_apply_close_and_push_each_thing_once(
             statuses = rows(database, f"SELECT status FROM after_sale WHERE id IN ({ids})")
             return {r["status"] for r in statuses} == {"REQUEST_CLOSED"}
 
-        eventually(swept, what="the sweeps close every expired window")
+        eventually(swept, seconds=60, what="the sweeps close every expired window")
         time.sleep(2)  # more sweeps run on both replicas: none closes anything twice
         closes = rows(
             database,
@@ -289,7 +255,7 @@ def test_two_replicas_apply_close_and_push_each_thing_once(
             states = {n["syncStatus"] for n in nodes if n["id"] in decided}
             return states == {"SYNCED"}
 
-        eventually(all_synced, what="both dispatchers send every decision")
+        eventually(all_synced, seconds=60, what="both dispatchers send every decision")
         calls = httpx.get(f"{sandbox}/sandbox/calls").json()
         decisions = [c for c in calls if c["path"].endswith("/approve")]
         keys = [c["idempotency_key"] for c in decisions]

@@ -5,16 +5,14 @@ dispatcher job, signed and checked by the stand-in, which applies it."""
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from tests.support.live import AFTERSALES, LiveServer, free_port, start_server, stop_server
+from tests.support.live import eventually, gql, sandbox_process, start_server, stop_server
 
 SHOP = "7494049642642441621"
 ACCESS = "TTP_live-access-token"
@@ -24,52 +22,10 @@ KEYS = {"TIKTOK_APP_KEY": "live-app-key", "TIKTOK_APP_SECRET": "live-app-secret-
 T = TypeVar("T")
 
 
-def eventually(check: Callable[[], T | None], *, seconds: float = 30, what: str) -> T:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s: {what}")
-
-
 @pytest.fixture
-def sandbox_url(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [AFTERSALES, "tiktok-sandbox", "--port", str(port)],
-        env={"PATH": "/usr/bin:/bin", **KEYS, "DATABASE_URL": f"sqlite://{tmp_path}/x.sqlite3"},
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        eventually(lambda: _up(url), seconds=20, what="the sandbox answers")
-        yield url, port
-    finally:
-        stop_server(proc)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/sandbox/calls", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def gql(server: LiveServer, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(
-        f"{server.url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    body: dict[str, Any] = response.json()
-    assert "errors" not in body, body
-    return body["data"]  # type: ignore[no-any-return]
+def sandbox_url(tmp_path: Path) -> Iterator[str]:
+    with sandbox_process(tmp_path, KEYS) as url:
+        yield url
 
 
 SALES = """{ afterSales(first: 10) { edges { node {
@@ -79,9 +35,9 @@ ACCEPT = """mutation($id: ID!) { acceptRefund(input: {id: $id}) {
 
 
 def test_decisions_flow_to_the_sandbox_and_its_truth_flows_back(
-    tmp_path: Path, sandbox_url: tuple[str, int]
+    tmp_path: Path, sandbox_url: str
 ) -> None:
-    url, _ = sandbox_url
+    url = sandbox_url
     httpx.post(
         f"{url}/sandbox/shops",
         json={"shop_id": SHOP, "cipher": CIPHER, "access_token": ACCESS, "refresh_token": REFRESH},

@@ -25,7 +25,7 @@ from aftersales.domain.model import AfterSaleStatus, EventSource, SellerAction
 from aftersales.settings import load_settings
 from aftersales.store import credentials, queries
 from aftersales.store.credentials import Vault
-from aftersales.store.models import AfterSale, Shop, TikTokCall
+from aftersales.store.models import AfterSale, Shop, TikTokCall, WebhookDelivery
 from aftersales.tiktok import dispatch, imports
 from aftersales.tiktok.client import TikTokClient
 from aftersales.tiktok.link import Link, refresh_due
@@ -643,3 +643,21 @@ async def test_the_token_job_refreshes_tokens_that_expire_within_a_day(world: Wo
     assert await refresh_due(world.link) == 0
     return_id = world.put("RETURN_OR_REFUND_REQUEST_PENDING")
     assert await world.imported(return_id) > 0
+
+
+async def test_a_malformed_return_object_is_logged_rejected_and_changes_nothing(
+    world: World,
+) -> None:
+    return_id = world.put(
+        "RETURN_OR_REFUND_REQUEST_PENDING",
+        refund_amount={"currency": "IDR", "refund_total": "a lot"},
+    )
+    creds = await world.link.shop(world.shop_pk)
+    assert creds is not None
+
+    run = await imports.fetch(world.link, creds, return_id)
+
+    assert run.outcomes == {"rejected": 1}
+    assert await AfterSale.filter(return_id=return_id).count() == 0
+    [logged] = await WebhookDelivery.filter(source="tiktok_api", outcome="rejected")
+    assert "refund_amount.refund_total" in (logged.reason or "") and return_id in logged.body

@@ -8,15 +8,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 BIN = Path(sys.executable).parent
 AFTERSALES = shutil.which("aftersales", path=str(BIN)) or "aftersales"
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -103,3 +106,54 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         stop_server(proc)
+
+
+def eventually(check: Callable[[], T | None], *, seconds: float = 30, what: str) -> T:
+    """What `check` returns once it is truthy, polled for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+def gql(server: LiveServer, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """The `data` of a GraphQL operation sent to a live server (fails on any error)."""
+    response = httpx.post(
+        f"{server.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def sandbox_process(folder: Path, env: dict[str, str]) -> Iterator[str]:
+    """`aftersales tiktok-sandbox` in a process of its own, for the block; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [AFTERSALES, "tiktok-sandbox", "--port", str(port)],
+        env={**os.environ, **env, "DATABASE_URL": f"sqlite://{folder}/sandbox.sqlite3"},
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        eventually(lambda: _answers(f"{url}/sandbox/calls"), seconds=20, what="the sandbox")
+        yield url
+    finally:
+        stop_server(proc)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
