@@ -60,7 +60,7 @@ async def apply_return_report(
             sale, has_items = await tx.sales.by_return_id(shop, report.return_id), None
         if sale is None:
             fields, change = tiktok.new_sale(report, region=shop.region, dispute_window=window)
-            entry = Entry(change, now, report.actor, source, _detail(report))
+            entry = Entry(change, now, report.actor, source, _detail(report), report.update_time)
             created = await tx.sales.create(shop, fields, at=now, entry=entry)
             if created is None:  # a concurrent delivery created it first
                 raise Lost
@@ -86,6 +86,7 @@ async def apply_return_report(
             actor=report.actor,
             source=source,
             detail=_detail(report),
+            platform_at=report.update_time,
         )
         if not saved:
             raise Lost
@@ -122,6 +123,7 @@ async def _fill_missing(
         actor=report.actor,
         source=source,
         detail=dict(_detail(report), filled=filled),
+        platform_at=report.update_time,
     )
     if not saved:
         raise Lost

@@ -186,6 +186,10 @@ class HistoryEntry(Model):
     to_status = fields.CharEnumField(AfterSaleStatus, max_length=32, null=True)
     source = fields.CharEnumField(EventSource, max_length=24)
     detail: Any = fields.JSONField(null=True)
+    # TikTok's own time for an entry that came from TikTok (its report's update_time); `at` is
+    # when the change was applied here. History reads in `id` order: entries are only written
+    # under the after-sale's version check, so their ids follow the order changes were applied.
+    platform_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "history_entry"

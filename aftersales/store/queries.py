@@ -239,7 +239,7 @@ _SOURCES = {m.value: m for m in EventSource}
 async def history_by_sale(ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
     grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
     when = rows.when
-    for sale_id, at, actor, action, from_, to, source in await rows.fetch_by_sale(
+    for sale_id, at, actor, action, from_, to, source, platform_at in await rows.fetch_by_sale(
         rows.HISTORY_SQL, ids
     ):
         grouped[sale_id].append(
@@ -250,6 +250,7 @@ async def history_by_sale(ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
                 None if from_ is None else _STATUSES.get(from_) or AfterSaleStatus(from_),
                 None if to is None else _STATUSES.get(to) or AfterSaleStatus(to),
                 _SOURCES.get(source) or EventSource(source),
+                None if platform_at is None else when(platform_at),
             )
         )
     return grouped

@@ -116,6 +116,7 @@ class HistoryRecord:
     from_status: AfterSaleStatus | None
     to_status: AfterSaleStatus | None
     source: EventSource
+    platform_at: datetime | None = None  # TikTok's own time, for an entry that came from TikTok
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,12 @@ NOTES_SQL = (
     'SELECT "after_sale_id","text","created_at" FROM "note"'
     ' WHERE "after_sale_id" IN ({ids}) ORDER BY "created_at","id"'
 )
+# In the order the changes were applied: entries are written under the after-sale's version
+# check, so a later change's entry always has the greater id (`at` may tie, or come from a
+# caller's clock).
 HISTORY_SQL = (
-    'SELECT "after_sale_id","at","actor","action","from_status","to_status","source"'
-    ' FROM "history_entry" WHERE "after_sale_id" IN ({ids}) ORDER BY "at","id"'
+    'SELECT "after_sale_id","at","actor","action","from_status","to_status","source",'
+    '"platform_at" FROM "history_entry" WHERE "after_sale_id" IN ({ids}) ORDER BY "id"'
 )
 STOCKED_IN_SQL = (
     'SELECT "after_sale_id","sku","condition","quantity" FROM "stock_movement"'

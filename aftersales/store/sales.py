@@ -51,13 +51,15 @@ class ReportLookup:
 
 @dataclass(frozen=True)
 class Entry:
-    """A history entry: `change` made at `at` by `actor` through `source`."""
+    """A history entry: `change` applied at `at` by `actor` through `source`; `platform_at`:
+    TikTok's own time for a change that came from TikTok."""
 
     change: Change
     at: datetime
     actor: Actor
     source: EventSource
     detail: Mapping[str, Any] | None = None
+    platform_at: datetime | None = None
 
 
 # A new after-sale's lines go into the statement that inserts it up to this many (on PostgreSQL,
@@ -192,12 +194,20 @@ class Sales:
         actor: Actor,
         source: EventSource,
         detail: Mapping[str, Any] | None = None,
+        platform_at: datetime | None = None,
     ) -> bool:
         """Write `change` and its history entry if nobody changed the after-sale since `sale` was
         read. False on a lost race (nothing written). A change that is not `recorded` moves the
-        version only: no history entry, `updated_at` kept."""
+        version only: no history entry, `updated_at` kept.
+
+        The entry is written under the version check, so entries' ids follow the order the
+        changes were applied (history reads in that order), and it carries the time its change
+        was applied: `at`, the moment the caller started, unless a change applied in between
+        (which this one lost to and was retried after) is later; then that change's time, so
+        times never run backwards along history. `platform_at`: TikTok's own time."""
         fields = dict(change.fields)
         items: Sequence[LineItem] | None = fields.pop("items", None)
+        at = max(at, sale.updated_at)
         if change.recorded:
             fields["updated_at"] = at
         if not await self._bump(sale, fields):
@@ -205,7 +215,8 @@ class Sales:
         if items is not None:
             await self._replace_items(sale.id, items)
         if change.recorded:
-            await self.log(sale.id, change, at=at, actor=actor, source=source, detail=detail)
+            entry = Entry(change, at, actor, source, detail, platform_at)
+            await self._insert(HistoryEntry, [_entry(sale.id, entry)])
         return True
 
     async def touch(
@@ -268,21 +279,6 @@ class Sales:
         statement, params = sql.insert(model, rows)
         await sql.execute(self._conn, statement, params)
 
-    async def log(
-        self,
-        sale_id: int,
-        change: Change,
-        *,
-        at: datetime,
-        actor: Actor,
-        source: EventSource,
-        detail: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Append a history entry alone (`save` and `touch` append theirs themselves)."""
-        await self._insert(
-            HistoryEntry, [_entry(sale_id, Entry(change, at, actor, source, detail))]
-        )
-
 
 def _line(sale_id: int | None, item: LineItem) -> dict[str, Any]:
     return {
@@ -304,6 +300,7 @@ def _entry(sale_id: int | None, entry: Entry) -> dict[str, Any]:
         "to_status": entry.change.to_status,
         "source": entry.source,
         "detail": dict(entry.detail) if entry.detail else None,
+        "platform_at": entry.platform_at,
     }
 
 

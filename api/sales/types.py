@@ -70,6 +70,11 @@ class HistoryEntry:
     from_status: domain.AfterSaleStatus | None
     to_status: domain.AfterSaleStatus | None
     source: domain.EventSource
+    platform_at: datetime | None = strawberry.field(
+        description="TikTok's own time for an entry that came from TikTok (its report's"
+        " update time); null otherwise. `at` is when the change was applied here, and history"
+        " lists entries in the order their changes were applied."
+    )
 
 
 @strawberry.type
@@ -104,6 +109,7 @@ def history_of(rows: Sequence[HistoryRecord]) -> list[HistoryEntry]:
             from_status=r.from_status,
             to_status=r.to_status,
             source=r.source,
+            platform_at=r.platform_at,
         )
         for r in rows
     ]

@@ -105,7 +105,13 @@ async def test_first_report_of_a_return_creates_it_in_the_reported_status(
     assert [(i.sku, i.quantity) for i in created.items] == [("SKU-9", 2)]
     assert created.history == [
         HistoryRecord(
-            NOW, Actor.BUYER, PLATFORM_STATUS_ACTION, None, status, EventSource.TIKTOK_WEBHOOK
+            NOW,
+            Actor.BUYER,
+            PLATFORM_STATUS_ACTION,
+            None,
+            status,
+            EventSource.TIKTOK_WEBHOOK,
+            platform_at=LATER,
         )
     ]
 
@@ -156,6 +162,7 @@ async def test_newer_report_moves_the_after_sale_and_records_the_buyer() -> None
             S.PENDING_REQUEST,
             S.AWAITING_BUYER_SHIPMENT,
             EventSource.TIKTOK_WEBHOOK,
+            platform_at=LATER,
         ),
     ]
 
@@ -204,6 +211,7 @@ async def test_unknown_status_keeps_the_status_and_records_the_raw_value() -> No
         S.PENDING_REQUEST,
         S.PENDING_REQUEST,
         EventSource.TIKTOK_WEBHOOK,
+        platform_at=LATER,
     )
     assert len(after.history) == len(before.history) + 1
 
@@ -373,6 +381,7 @@ async def test_stale_report_fills_what_is_missing_without_moving_status_or_last_
         from_status=S.SHIPPED_BY_BUYER,
         to_status=S.SHIPPED_BY_BUYER,
         source=EventSource.TIKTOK_WEBHOOK,
+        platform_at=LATER - timedelta(hours=1),
     )
 
 
