@@ -17,7 +17,14 @@ from aftersales.commands.retry import Lost, retrying
 from aftersales.commands.seller import load
 from aftersales.domain import rules
 from aftersales.domain.errors import NotFound
-from aftersales.domain.model import AbnormalReason, Actor, AfterSaleType, EventSource, SellerAction
+from aftersales.domain.model import (
+    AbnormalReason,
+    Actor,
+    AfterSaleType,
+    ChangeAction,
+    EventSource,
+    SellerAction,
+)
 from aftersales.store import queries
 from aftersales.store import stock as store
 from aftersales.store.records import WarehouseRecord
@@ -96,7 +103,7 @@ async def reprint(
                 sale,
                 at=now,
                 actor=Actor.SELLER,
-                action=SellerAction.REPRINT_SHIPPING_LABEL.value,
+                action=ChangeAction.REPRINT_SHIPPING_LABEL,
                 source=source,
                 detail={"warehouse_id": warehouse.id} if warehouse else None,
             )

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from aftersales.commands.retry import Lost, retrying
 from aftersales.domain import tiktok
-from aftersales.domain.model import Change, DisputeWindows, EventSource
+from aftersales.domain.model import Change, ChangeFields, DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.sync import SyncStatus
 from aftersales.store.records import SaleRecord
@@ -77,8 +77,8 @@ async def apply_return_report(
         change = tiktok.interpret(sale.as_sale(), report, dispute_window=window)
         if sale.last_event_at is not None and sale.last_event_at > report.update_time:
             # The platform's state replaces ours, but the newest moment applied stays.
-            fields = dict(change.fields, last_event_at=sale.last_event_at)
-            change = Change(fields, change.action, change.from_status, change.to_status)
+            kept: ChangeFields = {**change.fields, "last_event_at": sale.last_event_at}
+            change = Change(kept, change.action, change.from_status, change.to_status)
         saved = await tx.sales.save(
             sale,
             change,

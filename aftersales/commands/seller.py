@@ -14,7 +14,15 @@ from decimal import Decimal
 from aftersales.commands.retry import Lost, retrying
 from aftersales.domain import rules, sync
 from aftersales.domain.errors import Invalid, NotFound
-from aftersales.domain.model import Actor, Change, DisputeWindows, EventSource, SellerAction
+from aftersales.domain.model import (
+    Actor,
+    Change,
+    ChangeAction,
+    ChangeFields,
+    DisputeWindows,
+    EventSource,
+    SellerAction,
+)
 from aftersales.store.records import SaleRecord
 from aftersales.store.uow import Tx, uow
 
@@ -65,7 +73,10 @@ async def decide(
                 reason=decision.reason,
                 amount=decision.amount,
             )
-            fields = dict(change.fields, last_event_at=_later(sale.last_event_at, now))
+            fields: ChangeFields = {
+                **change.fields,
+                "last_event_at": _later(sale.last_event_at, now),
+            }
             saved = await tx.sales.save(
                 sale,
                 Change(fields, change.action, change.from_status, change.to_status),
@@ -136,7 +147,7 @@ async def add_note(
             sale = await load(tx, seller_id, sale_id)
             rules.check(sale.as_sale(), SellerAction.ADD_NOTE)
             touched = await tx.sales.touch(
-                sale, at=now, actor=Actor.SELLER, action=SellerAction.ADD_NOTE.value, source=source
+                sale, at=now, actor=Actor.SELLER, action=ChangeAction.ADD_NOTE, source=source
             )
             if not touched:
                 raise Lost

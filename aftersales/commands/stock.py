@@ -23,7 +23,7 @@ from aftersales.commands.seller import load
 from aftersales.domain import rules
 from aftersales.domain import stock as inventory
 from aftersales.domain.errors import Invalid, NotFound
-from aftersales.domain.model import Actor, EventSource, SellerAction
+from aftersales.domain.model import Actor, ChangeAction, EventSource, SellerAction
 from aftersales.domain.stock import StockLine
 from aftersales.store import stock as store
 from aftersales.store.records import WarehouseRecord
@@ -106,7 +106,7 @@ async def stock_in(
                 sale,
                 at=now,
                 actor=Actor.SELLER,
-                action=SellerAction.STOCK_IN.value,
+                action=ChangeAction.STOCK_IN,
                 source=source,
                 detail=_detail(warehouse, moved, key, contents_known=bool(returned)),
             )

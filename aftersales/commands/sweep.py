@@ -15,6 +15,7 @@ from aftersales.domain.model import (
     DISPUTABLE_STATUSES,
     Actor,
     AfterSaleStatus,
+    ChangeAction,
     DisputeStatus,
     EventSource,
 )
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "dispute_sweep"
 # The history action of a close made by the sweep.
-EXPIRED_ACTION = "DISPUTE_WINDOW_EXPIRED"
+EXPIRED_ACTION = ChangeAction.DISPUTE_WINDOW_EXPIRED
 DEFAULT_BATCH_SIZE = 1000
 
 

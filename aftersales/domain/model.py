@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 
 class AfterSaleType(enum.Enum):
@@ -78,6 +78,41 @@ class SellerAction(enum.Enum):
     STOCK_IN = "STOCK_IN"
 
 
+class ChangeAction(enum.StrEnum):
+    """What a history entry says happened. A `StrEnum`: stored, and shown by the API, as its
+    name (`HistoryEntry.action` is a string there, SPEC §5)."""
+
+    # The seller's actions (SellerAction), under the same names.
+    ACCEPT_RETURN = "ACCEPT_RETURN"
+    REJECT_RETURN = "REJECT_RETURN"
+    OFFER_PARTIAL_REFUND = "OFFER_PARTIAL_REFUND"
+    CONFIRM_RECEIPT = "CONFIRM_RECEIPT"
+    REJECT_RECEIPT = "REJECT_RECEIPT"
+    ACCEPT_REFUND = "ACCEPT_REFUND"
+    REJECT_REFUND = "REJECT_REFUND"
+    ACCEPT_EXCHANGE = "ACCEPT_EXCHANGE"
+    REFUSE_EXCHANGE = "REFUSE_EXCHANGE"
+    ISSUE_FULL_REFUND = "ISSUE_FULL_REFUND"
+    ADD_NOTE = "ADD_NOTE"
+    REPRINT_SHIPPING_LABEL = "REPRINT_SHIPPING_LABEL"
+    STOCK_IN = "STOCK_IN"
+    # TikTok's reports (domain/tiktok.py).
+    PLATFORM_STATUS_REPORTED = "PLATFORM_STATUS_REPORTED"
+    PLATFORM_STATUS_UNMAPPED = "PLATFORM_STATUS_UNMAPPED"
+    PLATFORM_DETAILS_FILLED = "PLATFORM_DETAILS_FILLED"
+    # The logistics feed's parcel events (domain/parcels.py): PARCEL_ + the event's status.
+    PARCEL_IN_TRANSIT = "PARCEL_IN_TRANSIT"
+    PARCEL_DELIVERED = "PARCEL_DELIVERED"
+    PARCEL_RETURN_TO_SENDER = "PARCEL_RETURN_TO_SENDER"
+    ABNORMAL_RETURN_CREATED = "ABNORMAL_RETURN_CREATED"
+    # The dispute-window sweep (docs/timers.md).
+    DISPUTE_WINDOW_EXPIRED = "DISPUTE_WINDOW_EXPIRED"
+
+    @classmethod
+    def of(cls, action: SellerAction) -> ChangeAction:
+        return cls(action.value)
+
+
 class Actor(enum.Enum):
     SELLER = "SELLER"
     BUYER = "BUYER"
@@ -98,13 +133,6 @@ class EventSource(enum.Enum):
 class StockCondition(enum.Enum):
     GOOD = "GOOD"
     DAMAGED = "DAMAGED"
-
-
-FINAL_STATUSES = frozenset(
-    {AfterSaleStatus.REFUNDED, AfterSaleStatus.REQUEST_CLOSED, AfterSaleStatus.EXCHANGE_ACCEPTED}
-)
-# Statuses whose dispute window closes the request when it runs out (docs/timers.md).
-DISPUTABLE_STATUSES = frozenset({AfterSaleStatus.REJECTED, AfterSaleStatus.RECEIPT_REJECTED})
 
 
 @dataclass(frozen=True)
@@ -150,17 +178,39 @@ class LineItem:
     unit_refund: Decimal | None = None
 
 
+class ChangeFields(TypedDict, total=False):
+    """The after-sale columns a change may write, by name; `items` replaces its lines."""
+
+    status: AfterSaleStatus | None
+    return_status: ReturnStatus
+    platform_status: str | None
+    reason: str | None
+    reject_reason: str | None
+    currency: str | None
+    refund_requested: Decimal | None
+    refund_amount: Decimal | None
+    partial_refund_offer: Decimal | None
+    tracking_number: str | None
+    carrier: str | None
+    seller_response_deadline: datetime | None
+    dispute_deadline: datetime | None
+    dispute_status: DisputeStatus
+    returned_at: datetime | None
+    last_event_at: datetime | None
+    parcel_event_at: datetime | None
+    items: tuple[LineItem, ...]
+
+
 @dataclass(frozen=True)
 class Change:
     """What a command does: the fields to write and the history entry to append.
 
-    `fields` are after-sale columns by name; the key `items` (a tuple of `LineItem`) replaces
-    the after-sale's lines. `recorded=False` marks bookkeeping that changes nothing anyone sees
-    (e.g. the time of the newest parcel scan): it is written with the version check, but adds no
-    history entry and keeps `updated_at`."""
+    `recorded=False` marks bookkeeping that changes nothing anyone sees (e.g. the time of the
+    newest parcel scan): it is written with the version check, but adds no history entry and
+    keeps `updated_at`."""
 
-    fields: Mapping[str, Any]
-    action: str
+    fields: ChangeFields
+    action: ChangeAction
     from_status: AfterSaleStatus | None
     to_status: AfterSaleStatus | None
     recorded: bool = True

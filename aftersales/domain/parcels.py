@@ -16,6 +16,8 @@ from aftersales.domain.model import (
     AbnormalReason,
     AfterSaleType,
     Change,
+    ChangeAction,
+    ChangeFields,
     LineItem,
     Parcel,
     ReturnStatus,
@@ -32,7 +34,7 @@ PARCEL_RETURN_STATUSES: dict[str, ReturnStatus] = {
     RETURN_TO_SENDER: ReturnStatus.RETURNING,
 }
 
-ABNORMAL_RETURN_CREATED = "ABNORMAL_RETURN_CREATED"
+ABNORMAL_RETURN_CREATED = ChangeAction.ABNORMAL_RETURN_CREATED
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,10 @@ class ParcelEvent:
     items: tuple[ParcelItem, ...] | None = None
 
     @property
-    def action(self) -> str:
-        """The history action: PARCEL_IN_TRANSIT, PARCEL_DELIVERED, ..."""
-        return f"PARCEL_{self.status.upper()}"
+    def action(self) -> ChangeAction:
+        """The history action: PARCEL_IN_TRANSIT, PARCEL_DELIVERED, ... (a ValueError for a
+        status outside PARCEL_RETURN_STATUSES, which `interpret` never gets to)."""
+        return ChangeAction(f"PARCEL_{self.status.upper()}")
 
     def detail(self) -> dict[str, str]:
         detail = {"event_id": self.event_id, "occurred_at": self.occurred_at.isoformat()}
@@ -134,7 +137,7 @@ def interpret(parcel: Parcel, event: ParcelEvent) -> Change | None:
     if reported is None:
         return None
     fresh = parcel.parcel_event_at is None or event.occurred_at > parcel.parcel_event_at
-    fields: dict[str, Any] = {}
+    fields: ChangeFields = {}
     moved = advance_return_status(parcel.return_status, reported)
     if moved is not parcel.return_status:
         fields["return_status"] = moved

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from aftersales.domain.errors import (
     ActionNotAllowedForType,
@@ -27,6 +26,8 @@ from aftersales.domain.model import (
     AfterSaleStatus,
     AfterSaleType,
     Change,
+    ChangeAction,
+    ChangeFields,
     DisputeStatus,
     ReturnStatus,
     Sale,
@@ -210,7 +211,7 @@ def decide(
         raise ValueError(f"{action} does not change the status; use check()")
     check(sale, action)
     _, to_status = TRANSITIONS[(sale.type, action)]
-    fields: dict[str, Any] = {"status": to_status}
+    fields: ChangeFields = {"status": to_status}
     if action in REJECTIONS:
         if reason is None or not reason.strip():
             raise Invalid("a reason is required to reject", field="reason")
@@ -223,7 +224,9 @@ def decide(
         fields["partial_refund_offer"] = validate_partial_refund(sale, amount)
     if action in FULL_REFUNDS:
         fields["refund_amount"] = sale.refund_requested
-    return Change(fields=fields, action=action.value, from_status=sale.status, to_status=to_status)
+    return Change(
+        fields=fields, action=ChangeAction.of(action), from_status=sale.status, to_status=to_status
+    )
 
 
 def validate_partial_refund(sale: Sale, amount: Decimal | None) -> Decimal:

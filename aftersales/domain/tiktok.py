@@ -18,6 +18,8 @@ from aftersales.domain.model import (
     AfterSaleStatus,
     AfterSaleType,
     Change,
+    ChangeAction,
+    ChangeFields,
     DisputeStatus,
     LineItem,
     ReturnStatus,
@@ -72,9 +74,9 @@ ARBITRATION_STATUSES: dict[str, DisputeStatus] = {
     s.value: s for s in DisputeStatus if s is not DisputeStatus.NONE
 }
 
-PLATFORM_STATUS_ACTION = "PLATFORM_STATUS_REPORTED"
-UNMAPPED_STATUS_ACTION = "PLATFORM_STATUS_UNMAPPED"
-DETAILS_FILLED_ACTION = "PLATFORM_DETAILS_FILLED"
+PLATFORM_STATUS_ACTION = ChangeAction.PLATFORM_STATUS_REPORTED
+UNMAPPED_STATUS_ACTION = ChangeAction.PLATFORM_STATUS_UNMAPPED
+DETAILS_FILLED_ACTION = ChangeAction.PLATFORM_DETAILS_FILLED
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def fill_missing(sale: Sale, report: ReturnReport, *, has_items: bool) -> Change
     It never overwrites a value and never changes the status or the newest moment applied
     (`last_event_at`). The seller response deadline counts as missing while it is still the
     default one set at creation: TikTok's own deadline replaces that default."""
-    fields: dict[str, Any] = {}
+    fields: ChangeFields = {}
     if sale.refund_requested is None and report.refund_total is not None:
         fields["refund_requested"] = report.refund_total
         if sale.status is S.REFUNDED and sale.refund_amount is None:
@@ -209,7 +211,7 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
     offer_open = sale.status is S.AWAITING_BUYER_RESPONSE
     if report.buyer_rejected_partial_refund and offer_open and to_status in (None, *_OFFER_OPEN):
         to_status = S.PENDING_REQUEST
-    fields: dict[str, Any] = {
+    fields: ChangeFields = {
         "platform_status": report.return_status,
         "last_event_at": report.update_time,
     }

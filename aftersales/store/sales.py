@@ -14,7 +14,7 @@ from typing import Any
 
 from tortoise.models import Model
 
-from aftersales.domain.model import Actor, Change, EventSource, LineItem
+from aftersales.domain.model import Actor, Change, ChangeAction, EventSource, LineItem
 from aftersales.domain.outcome import Outcome
 from aftersales.store import rows, sql
 from aftersales.store.deliveries import LOGISTICS
@@ -205,7 +205,7 @@ class Sales:
         was applied: `at`, the moment the caller started, unless a change applied in between
         (which this one lost to and was retried after) is later; then that change's time, so
         times never run backwards along history. `platform_at`: TikTok's own time."""
-        fields = dict(change.fields)
+        fields: dict[str, Any] = dict(change.fields)
         items: Sequence[LineItem] | None = fields.pop("items", None)
         at = max(at, sale.updated_at)
         if change.recorded:
@@ -225,7 +225,7 @@ class Sales:
         *,
         at: datetime,
         actor: Actor,
-        action: str,
+        action: ChangeAction,
         source: EventSource,
         detail: Mapping[str, Any] | None = None,
     ) -> bool:
