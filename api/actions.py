@@ -31,7 +31,7 @@ import strawberry
 from strawberry.types.field import StrawberryField
 
 from aftersales.domain.errors import DomainError, Invalid, NotFound
-from aftersales.store import queries
+from aftersales.store.uow import reading
 from api.context import Context, Info
 from api.errors import AfterSaleErrorCode, UserError, user_error
 from api.ids import parse_id
@@ -89,7 +89,8 @@ async def run(
         log.exception("unexpected error applying a bulk call to after-sale %s", sale_id)
         errors = [_internal(f"{INTERNAL} Nothing was applied to this after-sale.")]
     try:
-        record = await queries.get_sale(seller_id, sale_id)
+        async with reading() as r:
+            record = await r.sales.get_sale(seller_id, sale_id)
     except Exception:
         if not contain:
             raise

@@ -18,6 +18,7 @@ from typing import Any
 
 from aftersales.commands import accounts
 from aftersales.domain.errors import DomainError, Invalid
+from aftersales.inbox.prune import prune as prune_deliveries
 from aftersales.settings import (
     SECRET_KEY_NAME,
     ConfigError,
@@ -25,10 +26,10 @@ from aftersales.settings import (
     load_settings,
     missing_secret_key,
 )
-from aftersales.store import credentials, db, deliveries
+from aftersales.store import db, deliveries
 from aftersales.store.accounts import TokenRecord
 from aftersales.store.credentials import CredentialsError, CredentialStatus, Vault
-from aftersales.store.uow import uow
+from aftersales.store.uow import reading, uow
 from api import logs
 from scheduler import commands as timers
 from webhooks import registration, simulate
@@ -138,7 +139,8 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
         if not shops:
             print("no shops yet: register one with `aftersales shops add`")
             return 0
-        held = await credentials.statuses()
+        async with reading() as r:
+            held = await r.credentials.statuses()
         rows = [("SHOP ID", "SELLER", "REGION", "NAME", "TIKTOK", "AFTER-SALES")]
         for entry in shops:
             counts = ", ".join(
@@ -249,17 +251,18 @@ async def _set_credentials(
     vault: Vault | None, shop_id: str, given: CredentialOptions, settings: Settings
 ) -> None:
     """Store them and say what was set, never the values."""
-    found = await credentials.set_credentials(
-        vault,
-        shop_id,
-        access_token=given.access_token,
-        refresh_token=given.refresh_token,
-        shop_cipher=given.shop_cipher,
-        access_token_expires_at=given.access_token_expires_at,
-        refresh_token_expires_at=given.refresh_token_expires_at,
-        now=datetime.now(UTC),
-    )
-    status = await credentials.status_of(shop_id)
+    async with uow() as tx:
+        found = await tx.credentials.set_credentials(
+            vault,
+            shop_id,
+            access_token=given.access_token,
+            refresh_token=given.refresh_token,
+            shop_cipher=given.shop_cipher,
+            access_token_expires_at=given.access_token_expires_at,
+            refresh_token_expires_at=given.refresh_token_expires_at,
+            now=datetime.now(UTC),
+        )
+        status = await tx.credentials.status_of(shop_id)
     if not found or status is None:
         raise UserFacingError(f"no shop {shop_id!r}: register it first with `aftersales shops add`")
     parts = [
@@ -304,7 +307,9 @@ def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
 
     async def change() -> int:
         if args.clear:
-            if not await credentials.clear_credentials(args.shop_id):
+            async with uow() as tx:
+                cleared = await tx.credentials.clear_credentials(args.shop_id)
+            if not cleared:
                 raise UserFacingError(
                     f"no shop {args.shop_id!r}: register it first with `aftersales shops add`"
                 )
@@ -607,7 +612,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = with_secret_key(settings)
 
         async def migrate_only() -> int:
-            if not settings.secret_keys and await credentials.any_with_credentials():
+            async with reading() as r:
+                held = await r.credentials.any_with_credentials()
+            if not settings.secret_keys and held:
                 raise UserFacingError(
                     "refusing to start in production: "
                     + missing_secret_key("production needs it to decrypt")
@@ -673,7 +680,7 @@ def duration(text: str) -> timedelta:
 def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
     async def prune() -> int:
         cutoff = datetime.now(UTC) - args.older_than
-        deleted = await deliveries.prune(cutoff, batch_size=args.batch_size)
+        deleted = await prune_deliveries(cutoff, batch_size=args.batch_size)
         print(
             f"deleted {deleted} webhook deliveries received before {cutoff:%Y-%m-%d %H:%M} UTC"
             " (deliveries still waiting for their shop, their after-sale or a replay are kept)"

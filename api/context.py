@@ -11,8 +11,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
 from aftersales.settings import Settings
-from aftersales.store import queries
+from aftersales.store.queries import SaleReads
 from aftersales.store.records import HistoryRecord, ItemRecord, NoteRecord, StockedInRecord
+from aftersales.store.uow import reading
 from aftersales.tiktok.link import Link
 
 V = TypeVar("V")
@@ -23,9 +24,10 @@ V = TypeVar("V")
 PREFETCHED = "prefetched"
 
 
-def _loader(fetch: Callable[[Sequence[int]], Any]) -> DataLoader[int, list[Any]]:
+def _loader(fetch: Callable[[SaleReads, Sequence[int]], Any]) -> DataLoader[int, list[Any]]:
     async def load(ids: list[int]) -> list[list[Any]]:
-        grouped = await fetch(ids)
+        async with reading() as r:
+            grouped = await fetch(r.sales, ids)
         return [grouped.get(i, []) for i in ids]
 
     return DataLoader(load_fn=load)
@@ -34,16 +36,16 @@ def _loader(fetch: Callable[[Sequence[int]], Any]) -> DataLoader[int, list[Any]]
 @dataclass
 class Loaders:
     items: DataLoader[int, list[ItemRecord]] = field(
-        default_factory=lambda: _loader(queries.items_by_sale)
+        default_factory=lambda: _loader(SaleReads.items_by_sale)
     )
     notes: DataLoader[int, list[NoteRecord]] = field(
-        default_factory=lambda: _loader(queries.notes_by_sale)
+        default_factory=lambda: _loader(SaleReads.notes_by_sale)
     )
     history: DataLoader[int, list[HistoryRecord]] = field(
-        default_factory=lambda: _loader(queries.history_by_sale)
+        default_factory=lambda: _loader(SaleReads.history_by_sale)
     )
     stocked_in: DataLoader[int, list[StockedInRecord]] = field(
-        default_factory=lambda: _loader(queries.stocked_in_by_sale)
+        default_factory=lambda: _loader(SaleReads.stocked_in_by_sale)
     )
 
 

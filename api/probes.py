@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from aftersales.store import readiness
+from aftersales.store.uow import reading
 
 
 async def healthz(_: Request) -> Response:
@@ -24,7 +24,8 @@ async def healthz(_: Request) -> Response:
 
 
 async def readyz(_: Request) -> Response:
-    found = await readiness.check()
+    async with reading() as r:
+        found = await r.readiness.check()
     body = {
         "status": "ready" if found.ready else "not_ready",
         "problem": found.problem,

@@ -104,7 +104,8 @@ async def fold_counts(url: str) -> float:
     """Fold the per-status count rows a bulk load added (as the service's job does every
     minute), and vacuum what that left, so that the figures taken next measure a service in its
     steady state (where each fold is small and autovacuum keeps up); seconds."""
-    from aftersales.store import counts, db
+    from aftersales.commands import counts
+    from aftersales.store import db
 
     started = time.perf_counter()
     await db.connect(url.replace("postgresql://", "postgres://", 1))

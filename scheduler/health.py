@@ -20,6 +20,7 @@ from aftersales.commands.sweep import SWEEP_JOB
 from aftersales.inbox.rematch import REMATCH_JOB
 from aftersales.settings import Settings
 from aftersales.store import jobruns
+from aftersales.store.uow import reading
 from scheduler.jobs import FOLD_JOB, Clock
 from scheduler.tiktok import POLL_JOB, TOKEN_INTERVAL, TOKENS_JOB
 
@@ -81,7 +82,9 @@ def routes(settings: Settings, clock: Clock) -> list[BaseRoute]:
         intervals |= {POLL_JOB: settings.tiktok_poll_interval, TOKENS_JOB: TOKEN_INTERVAL}
 
     async def health_jobs(_: Request) -> Response:
-        status_code, body = describe(await jobruns.all_runs(), clock(), intervals)
+        async with reading() as r:
+            runs = await r.jobs.all_runs()
+        status_code, body = describe(runs, clock(), intervals)
         return JSONResponse(body, status_code=status_code)
 
     return [Route("/health/jobs", health_jobs, methods=["GET"])]

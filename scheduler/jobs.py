@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from aftersales.commands import counts
 from aftersales.commands.sweep import (
     DEFAULT_BATCH_SIZE,
     SWEEP_JOB,
@@ -19,7 +20,7 @@ from aftersales.commands.sweep import (
     sweep_expired_disputes,
 )
 from aftersales.inbox.rematch import DEFAULT_LIMIT, REMATCH_JOB, rematch_unmatched
-from aftersales.store import counts, jobruns
+from aftersales.store.uow import uow
 from scheduler import metrics
 
 log = logging.getLogger("aftersales.scheduler")
@@ -48,7 +49,7 @@ async def run_sweep(clock: Clock, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Sw
         progress["closed"] = total
 
     try:
-        await jobruns.started(SWEEP_JOB, started)
+        await _started(SWEEP_JOB, started)
         t0 = time.perf_counter()
         closed = await sweep_expired_disputes(started, batch_size=batch_size, on_batch=on_batch)
         elapsed = time.perf_counter() - t0
@@ -86,7 +87,7 @@ async def run_rematch(clock: Clock, *, limit: int = DEFAULT_LIMIT) -> RematchRun
         progress["applied"] = total
 
     try:
-        await jobruns.started(REMATCH_JOB, started)
+        await _started(REMATCH_JOB, started)
         t0 = time.perf_counter()
         applied = await rematch_unmatched(started, limit=limit, on_progress=on_progress)
         elapsed = time.perf_counter() - t0
@@ -105,11 +106,17 @@ async def run_rematch(clock: Clock, *, limit: int = DEFAULT_LIMIT) -> RematchRun
     return RematchRun(applied=applied)
 
 
+async def _started(name: str, at: datetime) -> None:
+    async with uow() as tx:
+        await tx.jobs.started(name, at)
+
+
 async def record(name: str, started: datetime, clock: Clock, count: int, error: str | None) -> None:
     finished = max(clock(), started)
     metrics.ran(name, count, error=error, finished_at=finished)
     try:
-        await jobruns.finished(name, finished, count=count, error=error)
+        async with uow() as tx:
+            await tx.jobs.finished(name, finished, count=count, error=error)
     except Exception:  # the database may be what failed; the log line above says so
         log.exception("could not record the %s run", name)
 

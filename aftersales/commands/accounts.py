@@ -12,7 +12,7 @@ from aftersales.domain.errors import Invalid, NotFound
 from aftersales.domain.regions import is_region
 from aftersales.store import accounts as store
 from aftersales.store.accounts import TokenRecord
-from aftersales.store.uow import uow
+from aftersales.store.uow import reading, uow
 
 TOKEN_PREFIX = "as_"
 _SHOP_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
@@ -28,6 +28,10 @@ MAX_SHOP_CIPHER = 200
 MAX_TOKEN_NAME = 100
 MAX_TOKEN_LIFETIME = timedelta(days=3650)
 _MAX_ID = 2**31 - 1  # token ids are 32-bit
+# How stale `last_used_at` may get. Recording every use would turn each authenticated read into
+# a write (on SQLite, one that waits for the database's single writer); this way a token costs
+# at most one UPDATE a minute, and `tokens list` is still exact to the minute.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def _within(value: str, limit: int, what: str, field: str) -> str:
@@ -150,9 +154,18 @@ async def authenticate(token: str, *, now: datetime) -> int | None:
     """The seller id owning `token`, or None (unknown, revoked, or expired at `now`)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return await store.seller_for_token(hash_token(token), now)
+    async with reading() as r:
+        found = await r.shops.token(hash_token(token))
+    if found is None or (found.expires_at is not None and found.expires_at <= now):
+        return None
+    stale = now - LAST_USED_RESOLUTION
+    if found.last_used_at is None or found.last_used_at <= stale:
+        async with uow() as tx:
+            await tx.shops.token_used(found.id, now, unless_since=stale)
+    return found.seller_id
 
 
 async def list_shops() -> list[store.ShopOverview]:
     """Every shop, by seller, with its after-sales counted by type."""
-    return await store.overview()
+    async with reading() as r:
+        return await r.shops.overview()

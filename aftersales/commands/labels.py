@@ -25,10 +25,9 @@ from aftersales.domain.model import (
     EventSource,
     SellerAction,
 )
-from aftersales.store import queries
-from aftersales.store import stock as store
 from aftersales.store.records import WarehouseRecord
-from aftersales.store.uow import uow
+from aftersales.store.stock import StockReads
+from aftersales.store.uow import reading, uow
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,15 @@ class LabelData:
     warehouse: WarehouseRecord | None
 
 
-async def _warehouse(seller_id: int, warehouse_id: int | None) -> WarehouseRecord | None:
+async def _warehouse(
+    stock: StockReads, seller_id: int, warehouse_id: int | None
+) -> WarehouseRecord | None:
+    """The warehouse the label names, read through `stock` (the caller's unit of work or read
+    handle)."""
     if warehouse_id is None:
-        owned = await store.warehouses_of(seller_id)
+        owned = await stock.warehouses_of(seller_id)
         return owned[0] if len(owned) == 1 else None
-    found = await store.warehouse_of(seller_id, warehouse_id)
+    found = await stock.warehouse_of(seller_id, warehouse_id)
     if found is None:
         raise NotFound("no warehouse with this id", field="warehouseId")
     return found
@@ -65,10 +68,12 @@ async def _warehouse(seller_id: int, warehouse_id: int | None) -> WarehouseRecor
 
 async def label_for(seller_id: int, sale_id: int, warehouse_id: int | None) -> LabelData:
     """What the seller's label for this after-sale shows; NotFound for anyone else."""
-    record = await queries.get_sale(seller_id, sale_id)
-    if record is None:
-        raise NotFound("no after-sale with this id", field="id")
-    rules.check(record.as_sale(), SellerAction.REPRINT_SHIPPING_LABEL)
+    async with reading() as r:
+        record = await r.sales.get_sale(seller_id, sale_id)
+        if record is None:
+            raise NotFound("no after-sale with this id", field="id")
+        rules.check(record.as_sale(), SellerAction.REPRINT_SHIPPING_LABEL)
+        warehouse = await _warehouse(r.stock, seller_id, warehouse_id)
     assert record.tracking_number, "check() refuses a label without a tracking number"
     return LabelData(
         after_sale_id=record.id,
@@ -80,7 +85,7 @@ async def label_for(seller_id: int, sale_id: int, warehouse_id: int | None) -> L
         abnormal_reason=record.abnormal_reason,
         shop_name=record.shop.name,
         region=record.shop.region,
-        warehouse=await _warehouse(seller_id, warehouse_id),
+        warehouse=warehouse,
     )
 
 
@@ -98,7 +103,7 @@ async def reprint(
         async with uow() as tx:
             sale = await load(tx, seller_id, sale_id)
             rules.check(sale.as_sale(), SellerAction.REPRINT_SHIPPING_LABEL)
-            warehouse = await _warehouse(seller_id, warehouse_id)
+            warehouse = await _warehouse(tx.stock, seller_id, warehouse_id)
             touched = await tx.sales.touch(
                 sale,
                 at=now,

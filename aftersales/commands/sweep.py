@@ -20,6 +20,7 @@ from aftersales.domain.model import (
     EventSource,
 )
 from aftersales.store import sweeps
+from aftersales.store.uow import exclusive, uow
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ async def sweep_expired_disputes(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     total = 0
-    async with sweeps.exclusive() as acquired:
+    async with exclusive(sweeps.SWEEP_LOCK_KEY) as acquired:
         if not acquired:
             raise SweepBusy("another process is sweeping expired disputes")
         for from_status in sorted(DISPUTABLE_STATUSES, key=lambda s: s.value):
@@ -62,7 +63,8 @@ async def sweep_expired_disputes(
                 action=EXPIRED_ACTION,
             )
             while True:
-                closed = await sweeps.close_expired_batch(closing, now=now, limit=batch_size)
+                async with uow() as tx:
+                    closed = await tx.sweeps.close_expired_batch(closing, now=now, limit=batch_size)
                 total += closed
                 if closed:
                     log.debug("closed %d %s after-sales (%d so far)", closed, from_status, total)

@@ -24,7 +24,7 @@ from aftersales.domain.outcome import Outcome, Result
 from aftersales.inbox import late
 from aftersales.store import rematches
 from aftersales.store.deliveries import LOGISTICS
-from aftersales.store.uow import uow
+from aftersales.store.uow import reading, uow
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,14 @@ async def rematch_unmatched(
     handled: set[int] = set()
     while looked_at < limit:
         page = min(PAGE_SIZE, limit - looked_at)
-        found = await rematches.candidates(
-            LOGISTICS,
-            Outcome.UNMATCHED,
-            received_before=now - SETTLE,
-            after_id=cursor,
-            limit=page,
-        )
+        async with reading() as r:
+            found = await r.rematches.candidates(
+                LOGISTICS,
+                Outcome.UNMATCHED,
+                received_before=now - SETTLE,
+                after_id=cursor,
+                limit=page,
+            )
         for candidate in found:
             cursor = candidate.delivery_id
             if candidate.delivery_id in handled:  # applied with an earlier event of its parcel

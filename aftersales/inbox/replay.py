@@ -13,9 +13,8 @@ from aftersales.inbox import jsonfields as f
 from aftersales.inbox import payloads
 from aftersales.inbox.apply import apply_fetched, apply_parcel, apply_tiktok
 from aftersales.inbox.log import Apply, Kept, claim_apply_record
-from aftersales.store import deliveries
 from aftersales.store.deliveries import TIKTOK, TIKTOK_API, Stored
-from aftersales.store.uow import Tx, uow
+from aftersales.store.uow import Tx, reading, uow
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,9 @@ def _waiting(stored: Stored, now: datetime, windows: DisputeWindows) -> _Waiting
 
 async def replay_waiting(shop_id: str, *, now: datetime, windows: DisputeWindows) -> list[Result]:
     """Apply the deliveries kept for `shop_id` (unknown shop, or failed), oldest event first."""
-    found = [_waiting(s, now, windows) for s in await deliveries.waiting(shop_id, WAITING)]
+    async with reading() as r:
+        stored = await r.deliveries.waiting(shop_id, WAITING)
+    found = [_waiting(s, now, windows) for s in stored]
     found.sort(key=lambda w: (w.at is None, w.at or now, w.stored.id))
     results = []
     for waiting in found:

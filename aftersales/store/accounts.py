@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
@@ -92,6 +91,15 @@ class Shops:
         rows = await ApiToken.filter(seller_id=seller.id).using_db(self._conn).order_by("id")
         return [token_record(row, seller.name) for row in rows]
 
+    async def token_used(self, token_id: int, at: datetime, *, unless_since: datetime) -> None:
+        """Record a use of the token at `at`, unless one since `unless_since` is recorded
+        already: conditional, so that concurrent requests of one token write it once."""
+        await (
+            ApiToken.filter(Q(last_used_at=None) | Q(last_used_at__lte=unless_since), id=token_id)
+            .using_db(self._conn)
+            .update(last_used_at=at)
+        )
+
     async def revoke_token(self, token_id: int, at: datetime) -> tuple[TokenRecord, bool]:
         """Revoke the token: (the token as it is now, whether this call revoked it)."""
         query = ApiToken.filter(id=token_id).using_db(self._conn)
@@ -127,30 +135,14 @@ def token_record(row: ApiToken, seller: str) -> TokenRecord:
     )
 
 
-# How stale `last_used_at` may get. Recording every use would turn each authenticated read into
-# a write (on SQLite, one that waits for the database's single writer); this way a token costs
-# at most one UPDATE a minute, and `tokens list` is still exact to the minute.
-LAST_USED_RESOLUTION = timedelta(seconds=60)
+@dataclass(frozen=True)
+class TokenUse:
+    """What authenticating with a token needs to know of it."""
 
-
-async def seller_for_token(token_hash: str, now: datetime) -> int | None:
-    """The seller owning the token with this hash, unless it was revoked or has expired at
-    `now`. Records the use in `last_used_at` when the recorded one is a minute old or more."""
-    found = await ApiToken.filter(token_hash=token_hash, revoked_at=None).values(
-        "id", "seller_id", "expires_at", "last_used_at"
-    )
-    if not found:
-        return None
-    token = found[0]
-    if token["expires_at"] is not None and token["expires_at"] <= now:
-        return None
-    stale = now - LAST_USED_RESOLUTION
-    if token["last_used_at"] is None or token["last_used_at"] <= stale:
-        # Conditional, so that concurrent requests of one token write it once between them.
-        await ApiToken.filter(
-            Q(last_used_at=None) | Q(last_used_at__lte=stale), id=token["id"]
-        ).update(last_used_at=now)
-    return int(token["seller_id"])
+    id: int
+    seller_id: int
+    expires_at: datetime | None
+    last_used_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -170,15 +162,37 @@ ORDER BY se.name, s.shop_id
 """
 
 
-async def overview() -> list[ShopOverview]:
-    """Every shop with its seller and how many after-sales of each type it has."""
-    _, found = await connections.get("default").execute_query(_OVERVIEW)
-    shops: dict[int, ShopOverview] = {}
-    for row in found:
-        entry = shops.get(row["id"])
-        if entry is None:
-            record = ShopRecord(row["id"], row["shop_id"], row["region"], row["name"])
-            entry = shops[row["id"]] = ShopOverview(record, row["seller"], {})
-        if row["type"] is not None:
-            entry.after_sales[AfterSaleType(row["type"])] = int(row["n"])
-    return list(shops.values())
+class ShopReads:
+    """Sellers, shops and tokens on the read handle (`reading()` in aftersales/store/uow.py)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def token(self, token_hash: str) -> TokenUse | None:
+        """The unrevoked token with this hash (its expiry is the caller's to check)."""
+        found = (
+            await ApiToken.filter(token_hash=token_hash, revoked_at=None)
+            .using_db(self._conn)
+            .values("id", "seller_id", "expires_at", "last_used_at")
+        )
+        if not found:
+            return None
+        row = found[0]
+        return TokenUse(row["id"], row["seller_id"], row["expires_at"], row["last_used_at"])
+
+    async def shops_of(self, seller_id: int) -> list[ShopRecord]:
+        query = Shop.filter(seller_id=seller_id).using_db(self._conn).order_by("shop_id")
+        return [shop_record(s) for s in await query]
+
+    async def overview(self) -> list[ShopOverview]:
+        """Every shop with its seller and how many after-sales of each type it has."""
+        _, found = await self._conn.execute_query(_OVERVIEW)
+        shops: dict[int, ShopOverview] = {}
+        for row in found:
+            entry = shops.get(row["id"])
+            if entry is None:
+                record = ShopRecord(row["id"], row["shop_id"], row["region"], row["name"])
+                entry = shops[row["id"]] = ShopOverview(record, row["seller"], {})
+            if row["type"] is not None:
+                entry.after_sales[AfterSaleType(row["type"])] = int(row["n"])
+        return list(shops.values())

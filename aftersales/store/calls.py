@@ -277,36 +277,52 @@ class PollClaim:
     connected_at: datetime | None  # when its credentials were last set
 
 
-async def claim_poll(shop_pk: int, *, now: datetime, lease_until: datetime) -> PollClaim | None:
-    """Take the shop's poll lease; None when another replica holds it."""
-    taken = await (
-        Shop.filter(id=shop_pk)
-        .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
-        .update(poll_lease_until=lease_until)
-    )
-    if not taken:
-        return None
-    row = await Shop.get(id=shop_pk).only("id", "synced_until", "credentials_updated_at")
-    return PollClaim(shop_pk, row.synced_until, row.credentials_updated_at)
+class Polls:
+    """The shops' poll leases and marks, in a unit of work."""
 
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
-async def polled(shop_pk: int, *, synced_until: datetime | None) -> None:
-    """Release the poll lease; with `synced_until`, everything updated before it is imported."""
-    if synced_until is None:
-        await Shop.filter(id=shop_pk).update(poll_lease_until=None)
-    else:
-        await Shop.filter(id=shop_pk).update(poll_lease_until=None, synced_until=synced_until)
+    async def claim_poll(
+        self, shop_pk: int, *, now: datetime, lease_until: datetime
+    ) -> PollClaim | None:
+        """Take the shop's poll lease; None when another replica holds it."""
+        taken = await (
+            Shop.filter(id=shop_pk)
+            .using_db(self._conn)
+            .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
+            .update(poll_lease_until=lease_until)
+        )
+        if not taken:
+            return None
+        row = (
+            await Shop.filter(id=shop_pk)
+            .using_db(self._conn)
+            .only("id", "synced_until", "credentials_updated_at")
+            .get()
+        )
+        return PollClaim(shop_pk, row.synced_until, row.credentials_updated_at)
 
+    async def polled(self, shop_pk: int, *, synced_until: datetime | None) -> None:
+        """Release the poll lease; with `synced_until`, everything updated before it is imported."""
+        if synced_until is None:
+            await Shop.filter(id=shop_pk).using_db(self._conn).update(poll_lease_until=None)
+        else:
+            await (
+                Shop.filter(id=shop_pk)
+                .using_db(self._conn)
+                .update(poll_lease_until=None, synced_until=synced_until)
+            )
 
-async def poll_mark(shop_pk: int) -> datetime | None:
-    row = await Shop.get(id=shop_pk).only("id", "synced_until")
-    return row.synced_until
+    async def poll_mark(self, shop_pk: int) -> datetime | None:
+        row = await Shop.filter(id=shop_pk).using_db(self._conn).only("id", "synced_until").get()
+        return row.synced_until
 
-
-async def move_poll_mark(shop_pk: int, until: datetime) -> None:
-    """Everything updated before `until` is imported (an on-demand sync): only forward."""
-    await (
-        Shop.filter(id=shop_pk)
-        .filter(Q(synced_until__isnull=True) | Q(synced_until__lt=until))
-        .update(synced_until=until)
-    )
+    async def move_poll_mark(self, shop_pk: int, until: datetime) -> None:
+        """Everything updated before `until` is imported (an on-demand sync): only forward."""
+        await (
+            Shop.filter(id=shop_pk)
+            .using_db(self._conn)
+            .filter(Q(synced_until__isnull=True) | Q(synced_until__lt=until))
+            .update(synced_until=until)
+        )

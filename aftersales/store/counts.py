@@ -3,16 +3,15 @@
 
 On PostgreSQL, triggers on `after_sale` (migration 0004) add a +1/-1 row per change of a shop,
 type or status in the writer's own transaction, so a count is the sum of its key's rows. The
-rows only ever grow; `fold` (run by the timer jobs, and by `count_by_status` when a key has
-piled up more rows than it should) replaces the rows it reads with one row per key, in one
-transaction that deletes exactly the rows it summed: a row inserted meanwhile, committed or not,
-stays and is counted next time.
+rows only ever grow; folding (aftersales/commands/counts.py: run by the timer jobs, and after a
+count that found a key piled up with more rows than it should have) replaces the rows it reads
+with one row per key, one batch per transaction (`Counts.fold_batch`) that deletes exactly the
+rows it summed: a row inserted meanwhile, committed or not, stays and is counted next time.
 """
 
 from __future__ import annotations
 
-from tortoise import connections
-from tortoise.transactions import in_transaction
+from dataclasses import dataclass
 
 from aftersales.domain.model import AfterSaleStatus, AfterSaleType
 from aftersales.store.sql import Connection, dialect, numbered
@@ -41,12 +40,20 @@ FOLD_AFTER = 64
 FOLD_BATCH = 50_000
 
 
+@dataclass(frozen=True)
+class StatusCounts:
+    """How many after-sales are in each status (statuses with none left out); `untidy`: the
+    counts table has piled up enough rows to be worth folding now."""
+
+    by_status: dict[AfterSaleStatus | None, int]
+    untidy: bool
+
+
 async def count_by_status(
-    seller_id: int, type_: AfterSaleType, shop_id: str | None
-) -> dict[AfterSaleStatus | None, int]:
+    conn: Connection, seller_id: int, type_: AfterSaleType, shop_id: str | None
+) -> StatusCounts:
     """How many of the seller's after-sales of `type_` are in each status (optionally of one
-    shop); statuses with none are left out."""
-    conn = connections.get("default")
+    shop)."""
     postgres = dialect(conn) == "postgres"
     sql = (COUNTS_SQL if postgres else GROUPED_SQL).format(
         shop="AND s.shop_id = ?" if shop_id is not None else ""
@@ -55,27 +62,28 @@ async def count_by_status(
     if shop_id is not None:
         params.append(shop_id)
     found = await conn.execute_query_dict(numbered(sql) if postgres else sql, params)
-    if postgres and sum(int(r["parts"]) for r in found) > FOLD_AFTER * max(1, len(found)):
-        await fold()
-    return {
+    untidy = postgres and sum(int(r["parts"]) for r in found) > FOLD_AFTER * max(1, len(found))
+    by_status = {
         (AfterSaleStatus(r["status"]) if r["status"] else None): int(r["n"])
         for r in found
         if int(r["n"]) > 0
     }
+    return StatusCounts(by_status, untidy=untidy)
 
 
-async def fold(*, batch: int = FOLD_BATCH) -> int:
-    """Replace the +1/-1 rows by one row per key, `batch` rows per transaction; how many rows
-    were folded. Safe to run from several processes at once. (Nothing to do on SQLite.)"""
-    if dialect(connections.get("default")) != "postgres":
-        return 0
-    folded = 0
-    while True:
-        async with in_transaction("default") as conn:
-            done = await _fold_batch(conn, batch)
-        folded += done
-        if done < batch:
-            return folded
+class Counts:
+    """The counts table in a unit of work."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def fold_batch(self, batch: int = FOLD_BATCH) -> int:
+        """Replace at most `batch` of the +1/-1 rows by one row per key; how many rows were
+        folded (fewer than `batch`: none left). Safe to run from several processes at once.
+        Nothing to do on SQLite: 0."""
+        if dialect(self._conn) != "postgres":
+            return 0
+        return await _fold_batch(self._conn, batch)
 
 
 async def _fold_batch(conn: Connection, batch: int) -> int:

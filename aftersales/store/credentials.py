@@ -147,78 +147,6 @@ def _token(value: str, what: str) -> str:
     return value.strip()
 
 
-async def set_credentials(
-    vault: Vault | None,
-    shop_id: str,
-    *,
-    access_token: str | None,
-    refresh_token: str | None,
-    shop_cipher: str | None,
-    access_token_expires_at: datetime | None = None,
-    refresh_token_expires_at: datetime | None = None,
-    now: datetime,
-) -> bool:
-    """Set or replace what is given; None keeps the stored value. A new token given without
-    its expiry has an unknown one (the stored expiry was the old token's); an expiry alone
-    updates the stored token's. `vault` may be None when no token is given (a shop cipher is
-    not a secret). False: no shop with this shop_id."""
-    if vault is None and (access_token is not None or refresh_token is not None):
-        raise CredentialsError(f"{KEY_VARIABLE} is needed to store tokens")
-    changes: dict[str, object] = {"credentials_updated_at": now}
-    if access_token is not None and vault is not None:
-        changes["access_token"] = vault.encrypt(_token(access_token, "access token"))
-        changes["access_token_expires_at"] = access_token_expires_at
-    elif access_token_expires_at is not None:
-        changes["access_token_expires_at"] = access_token_expires_at
-    if refresh_token is not None and vault is not None:
-        changes["refresh_token"] = vault.encrypt(_token(refresh_token, "refresh token"))
-        changes["refresh_token_expires_at"] = refresh_token_expires_at
-    elif refresh_token_expires_at is not None:
-        changes["refresh_token_expires_at"] = refresh_token_expires_at
-    if shop_cipher is not None:
-        changes["shop_cipher"] = _token(shop_cipher, "shop cipher")
-    updated = await Shop.filter(shop_id=shop_id).update(**changes)
-    return bool(updated)
-
-
-async def clear_credentials(shop_id: str) -> bool:
-    """Forget the shop's tokens, their expiries and its shop cipher: it is local-only from now
-    on. False: no shop with this shop_id."""
-    updated = await Shop.filter(shop_id=shop_id).update(
-        access_token=None,
-        refresh_token=None,
-        shop_cipher=None,
-        access_token_expires_at=None,
-        refresh_token_expires_at=None,
-        credentials_updated_at=None,
-    )
-    return bool(updated)
-
-
-async def for_shop(vault: Vault, shop_pk: int) -> ShopCredentials | None:
-    """The shop's credentials, decrypted; None when it has no access token (or no such shop)."""
-    row = await Shop.filter(id=shop_pk, access_token__isnull=False).first()
-    return _credentials(vault, row) if row is not None else None
-
-
-async def syncing_shops(vault: Vault) -> list[ShopCredentials]:
-    """Every shop with an access token, by id."""
-    rows = await Shop.filter(access_token__isnull=False).order_by("id")
-    return [_credentials(vault, row) for row in rows]
-
-
-async def has_credentials(shop_pk: int, conn: Connection | None = None) -> bool:
-    """Whether the shop has an access token (nothing decrypted), in `conn`'s transaction when
-    given."""
-    query = Shop.filter(id=shop_pk, access_token__isnull=False).using_db(conn)
-    return bool(await query.exists())
-
-
-async def any_with_credentials() -> bool:
-    """Whether any shop has an access token (production then needs AFTERSALES_SECRET_KEY)."""
-    return bool(await Shop.filter(access_token__isnull=False).exists())
-
-
 @dataclass(frozen=True)
 class CredentialStatus:
     """Which credentials a shop has, for operators: never the values."""
@@ -246,48 +174,132 @@ def _status(row: Shop) -> CredentialStatus:
     )
 
 
-async def status_of(shop_id: str) -> CredentialStatus | None:
-    """Which credentials the shop has (nothing decrypted); None: no shop with this shop_id."""
-    row = await Shop.filter(shop_id=shop_id).first()
-    return _status(row) if row is not None else None
+class CredentialReads:
+    """Shop credentials on the read handle (`reading()` in aftersales/store/uow.py)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def for_shop(self, vault: Vault, shop_pk: int) -> ShopCredentials | None:
+        """The shop's credentials, decrypted; None when it has no access token (or no such shop)."""
+        row = await Shop.filter(id=shop_pk, access_token__isnull=False).using_db(self._conn).first()
+        return _credentials(vault, row) if row is not None else None
+
+    async def syncing_shops(self, vault: Vault) -> list[ShopCredentials]:
+        """Every shop with an access token, by id."""
+        rows = await Shop.filter(access_token__isnull=False).using_db(self._conn).order_by("id")
+        return [_credentials(vault, row) for row in rows]
+
+    async def has_credentials(self, shop_pk: int) -> bool:
+        """Whether the shop has an access token (nothing decrypted)."""
+        query = Shop.filter(id=shop_pk, access_token__isnull=False).using_db(self._conn)
+        return bool(await query.exists())
+
+    async def any_with_credentials(self) -> bool:
+        """Whether any shop has an access token (production then needs AFTERSALES_SECRET_KEY)."""
+        return bool(await Shop.filter(access_token__isnull=False).using_db(self._conn).exists())
+
+    async def status_of(self, shop_id: str) -> CredentialStatus | None:
+        """Which credentials the shop has (nothing decrypted); None: no shop with this shop_id."""
+        row = await Shop.filter(shop_id=shop_id).using_db(self._conn).first()
+        return _status(row) if row is not None else None
+
+    async def statuses(self) -> dict[int, CredentialStatus]:
+        """Which credentials every shop has, by shop id (primary key); nothing decrypted."""
+        return {
+            row.id: _status(row) for row in await Shop.all().using_db(self._conn).order_by("id")
+        }
+
+    async def due_for_refresh(self, vault: Vault, *, before: datetime) -> list[ShopCredentials]:
+        """The shops with a refresh token whose access token expires before `before`, or whose
+        expiry is unknown (set by hand without one: a refresh learns it), soonest first."""
+        rows = await Shop.filter(
+            Q(access_token_expires_at__isnull=True) | Q(access_token_expires_at__lt=before),
+            access_token__isnull=False,
+            refresh_token__isnull=False,
+        ).using_db(self._conn)
+        # Unknown expiries first; sorted here, as the databases place NULL differently.
+        rows.sort(key=lambda row: (row.access_token_expires_at is not None, _at(row), row.id))
+        return [_credentials(vault, row) for row in rows]
 
 
-async def statuses() -> dict[int, CredentialStatus]:
-    """Which credentials every shop has, by shop id (primary key); nothing decrypted."""
-    return {row.id: _status(row) for row in await Shop.all().order_by("id")}
+class Credentials(CredentialReads):
+    """Shop credentials in a unit of work: the reads, and the writes."""
 
+    async def set_credentials(
+        self,
+        vault: Vault | None,
+        shop_id: str,
+        *,
+        access_token: str | None,
+        refresh_token: str | None,
+        shop_cipher: str | None,
+        access_token_expires_at: datetime | None = None,
+        refresh_token_expires_at: datetime | None = None,
+        now: datetime,
+    ) -> bool:
+        """Set or replace what is given; None keeps the stored value. A new token given without
+        its expiry has an unknown one (the stored expiry was the old token's); an expiry alone
+        updates the stored token's. `vault` may be None when no token is given (a shop cipher is
+        not a secret). False: no shop with this shop_id."""
+        if vault is None and (access_token is not None or refresh_token is not None):
+            raise CredentialsError(f"{KEY_VARIABLE} is needed to store tokens")
+        changes: dict[str, object] = {"credentials_updated_at": now}
+        if access_token is not None and vault is not None:
+            changes["access_token"] = vault.encrypt(_token(access_token, "access token"))
+            changes["access_token_expires_at"] = access_token_expires_at
+        elif access_token_expires_at is not None:
+            changes["access_token_expires_at"] = access_token_expires_at
+        if refresh_token is not None and vault is not None:
+            changes["refresh_token"] = vault.encrypt(_token(refresh_token, "refresh token"))
+            changes["refresh_token_expires_at"] = refresh_token_expires_at
+        elif refresh_token_expires_at is not None:
+            changes["refresh_token_expires_at"] = refresh_token_expires_at
+        if shop_cipher is not None:
+            changes["shop_cipher"] = _token(shop_cipher, "shop cipher")
+        updated = await Shop.filter(shop_id=shop_id).using_db(self._conn).update(**changes)
+        return bool(updated)
 
-async def store_grant(
-    vault: Vault,
-    shop_pk: int,
-    *,
-    access_token: str,
-    access_token_expires_at: datetime,
-    refresh_token: str,
-    refresh_token_expires_at: datetime,
-    now: datetime,
-) -> None:
-    """Keep what a token refresh returned (both tokens, encrypted with the first key)."""
-    await Shop.filter(id=shop_pk).update(
-        access_token=vault.encrypt(_token(access_token, "access token")),
-        access_token_expires_at=access_token_expires_at,
-        refresh_token=vault.encrypt(_token(refresh_token, "refresh token")),
-        refresh_token_expires_at=refresh_token_expires_at,
-        credentials_updated_at=now,
-    )
+    async def clear_credentials(self, shop_id: str) -> bool:
+        """Forget the shop's tokens, their expiries and its shop cipher: it is local-only from now
+        on. False: no shop with this shop_id."""
+        updated = (
+            await Shop.filter(shop_id=shop_id)
+            .using_db(self._conn)
+            .update(
+                access_token=None,
+                refresh_token=None,
+                shop_cipher=None,
+                access_token_expires_at=None,
+                refresh_token_expires_at=None,
+                credentials_updated_at=None,
+            )
+        )
+        return bool(updated)
 
-
-async def due_for_refresh(vault: Vault, *, before: datetime) -> list[ShopCredentials]:
-    """The shops with a refresh token whose access token expires before `before`, or whose
-    expiry is unknown (set by hand without one: a refresh learns it), soonest first."""
-    rows = await Shop.filter(
-        Q(access_token_expires_at__isnull=True) | Q(access_token_expires_at__lt=before),
-        access_token__isnull=False,
-        refresh_token__isnull=False,
-    )
-    # Unknown expiries first; sorted here, as the databases place NULL differently.
-    rows.sort(key=lambda row: (row.access_token_expires_at is not None, _at(row), row.id))
-    return [_credentials(vault, row) for row in rows]
+    async def store_grant(
+        self,
+        vault: Vault,
+        shop_pk: int,
+        *,
+        access_token: str,
+        access_token_expires_at: datetime,
+        refresh_token: str,
+        refresh_token_expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        """Keep what a token refresh returned (both tokens, encrypted with the first key)."""
+        await (
+            Shop.filter(id=shop_pk)
+            .using_db(self._conn)
+            .update(
+                access_token=vault.encrypt(_token(access_token, "access token")),
+                access_token_expires_at=access_token_expires_at,
+                refresh_token=vault.encrypt(_token(refresh_token, "refresh token")),
+                refresh_token_expires_at=refresh_token_expires_at,
+                credentials_updated_at=now,
+            )
+        )
 
 
 def _at(row: Shop) -> datetime:

@@ -10,12 +10,11 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from aftersales.domain.outcome import Outcome
 from aftersales.store import sql
 from aftersales.store.models import WebhookDelivery
-from aftersales.store.sql import Connection, insert_or_none
+from aftersales.store.sql import Connection, Savepoint, insert_or_none
 
 # Where a delivery came from (the `source` column).
 TIKTOK = "tiktok"
@@ -53,9 +52,28 @@ class KeyTaken(Exception):
     transaction is unusable after it: let it roll back."""
 
 
-class Deliveries:
+class DeliveryReads:
+    """The delivery log on the read handle (`reading()` in aftersales/store/uow.py)."""
+
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    async def waiting(self, shop_id: str, outcomes: Sequence[Outcome]) -> list[Stored]:
+        """Deliveries kept for `shop_id` under one of `outcomes`, in arrival order."""
+        found = (
+            await WebhookDelivery.filter(shop_id=shop_id, outcome__in=[o.value for o in outcomes])
+            .using_db(self._conn)
+            .order_by("id")
+        )
+        return [_stored(r) for r in found]
+
+
+class Deliveries:
+    """The delivery log in a unit of work."""
+
+    def __init__(self, conn: Connection, savepoint: Savepoint) -> None:
+        self._conn = conn
+        self._savepoint = savepoint
 
     async def record(
         self,
@@ -88,7 +106,7 @@ class Deliveries:
         async def create(conn: Connection) -> WebhookDelivery:
             return await _create(conn, incoming, incoming.dedupe_key, outcome, reason)
 
-        row = await insert_or_none(self._conn, create)
+        row = await insert_or_none(self._savepoint, create)
         return None if row is None else int(row.id)
 
     async def insert_repeat(self, incoming: Incoming, outcome: Outcome, reason: str) -> int:
@@ -114,10 +132,10 @@ class Deliveries:
     ) -> bool:
         """Record what became of a delivery; with `expected`, only if its outcome is still that
         (a claim: of two writers, one wins). False when nothing was written."""
-        query = WebhookDelivery.filter(id=delivery_id)
+        query = WebhookDelivery.filter(id=delivery_id).using_db(self._conn)
         if expected is not None:
             query = query.filter(outcome=expected.value)
-        updated = await query.using_db(self._conn).update(
+        updated = await query.update(
             outcome=outcome.value, reason=reason, after_sale_id=after_sale_id, processed_at=at
         )
         return bool(updated == 1)
@@ -142,6 +160,11 @@ class Deliveries:
             Q(*keys, join_type=Q.OR), source=source, shop_id=shop_id, outcome=outcome.value
         ).using_db(self._conn)
         return [_stored(r) for r in found]
+
+    async def prune_batch(self, received_before: datetime, limit: int) -> int:
+        """Delete at most `limit` of the deliveries received before `received_before` that no
+        longer wait for anything; how many (fewer than `limit`: none are left)."""
+        return await _prune_batch(self._conn, received_before, limit)
 
 
 def _row(incoming: Incoming, key: str, outcome: Outcome, reason: str | None) -> dict[str, object]:
@@ -171,38 +194,24 @@ def _stored(row: WebhookDelivery) -> Stored:
     return Stored(row.id, row.source, row.shop_id, row.body, Outcome(row.outcome))
 
 
-async def waiting(shop_id: str, outcomes: Sequence[Outcome]) -> list[Stored]:
-    """Deliveries kept for `shop_id` under one of `outcomes`, in arrival order."""
-    found = await WebhookDelivery.filter(
-        shop_id=shop_id, outcome__in=[o.value for o in outcomes]
-    ).order_by("id")
-    return [_stored(r) for r in found]
-
-
 # Deliveries the log keeps whatever their age: they still wait to be applied (their shop, their
 # after-sale, a replay), and `processing` is never committed but is never deleted either.
 KEPT_BY_PRUNE = (Outcome.UNKNOWN_SHOP, Outcome.UNMATCHED, Outcome.FAILED, Outcome.PROCESSING)
 PRUNE_BATCH = 5000
 
 
-async def prune(received_before: datetime, *, batch_size: int = PRUNE_BATCH) -> int:
-    """Delete the deliveries received before `received_before` that no longer wait for
-    anything, `batch_size` rows per transaction (each short: the log stays writable while it
-    runs); how many were deleted."""
+async def _prune_batch(conn: Connection, received_before: datetime, limit: int) -> int:
+    """Delete at most `limit` of the deliveries received before `received_before` that no
+    longer wait for anything; how many were deleted (fewer than `limit`: none left)."""
     kept = [o.value for o in KEPT_BY_PRUNE]
-    deleted = 0
-    while True:
-        async with in_transaction("default") as conn:
-            ids = await (
-                WebhookDelivery.filter(received_at__lt=received_before)
-                .exclude(outcome__in=kept)
-                .order_by("id")
-                .limit(batch_size)
-                .using_db(conn)
-                .values_list("id", flat=True)
-            )
-            if ids:
-                await WebhookDelivery.filter(id__in=list(ids)).using_db(conn).delete()
-        deleted += len(ids)
-        if len(ids) < batch_size:
-            return deleted
+    ids = await (
+        WebhookDelivery.filter(received_at__lt=received_before)
+        .exclude(outcome__in=kept)
+        .order_by("id")
+        .limit(limit)
+        .using_db(conn)
+        .values_list("id", flat=True)
+    )
+    if ids:
+        await WebhookDelivery.filter(id__in=list(ids)).using_db(conn).delete()
+    return len(ids)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from aftersales.domain.errors import Invalid
 from aftersales.domain.model import (
@@ -26,7 +27,6 @@ from aftersales.domain.model import (
     StockCondition,
 )
 from aftersales.store import counts, rows
-from aftersales.store.accounts import shop_record
 from aftersales.store.models import AfterSale, Shop
 from aftersales.store.records import (
     HistoryRecord,
@@ -36,6 +36,7 @@ from aftersales.store.records import (
     ShopRecord,
     StockedInRecord,
 )
+from aftersales.store.sql import Connection
 from aftersales.store.stock import awaiting_stock_in
 
 __all__ = [
@@ -121,7 +122,7 @@ def _equals(model: type[Model], column: str, value: str, path: str | None = None
     return Q(**{path or column: value})
 
 
-def _scoped(seller_id: int, flt: SaleFilter) -> Q:
+def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
     if flt.shop_id is not None:
         # `shop_id = (SELECT id ...)`, not a join: the planner then walks the
         # (shop_id, type, status, created_at, id) index backwards and stops after a page,
@@ -130,7 +131,9 @@ def _scoped(seller_id: int, flt: SaleFilter) -> Q:
         q = (
             NOTHING
             if own is NOTHING
-            else Q(shop_id=Subquery(Shop.filter(own, seller_id=seller_id).values("id")))
+            else Q(
+                shop_id=Subquery(Shop.filter(own, seller_id=seller_id).using_db(conn).values("id"))
+            )
         )
     else:
         q = Q(shop__seller_id=seller_id)
@@ -162,72 +165,6 @@ def _scoped(seller_id: int, flt: SaleFilter) -> Q:
     return q
 
 
-async def list_sales(seller_id: int, flt: SaleFilter, *, first: int, after: str | None) -> Page:
-    if first < 0 or first > MAX_PAGE:
-        raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
-    q = _scoped(seller_id, flt)
-    if flt.awaiting_stock_in is not None:
-        waiting = awaiting_stock_in()
-        q &= waiting if flt.awaiting_stock_in else ~waiting
-    page_q = q
-    if after:
-        created_at, sale_id = decode_cursor(after)
-        page_q &= Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=sale_id)
-    if first == 0:
-        # A count only: no rows, so no next page to follow (a pager would loop on a page that
-        # has no cursor to go on from).
-        return Page(records=[], total_count=await AfterSale.filter(q).count(), has_next_page=False)
-    query = (
-        AfterSale.filter(page_q)
-        .order_by("-created_at", "-id")
-        .limit(first + 1)
-        .values_list(*rows.SALE_COLUMNS)
-    )
-    # One statement: the page, each row carrying the total (a subquery run once).
-    found, total = await rows.fetch_with_total(query, AfterSale.filter(q).count())
-    if total is None:  # an empty page: the total counts the matches before the cursor too
-        total = await AfterSale.filter(q).count() if after else 0
-    return Page(
-        records=[rows.sale(r) for r in found[:first]],
-        total_count=total,
-        has_next_page=len(found) > first,
-    )
-
-
-async def get_sale(seller_id: int, sale_id: int) -> SaleRecord | None:
-    found = await rows.fetch_sales('a."id" = ? AND s."seller_id" = ?', [sale_id, seller_id])
-    return rows.sale(found[0]) if found else None
-
-
-async def count_by_status(
-    seller_id: int, type_: AfterSaleType, shop_id: str | None
-) -> dict[AfterSaleStatus | None, int]:
-    """Per-status counts, from the counts table the triggers keep (aftersales/store/counts.py)."""
-    if shop_id is not None and _equals(Shop, "shop_id", shop_id) is NOTHING:
-        return {}  # longer than any shop id: no such shop
-    return await counts.count_by_status(seller_id, type_, shop_id)
-
-
-async def shops_of(seller_id: int) -> list[ShopRecord]:
-    return [shop_record(s) for s in await Shop.filter(seller_id=seller_id).order_by("shop_id")]
-
-
-async def items_by_sale(ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
-    grouped: dict[int, list[ItemRecord]] = defaultdict(list)
-    for sale_id, sku, product_name, quantity, unit_refund in await rows.fetch_by_sale(
-        rows.ITEMS_SQL, ids
-    ):
-        grouped[sale_id].append(ItemRecord(sku, product_name, quantity, rows.money(unit_refund)))
-    return grouped
-
-
-async def notes_by_sale(ids: Sequence[int]) -> dict[int, list[NoteRecord]]:
-    grouped: dict[int, list[NoteRecord]] = defaultdict(list)
-    for sale_id, text, created_at in await rows.fetch_by_sale(rows.NOTES_SQL, ids):
-        grouped[sale_id].append(NoteRecord(text, rows.when(created_at)))
-    return grouped
-
-
 # Stored values -> enum members, for the nested lists' rows (a page decodes hundreds of them;
 # a dict lookup is several times cheaper than the enum's call). An unknown value still fails as
 # the enum's call does.
@@ -236,31 +173,102 @@ _STATUSES = {m.value: m for m in AfterSaleStatus}
 _SOURCES = {m.value: m for m in EventSource}
 
 
-async def history_by_sale(ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
-    grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
-    when = rows.when
-    for sale_id, at, actor, action, from_, to, source, platform_at in await rows.fetch_by_sale(
-        rows.HISTORY_SQL, ids
-    ):
-        grouped[sale_id].append(
-            HistoryRecord(
-                when(at),
-                _ACTORS.get(actor) or Actor(actor),
-                action,
-                None if from_ is None else _STATUSES.get(from_) or AfterSaleStatus(from_),
-                None if to is None else _STATUSES.get(to) or AfterSaleStatus(to),
-                _SOURCES.get(source) or EventSource(source),
-                None if platform_at is None else when(platform_at),
-            )
+class SaleReads:
+    """The read side of after-sales, on the read handle (`reading()` in aftersales/store/uow.py)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def list_sales(
+        self, seller_id: int, flt: SaleFilter, *, first: int, after: str | None
+    ) -> Page:
+        if first < 0 or first > MAX_PAGE:
+            raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
+        q = _scoped(self._conn, seller_id, flt)
+        if flt.awaiting_stock_in is not None:
+            waiting = awaiting_stock_in()
+            q &= waiting if flt.awaiting_stock_in else ~waiting
+        page_q = q
+        if after:
+            created_at, sale_id = decode_cursor(after)
+            page_q &= Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=sale_id)
+        if first == 0:
+            # A count only: no rows, so no next page to follow (a pager would loop on a page that
+            # has no cursor to go on from).
+            total_count = await self._matching(q).count()
+            return Page(records=[], total_count=total_count, has_next_page=False)
+        query = (
+            self._matching(page_q)
+            .order_by("-created_at", "-id")
+            .limit(first + 1)
+            .values_list(*rows.SALE_COLUMNS)
         )
-    return grouped
+        # One statement: the page, each row carrying the total (a subquery run once).
+        found, total = await rows.fetch_with_total(self._conn, query, self._matching(q).count())
+        if total is None:  # an empty page: the total counts the matches before the cursor too
+            total = await self._matching(q).count() if after else 0
+        return Page(
+            records=[rows.sale(r) for r in found[:first]],
+            total_count=total,
+            has_next_page=len(found) > first,
+        )
 
+    def _matching(self, q: Q) -> QuerySet[AfterSale]:
+        return AfterSale.filter(q).using_db(self._conn)
 
-async def stocked_in_by_sale(ids: Sequence[int]) -> dict[int, list[StockedInRecord]]:
-    totals: dict[tuple[int, str, StockCondition], int] = defaultdict(int)
-    for sale_id, sku, condition, quantity in await rows.fetch_by_sale(rows.STOCKED_IN_SQL, ids):
-        totals[(sale_id, sku, StockCondition(condition))] += quantity
-    grouped: dict[int, list[StockedInRecord]] = defaultdict(list)
-    for (sale_id, sku, condition), quantity in totals.items():
-        grouped[sale_id].append(StockedInRecord(sku, quantity, condition))
-    return grouped
+    async def get_sale(self, seller_id: int, sale_id: int) -> SaleRecord | None:
+        found = await rows.fetch_sales(
+            self._conn, 'a."id" = ? AND s."seller_id" = ?', [sale_id, seller_id]
+        )
+        return rows.sale(found[0]) if found else None
+
+    async def count_by_status(
+        self, seller_id: int, type_: AfterSaleType, shop_id: str | None
+    ) -> counts.StatusCounts:
+        """Per-status counts, from the counts table the triggers keep (store/counts.py)."""
+        if shop_id is not None and _equals(Shop, "shop_id", shop_id) is NOTHING:
+            return counts.StatusCounts({}, untidy=False)  # longer than any shop id: no such shop
+        return await counts.count_by_status(self._conn, seller_id, type_, shop_id)
+
+    async def items_by_sale(self, ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
+        grouped: dict[int, list[ItemRecord]] = defaultdict(list)
+        found = await rows.fetch_by_sale(self._conn, rows.ITEMS_SQL, ids)
+        for sale_id, sku, product_name, quantity, unit_refund in found:
+            grouped[sale_id].append(
+                ItemRecord(sku, product_name, quantity, rows.money(unit_refund))
+            )
+        return grouped
+
+    async def notes_by_sale(self, ids: Sequence[int]) -> dict[int, list[NoteRecord]]:
+        grouped: dict[int, list[NoteRecord]] = defaultdict(list)
+        for sale_id, text, created_at in await rows.fetch_by_sale(self._conn, rows.NOTES_SQL, ids):
+            grouped[sale_id].append(NoteRecord(text, rows.when(created_at)))
+        return grouped
+
+    async def history_by_sale(self, ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
+        grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
+        when = rows.when
+        found = await rows.fetch_by_sale(self._conn, rows.HISTORY_SQL, ids)
+        for sale_id, at, actor, action, from_, to, source, platform_at in found:
+            grouped[sale_id].append(
+                HistoryRecord(
+                    when(at),
+                    _ACTORS.get(actor) or Actor(actor),
+                    action,
+                    None if from_ is None else _STATUSES.get(from_) or AfterSaleStatus(from_),
+                    None if to is None else _STATUSES.get(to) or AfterSaleStatus(to),
+                    _SOURCES.get(source) or EventSource(source),
+                    None if platform_at is None else when(platform_at),
+                )
+            )
+        return grouped
+
+    async def stocked_in_by_sale(self, ids: Sequence[int]) -> dict[int, list[StockedInRecord]]:
+        totals: dict[tuple[int, str, StockCondition], int] = defaultdict(int)
+        found = await rows.fetch_by_sale(self._conn, rows.STOCKED_IN_SQL, ids)
+        for sale_id, sku, condition, quantity in found:
+            totals[(sale_id, sku, StockCondition(condition))] += quantity
+        grouped: dict[int, list[StockedInRecord]] = defaultdict(list)
+        for (sale_id, sku, condition), quantity in totals.items():
+            grouped[sale_id].append(StockedInRecord(sku, quantity, condition))
+        return grouped

@@ -13,8 +13,6 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 
-from tortoise import connections
-
 from aftersales.store.db import MIGRATIONS
 from aftersales.store.sql import Connection, dialect
 
@@ -52,20 +50,25 @@ def shipped_migrations() -> tuple[str, ...]:
     )
 
 
-async def check(*, within: float | None = None) -> Readiness:
-    """Whether the database answers within `within` seconds (DEFAULT_TIMEOUT_SECONDS) and has
-    every shipped migration. A database that hangs makes a probe fail, not hang."""
-    within = DEFAULT_TIMEOUT_SECONDS if within is None else within
-    try:
-        async with asyncio.timeout(within):
-            return await _check()
-    except TimeoutError:
-        return Readiness(f"the database did not answer within {within:g} s", reachable=False)
+class Health:
+    """The database's readiness, on the read handle (`reading()` in aftersales/store/uow.py)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def check(self, *, within: float | None = None) -> Readiness:
+        """Whether the database answers within `within` seconds (DEFAULT_TIMEOUT_SECONDS) and
+        has every shipped migration. A database that hangs makes a probe fail, not hang."""
+        within = DEFAULT_TIMEOUT_SECONDS if within is None else within
+        try:
+            async with asyncio.timeout(within):
+                return await _check(self._conn)
+        except TimeoutError:
+            return Readiness(f"the database did not answer within {within:g} s", reachable=False)
 
 
-async def _check() -> Readiness:
+async def _check(conn: Connection) -> Readiness:
     try:
-        conn = connections.get("default")
         await conn.execute_query("SELECT 1")
     except Exception as exc:  # whatever the driver raises: refused, timed out, not connected
         return Readiness(f"cannot reach the database: {_one_line(exc)}", reachable=False)

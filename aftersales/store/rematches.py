@@ -24,10 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise import connections
-
 from aftersales.domain.outcome import Outcome
-from aftersales.store.sql import dialect, numbered
+from aftersales.store.sql import Connection, dialect, numbered
 
 _CANDIDATES = """
 SELECT d.id, d.shop_id, d.match_return_id, d.match_tracking_number
@@ -55,24 +53,30 @@ class Candidate:
     tracking_number: str | None
 
 
-async def candidates(
-    source: str, outcome: Outcome, *, received_before: datetime, after_id: int, limit: int
-) -> list[Candidate]:
-    """At most `limit` deliveries of `source` still at `outcome`, received at or before
-    `received_before`, with an id above `after_id`, whose after-sale exists; lowest id first."""
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    # SQLite compares the stored UTC text, so the bound must be UTC too.
-    params = [outcome.value, source, received_before.astimezone(UTC), after_id, limit]
-    conn = connections.get("default")
-    sql = numbered(_CANDIDATES) if dialect(conn) == "postgres" else _CANDIDATES
-    _, rows = await conn.execute_query(sql, params)
-    return [
-        Candidate(
-            delivery_id=int(row["id"]),
-            shop_id=str(row["shop_id"]),
-            return_id=row["match_return_id"],
-            tracking_number=row["match_tracking_number"],
-        )
-        for row in rows
-    ]
+class Rematches:
+    """The rematch's candidates, on the read handle (`reading()` in aftersales/store/uow.py)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def candidates(
+        self, source: str, outcome: Outcome, *, received_before: datetime, after_id: int, limit: int
+    ) -> list[Candidate]:
+        """At most `limit` deliveries of `source` still at `outcome`, received at or before
+        `received_before`, with an id above `after_id`, whose after-sale exists; lowest id first."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        # SQLite compares the stored UTC text, so the bound must be UTC too.
+        params = [outcome.value, source, received_before.astimezone(UTC), after_id, limit]
+        conn = self._conn
+        sql = numbered(_CANDIDATES) if dialect(conn) == "postgres" else _CANDIDATES
+        _, rows = await conn.execute_query(sql, params)
+        return [
+            Candidate(
+                delivery_id=int(row["id"]),
+                shop_id=str(row["shop_id"]),
+                return_id=row["match_return_id"],
+                tracking_number=row["match_tracking_number"],
+            )
+            for row in rows
+        ]

@@ -21,7 +21,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from tortoise import connections
 from tortoise.queryset import CountQuery, ValuesListQuery
 from tortoise.timezone import get_default_timezone
 
@@ -121,26 +120,24 @@ STOCKED_IN_SQL = (
 )
 
 
-async def fetch_by_sale(sql: str, ids: Sequence[int]) -> Sequence[Row]:
+async def fetch_by_sale(conn: Connection, sql: str, ids: Sequence[int]) -> Sequence[Row]:
     """Run one of the `*_SQL` statements above for these after-sale ids."""
     if not ids:
         return []
-    conn = connections.get("default")
     if dialect(conn) == "postgres":
         marks = ",".join(f"${n}" for n in range(1, len(ids) + 1))
     else:
         marks = ",".join("?" * len(ids))
-    found: Sequence[Row]
     _, found = await conn.execute_query(sql.format(ids=marks), [int(i) for i in ids])
-    return found
+    return cast(Sequence[Row], found)
 
 
 async def fetch_sales(
-    where: str, params: Sequence[Any], *, conn: Connection | None = None, tail: str = "LIMIT 1"
+    conn: Connection, where: str, params: Sequence[Any], *, tail: str = "LIMIT 1"
 ) -> Sequence[Row]:
     """`SALE_SELECT` with a `WHERE` written with `?` placeholders (and `tail`: ordering, limit),
-    in `conn`'s transaction when given; rows for `sale`."""
-    client = conn or connections.get("default")
+    on `conn`; rows for `sale`."""
+    client = conn
     sql = f"{SALE_SELECT} WHERE {where} {tail}"
     if dialect(client) == "postgres":
         sql = numbered(sql)
@@ -153,12 +150,12 @@ def shop(row: Row) -> ShopRecord:
     return ShopRecord(id=row[1], shop_id=row[2], region=row[3], name=row[4])
 
 
-async def fetch(query: ValuesListQuery[Any], conn: Connection | None = None) -> Sequence[Row]:
-    """Run a QuerySet's SQL (so filters and dialect stay Tortoise's) but leave the values raw;
-    in `conn`'s transaction when given (build it from `QuerySet.using_db(conn)` too)."""
-    query.sql()  # resolves the connection and builds `query.query` for its dialect
+async def fetch(conn: Connection, query: ValuesListQuery[Any]) -> Sequence[Row]:
+    """Run a QuerySet's SQL (so filters and dialect stay Tortoise's) but leave the values raw,
+    on `conn` (build the QuerySet with `.using_db(conn)` too)."""
+    query.sql()  # builds `query.query` for its connection's dialect
     sql, params = query.query.get_parameterized_sql()
-    _, found = await (conn or connections.get("default")).execute_query(sql, params)
+    _, found = await conn.execute_query(sql, params)
     return cast(Sequence[Row], found)
 
 
@@ -172,14 +169,13 @@ def _parameterized(query: ValuesListQuery[Any] | CountQuery) -> tuple[str, list[
 
 
 async def fetch_with_total(
-    page: ValuesListQuery[Any], count: CountQuery
+    conn: Connection, page: ValuesListQuery[Any], count: CountQuery
 ) -> tuple[Sequence[Row], int | None]:
     """A page's rows and, in the same statement, `count`'s total: `count` becomes a scalar
     subquery in the page's column list (uncorrelated: both databases run it once). Rows come
     back without that last column; the total is None when the page is empty."""
     page_sql, page_params = _parameterized(page)
     count_sql, count_params = _parameterized(count)
-    conn = connections.get("default")
     head, from_, tail = page_sql.partition(' FROM "after_sale"')
     assert from_, page_sql
     if dialect(conn) == "postgres":  # numbered: the count's placeholders follow the page's

@@ -96,7 +96,7 @@ class Sales:
         )
 
     async def _one(self, where: str, *params: Any, tail: str = "LIMIT 1") -> SaleRecord | None:
-        found = await rows.fetch_sales(where, params, conn=self._conn, tail=tail)
+        found = await rows.fetch_sales(self._conn, where, params, tail=tail)
         return rows.sale(found[0]) if found else None
 
     async def of_seller(

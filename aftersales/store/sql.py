@@ -7,6 +7,7 @@ import enum
 import functools
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -143,14 +144,19 @@ async def returning(conn: Connection, sql: str, params: Sequence[Any]) -> list[d
     return await conn.execute_query_dict(for_dialect(conn, sql), list(params))
 
 
+# Opens a savepoint of the unit of work's transaction, yielding its connection: handed to the
+# repositories that need one by aftersales/store/uow.py, the only code that opens transactions.
+Savepoint = Callable[[], AbstractAsyncContextManager[Connection]]
+
+
 async def insert_or_none(
-    conn: Connection, insert: Callable[[Connection], Awaitable[T]]
+    savepoint: Savepoint, insert: Callable[[Connection], Awaitable[T]]
 ) -> T | None:
-    """Run `insert` in a savepoint of `conn`'s transaction; None when a unique constraint says
-    the row exists already (a concurrent writer inserted it first). The savepoint keeps the
-    caller's transaction usable after the refused insert (PostgreSQL aborts it otherwise)."""
+    """Run `insert` in a savepoint; None when a unique constraint says the row exists already
+    (a concurrent writer inserted it first). The savepoint keeps the caller's transaction
+    usable after the refused insert (PostgreSQL aborts it otherwise)."""
     try:
-        async with conn._in_transaction() as savepoint:
-            return await insert(savepoint)
+        async with savepoint() as conn:
+            return await insert(conn)
     except IntegrityError:
         return None

@@ -3,7 +3,8 @@
 Stock-in serializes on the after-sale's row: the command loads it with
 `tx.sales.of_seller(..., lock=True)` (SELECT ... FOR NO KEY UPDATE on PostgreSQL; SQLite
 serializes writers by itself) and still moves its version, so optimistic writers elsewhere see
-the change. `Stock` is bound to a unit of work; the functions below it are the read side.
+the change. `StockReads` is the read side, on the read handle; `Stock` adds the writes, in a
+unit of work.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise import connections
 from tortoise.expressions import F, Q, RawSQL
 from tortoise.functions import Sum
 
@@ -28,7 +28,7 @@ from aftersales.store.models import (
     Warehouse,
 )
 from aftersales.store.records import LevelRecord, WarehouseRecord
-from aftersales.store.sql import Connection, insert_or_none
+from aftersales.store.sql import Connection, Savepoint, insert_or_none
 
 
 @dataclass(frozen=True)
@@ -44,55 +44,63 @@ def _warehouse(row: Warehouse) -> WarehouseRecord:
 # --- warehouses and inventory: the read side -------------------------------------------
 
 
-async def create_warehouse(seller_id: int, new: NewWarehouse) -> WarehouseRecord | None:
-    """None when the seller already has a warehouse with this code."""
+class StockReads:
+    """Warehouses and inventory on the read handle (`reading()` in aftersales/store/uow.py)."""
 
-    async def insert(conn: Connection) -> Warehouse:
-        return await Warehouse.create(
-            using_db=conn, seller_id=seller_id, code=new.code, name=new.name, address=new.address
-        )
-
-    row = await insert_or_none(connections.get("default"), insert)
-    return _warehouse(row) if row is not None else None
-
-
-async def warehouses_of(seller_id: int) -> list[WarehouseRecord]:
-    return [_warehouse(w) for w in await Warehouse.filter(seller_id=seller_id).order_by("code")]
-
-
-async def warehouse_of(seller_id: int, warehouse_id: int) -> WarehouseRecord | None:
-    """The warehouse if it belongs to the seller, else None (another seller's is not found)."""
-    return await Stock(connections.get("default")).warehouse_of(seller_id, warehouse_id)
-
-
-async def inventory_of(
-    seller_id: int, warehouse_id: int | None, sku: str | None
-) -> list[LevelRecord]:
-    q = Q(warehouse__seller_id=seller_id)
-    if warehouse_id is not None:
-        q &= Q(warehouse_id=warehouse_id)
-    if sku is not None:
-        limit = InventoryLevel._meta.fields_map["sku"].max_length  # type: ignore[attr-defined]
-        if len(sku) > limit:
-            return []  # longer than any stored SKU: nothing can match
-        q &= Q(sku=sku)
-    rows = (
-        await InventoryLevel.filter(q).select_related("warehouse").order_by("warehouse_id", "sku")
-    )
-    return [LevelRecord(_warehouse(r.warehouse), r.sku, r.sellable, r.damaged) for r in rows]
-
-
-# --- stock-in, in a unit of work ----------------------------------------------------------
-
-
-class Stock:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    async def warehouses_of(self, seller_id: int) -> list[WarehouseRecord]:
+        query = Warehouse.filter(seller_id=seller_id).using_db(self._conn).order_by("code")
+        return [_warehouse(w) for w in await query]
 
     async def warehouse_of(self, seller_id: int, warehouse_id: int) -> WarehouseRecord | None:
         """The warehouse if it belongs to the seller, else None (another seller's is not found)."""
         query = Warehouse.filter(id=warehouse_id, seller_id=seller_id).using_db(self._conn)
         row = await query.first()
+        return _warehouse(row) if row is not None else None
+
+    async def inventory_of(
+        self, seller_id: int, warehouse_id: int | None, sku: str | None
+    ) -> list[LevelRecord]:
+        q = Q(warehouse__seller_id=seller_id)
+        if warehouse_id is not None:
+            q &= Q(warehouse_id=warehouse_id)
+        if sku is not None:
+            limit = InventoryLevel._meta.fields_map["sku"].max_length  # type: ignore[attr-defined]
+            if len(sku) > limit:
+                return []  # longer than any stored SKU: nothing can match
+            q &= Q(sku=sku)
+        rows = (
+            await InventoryLevel.filter(q)
+            .using_db(self._conn)
+            .select_related("warehouse")
+            .order_by("warehouse_id", "sku")
+        )
+        return [LevelRecord(_warehouse(r.warehouse), r.sku, r.sellable, r.damaged) for r in rows]
+
+
+# --- warehouses and stock-in, in a unit of work -------------------------------------------
+
+
+class Stock(StockReads):
+    def __init__(self, conn: Connection, savepoint: Savepoint) -> None:
+        super().__init__(conn)
+        self._savepoint = savepoint
+
+    async def create_warehouse(self, seller_id: int, new: NewWarehouse) -> WarehouseRecord | None:
+        """None when the seller already has a warehouse with this code."""
+
+        async def insert(conn: Connection) -> Warehouse:
+            return await Warehouse.create(
+                using_db=conn,
+                seller_id=seller_id,
+                code=new.code,
+                name=new.name,
+                address=new.address,
+            )
+
+        row = await insert_or_none(self._savepoint, insert)
         return _warehouse(row) if row is not None else None
 
     async def returned_quantities(self, sale_id: int) -> dict[str, int]:
@@ -182,7 +190,7 @@ class Stock:
                 damaged=damaged,
             )
 
-        if not await level.exists() and await insert_or_none(self._conn, insert) is not None:
+        if not await level.exists() and await insert_or_none(self._savepoint, insert) is not None:
             return True
         # The level exists: it was too high, or a concurrent first insert committed since the
         # update above. Once more, then it is too high for this increment.
@@ -218,7 +226,7 @@ class Stock:
                 created_at=at,
             )
 
-        return await insert_or_none(self._conn, insert) is not None
+        return await insert_or_none(self._savepoint, insert) is not None
 
 
 # --- read side: the awaitingStockIn filter ------------------------------------------------

@@ -25,18 +25,14 @@ Why each piece is there:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from tortoise import connections
-from tortoise.transactions import in_transaction
 
 from aftersales.domain.model import Actor, AfterSaleStatus, DisputeStatus, EventSource
 from aftersales.store.sql import Connection, dialect
 
-# Key of the PostgreSQL advisory lock held while one replica sweeps ("AFSWEEP1" as an int64).
+# Key of the PostgreSQL advisory lock held while one replica sweeps ("AFSWEEP1" as an int64):
+# `exclusive(SWEEP_LOCK_KEY)` in aftersales/store/uow.py.
 SWEEP_LOCK_KEY = int.from_bytes(b"AFSWEEP1", "big")
 
 
@@ -93,14 +89,19 @@ SELECT value, ?, ?, ?, ?, ?, ? FROM json_each(?)
 """
 
 
-async def close_expired_batch(closing: Closing, *, now: datetime, limit: int) -> int:
-    """Close at most `limit` rows whose dispute deadline is at or before `now`, in one
-    transaction with their history entries. Returns how many it closed."""
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    now = now.astimezone(UTC)  # SQLite compares the stored UTC text, so `now` must be UTC too
-    async with in_transaction("default") as conn:
-        return await _close(conn, closing, now, limit)
+class Sweeps:
+    """The sweep's batches, in a unit of work: one batch per transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def close_expired_batch(self, closing: Closing, *, now: datetime, limit: int) -> int:
+        """Close at most `limit` rows whose dispute deadline is at or before `now`, with their
+        history entries. Returns how many it closed."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        now = now.astimezone(UTC)  # SQLite compares the stored UTC text: `now` must be UTC too
+        return await _close(self._conn, closing, now, limit)
 
 
 async def _close(conn: Connection, c: Closing, now: datetime, limit: int) -> int:
@@ -138,26 +139,3 @@ async def _close(conn: Connection, c: Closing, now: datetime, limit: int) -> int
             ],
         )
     return len(ids)
-
-
-@asynccontextmanager
-async def exclusive() -> AsyncIterator[bool]:
-    """Yield True if this process may sweep now, False if another one is sweeping.
-
-    On PostgreSQL, a session-level advisory lock held on one pooled connection for the whole
-    sweep: replicas skip a run rather than queue behind each other, and a crashed holder's lock
-    goes with its connection. The batches themselves run on other connections, and stay safe
-    without the lock (it saves work, it is not what makes a close happen once).
-    SQLite serialises writers itself, so there it always yields True.
-    """
-    client = connections.get("default")
-    if dialect(client) != "postgres":
-        yield True
-        return
-    async with client.acquire_connection() as raw:
-        acquired = bool(await raw.fetchval("SELECT pg_try_advisory_lock($1)", SWEEP_LOCK_KEY))
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                await raw.execute("SELECT pg_advisory_unlock($1)", SWEEP_LOCK_KEY)

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from aftersales.domain.outcome import Outcome
 from aftersales.inbox.receive import receive_fetched
-from aftersales.store import calls, credentials
 from aftersales.store.credentials import CredentialsError, ShopCredentials
+from aftersales.store.uow import reading, uow
 from aftersales.tiktok.client import TikTokError
 from aftersales.tiktok.link import Link
 
@@ -106,14 +106,16 @@ async def poll(link: Link) -> PollRun:
     run = PollRun()
     started = link.clock()
     try:
-        shops = await credentials.syncing_shops(link.vault)
+        async with reading() as r:
+            shops = await r.credentials.syncing_shops(link.vault)
     except CredentialsError as exc:
         log.error("cannot poll TikTok: %s", exc)
         return run
     for creds in shops:
-        claim = await calls.claim_poll(
-            creds.shop_pk, now=started, lease_until=started + link.poll_interval
-        )
+        async with uow() as tx:
+            claim = await tx.polls.claim_poll(
+                creds.shop_pk, now=started, lease_until=started + link.poll_interval
+            )
         if claim is None:
             continue
         mark = None
@@ -133,7 +135,8 @@ async def poll(link: Link) -> PollRun:
             run.failed += 1
             log.warning("polling TikTok for shop %s failed: %s", creds.shop_id, exc)
         finally:
-            await calls.polled(creds.shop_pk, synced_until=mark)
+            async with uow() as tx:
+                await tx.polls.polled(creds.shop_pk, synced_until=mark)
     return run
 
 
@@ -141,10 +144,12 @@ async def sync_shop(link: Link, creds: ShopCredentials, *, since: datetime | Non
     """On demand (`aftersales sync`, `syncShop`): import from `since`, else from the shop's
     poll mark minus the overlap (or a day back). Moves the poll mark forward, never back."""
     started = link.clock()
-    claim_since = await calls.poll_mark(creds.shop_pk)
+    async with uow() as tx:
+        claim_since = await tx.polls.poll_mark(creds.shop_pk)
     if since is None:
         since = (claim_since or started - FIRST_LOOK_BACK) - OVERLAP
     run = await import_updated(link, creds, since=since.astimezone(UTC))
     if claim_since is None or started > claim_since:
-        await calls.move_poll_mark(creds.shop_pk, started)
+        async with uow() as tx:
+            await tx.polls.move_poll_mark(creds.shop_pk, started)
     return run

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from aftersales.domain.model import DisputeWindows
-from aftersales.store import calls, credentials
 from aftersales.store.credentials import CredentialsError, ShopCredentials, Vault
+from aftersales.store.uow import reading, uow
 from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
 
 log = logging.getLogger("aftersales.tiktok")
@@ -45,7 +45,8 @@ class Link:
 
     async def shop(self, shop_pk: int) -> ShopCredentials | None:
         """The shop's credentials; None when it has none (it does not sync)."""
-        return await credentials.for_shop(self.vault, shop_pk)
+        async with reading() as r:
+            return await r.credentials.for_shop(self.vault, shop_pk)
 
     async def call(self, creds: ShopCredentials, make: Callable[[Credentials], Awaitable[T]]) -> T:
         """`make` with the shop's token; if TikTok answers that it expired, refresh it and
@@ -61,7 +62,8 @@ class Link:
     async def refresh(self, creds: ShopCredentials) -> ShopCredentials:
         """New tokens for the shop, kept encrypted. If another replica refreshed them since
         `creds` was read, theirs are used."""
-        stored = await credentials.for_shop(self.vault, creds.shop_pk)
+        async with reading() as r:
+            stored = await r.credentials.for_shop(self.vault, creds.shop_pk)
         if stored is not None and stored.access_token != creds.access_token:
             return stored
         if not creds.refresh_token:
@@ -71,15 +73,16 @@ class Link:
                 code=105002,
             )
         grant = await self.client.refresh_token(creds.refresh_token)
-        await credentials.store_grant(
-            self.vault,
-            creds.shop_pk,
-            access_token=grant.access_token,
-            access_token_expires_at=grant.access_token_expires_at,
-            refresh_token=grant.refresh_token,
-            refresh_token_expires_at=grant.refresh_token_expires_at,
-            now=self.clock(),
-        )
+        async with uow() as tx:
+            await tx.credentials.store_grant(
+                self.vault,
+                creds.shop_pk,
+                access_token=grant.access_token,
+                access_token_expires_at=grant.access_token_expires_at,
+                refresh_token=grant.refresh_token,
+                refresh_token_expires_at=grant.refresh_token_expires_at,
+                now=self.clock(),
+            )
         log.info("refreshed the TikTok access token of shop %s", creds.shop_id)
         return replace(
             creds,
@@ -109,12 +112,14 @@ async def refresh_due(link: Link) -> int:
     now = link.clock()
     refreshed = 0
     try:
-        due = await credentials.due_for_refresh(link.vault, before=now + REFRESH_AHEAD)
+        async with reading() as r:
+            due = await r.credentials.due_for_refresh(link.vault, before=now + REFRESH_AHEAD)
     except CredentialsError as exc:
         log.error("cannot refresh TikTok tokens: %s", exc)
         return 0
     for creds in due:
-        claim = await calls.claim_poll(creds.shop_pk, now=now, lease_until=now + link.lease)
+        async with uow() as tx:
+            claim = await tx.polls.claim_poll(creds.shop_pk, now=now, lease_until=now + link.lease)
         if claim is None:
             continue
         try:
@@ -123,5 +128,6 @@ async def refresh_due(link: Link) -> int:
         except TikTokError as exc:
             log.warning("TikTok token refresh of shop %s failed: %s", creds.shop_id, exc)
         finally:
-            await calls.polled(creds.shop_pk, synced_until=None)
+            async with uow() as tx:
+                await tx.polls.polled(creds.shop_pk, synced_until=None)
     return refreshed

@@ -6,9 +6,11 @@ from datetime import datetime
 
 import strawberry
 
+from aftersales.commands.counts import count_by_status
 from aftersales.domain import model as domain
 from aftersales.domain.errors import Invalid
 from aftersales.store import queries
+from aftersales.store.uow import reading
 from api.context import Info
 from api.errors import graphql_error
 from api.ids import parse_id
@@ -72,7 +74,10 @@ class SaleQuery:
             response_due_before=response_due_before,
         )
         try:
-            page = await queries.list_sales(info.context.seller_id, flt, first=first, after=after)
+            async with reading() as r:
+                page = await r.sales.list_sales(
+                    info.context.seller_id, flt, first=first, after=after
+                )
         except Invalid as exc:
             raise graphql_error(exc) from None
         # The nested lists asked for on the nodes, fetched now for the whole page: the same
@@ -100,7 +105,8 @@ class SaleQuery:
         sale_id = parse_id(id)
         if sale_id is None:
             return None
-        record = await queries.get_sale(info.context.seller_id, sale_id)
+        async with reading() as r:
+            record = await r.sales.get_sale(info.context.seller_id, sale_id)
         if record is None:
             return None
         return AfterSale.of(record, await Prefetched.fetch([record.id], nested_lists_asked(info)))
@@ -111,7 +117,7 @@ class SaleQuery:
     async def after_sale_counts(
         self, info: Info, type: domain.AfterSaleType, shop_id: str | None = None
     ) -> list[StatusCount]:
-        counts = await queries.count_by_status(info.context.seller_id, type, shop_id)
+        counts = await count_by_status(info.context.seller_id, type, shop_id)
         if type is domain.AfterSaleType.ABNORMAL_RETURN:
             return [StatusCount(status=None, count=sum(counts.values()))]
         return [StatusCount(status=s, count=counts.get(s, 0)) for s in domain.AfterSaleStatus]

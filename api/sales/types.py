@@ -23,7 +23,7 @@ from graphql import (
 from aftersales.domain import model as domain
 from aftersales.domain.rules import actions_for
 from aftersales.domain.sync import SyncStatus
-from aftersales.store import queries
+from aftersales.store.queries import SaleReads
 from aftersales.store.records import (
     HistoryRecord,
     ItemRecord,
@@ -31,6 +31,7 @@ from aftersales.store.records import (
     SaleRecord,
     StockedInRecord,
 )
+from aftersales.store.uow import reading
 from api.context import PREFETCHED, Info
 from api.errors import UserError
 from api.shops.types import Shop
@@ -148,11 +149,11 @@ async def _stocked_in(root: AfterSale, info: Info) -> list[StockedIn]:
 
 # GraphQL name of each nested list -> how a set of after-sales' lists is fetched, in one
 # statement (the same the dataloaders run).
-NESTED_LISTS: dict[str, Callable[[Sequence[int]], Awaitable[dict[int, list[Any]]]]] = {
-    "items": queries.items_by_sale,
-    "notes": queries.notes_by_sale,
-    "history": queries.history_by_sale,
-    "stockedIn": queries.stocked_in_by_sale,
+NESTED_LISTS: dict[str, Callable[[SaleReads, Sequence[int]], Awaitable[dict[int, list[Any]]]]] = {
+    "items": SaleReads.items_by_sale,
+    "notes": SaleReads.notes_by_sale,
+    "history": SaleReads.history_by_sale,
+    "stockedIn": SaleReads.stocked_in_by_sale,
 }
 
 
@@ -169,10 +170,11 @@ class Prefetched:
         names = [name for name in NESTED_LISTS if name in wanted]
         if not ids or not names:
             return cls({})
-        if len(names) == 1:
-            found = [await NESTED_LISTS[names[0]](ids)]
-        else:
-            found = await asyncio.gather(*(NESTED_LISTS[name](ids) for name in names))
+        async with reading() as r:
+            if len(names) == 1:
+                found = [await NESTED_LISTS[names[0]](r.sales, ids)]
+            else:
+                found = await asyncio.gather(*(NESTED_LISTS[name](r.sales, ids) for name in names))
         return cls(dict(zip(names, found, strict=True)))
 
     def rows(self, name: str, sale_id: int) -> list[Any] | None:

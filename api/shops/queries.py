@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from aftersales.store import queries
+from aftersales.store.uow import reading
 from api.context import Info
 from api.shops.types import Shop
 
@@ -13,4 +13,5 @@ from api.shops.types import Shop
 class ShopQuery:
     @strawberry.field
     async def shops(self, info: Info) -> list[Shop]:
-        return [Shop.of(s) for s in await queries.shops_of(info.context.seller_id)]
+        async with reading() as r:
+            return [Shop.of(s) for s in await r.shops.shops_of(info.context.seller_id)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from aftersales.domain.errors import NotFound
-from aftersales.store import stock as reads
+from aftersales.store.uow import reading
 from api.context import Info
 from api.errors import graphql_error
 from api.ids import parse_id
@@ -13,7 +13,8 @@ from api.stock.types import InventoryLevel, Warehouse
 
 
 async def _warehouses(info: Info) -> list[Warehouse]:
-    return [Warehouse.of(w) for w in await reads.warehouses_of(info.context.seller_id)]
+    async with reading() as r:
+        return [Warehouse.of(w) for w in await r.stock.warehouses_of(info.context.seller_id)]
 
 
 async def _inventory(
@@ -23,10 +24,13 @@ async def _inventory(
     wid: int | None = None
     if warehouse_id is not None:
         wid = parse_id(warehouse_id)
-        if wid is None or await reads.warehouse_of(seller_id, wid) is None:
+        if wid is None:
+            raise graphql_error(NotFound("no warehouse with this id", field="warehouseId"))
+    async with reading() as r:
+        if wid is not None and await r.stock.warehouse_of(seller_id, wid) is None:
             # The same answer for another seller's warehouse: never reveal that it exists.
             raise graphql_error(NotFound("no warehouse with this id", field="warehouseId"))
-    levels = await reads.inventory_of(seller_id, wid, sku.strip() if sku else None)
+        levels = await r.stock.inventory_of(seller_id, wid, sku.strip() if sku else None)
     return [
         InventoryLevel(
             warehouse=Warehouse.of(x.warehouse), sku=x.sku, sellable=x.sellable, damaged=x.damaged

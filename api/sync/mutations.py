@@ -9,7 +9,7 @@ import strawberry
 
 from aftersales.commands import seller
 from aftersales.domain.errors import Invalid, NotFound, TikTokRefused
-from aftersales.store import queries
+from aftersales.store.uow import reading
 from aftersales.tiktok import imports
 from aftersales.tiktok.client import TikTokError
 from api.actions import Command, SellerMutation
@@ -71,7 +71,8 @@ class SyncMutation:
 
 
 async def _sync_shop(ctx: Context, input: SyncShopInput) -> imports.ImportRun:
-    shops = {s.shop_id: s for s in await queries.shops_of(ctx.seller_id)}
+    async with reading() as r:
+        shops = {s.shop_id: s for s in await r.shops.shops_of(ctx.seller_id)}
     shop = shops.get(input.shop_id.strip())
     if shop is None:
         raise NotFound("no shop of yours with this shopId", field="shopId")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from aftersales.domain.errors import NotFound, TikTokRefused
-from aftersales.store import queries
+from aftersales.store.uow import reading
 from aftersales.tiktok.client import TikTokError
 from api.context import Info
 from api.errors import graphql_error
@@ -28,7 +28,10 @@ class SyncQuery:
     )
     async def reject_reasons(self, info: Info, id: strawberry.ID) -> list[RejectReason]:
         sale_id = parse_id(id)
-        sale = await queries.get_sale(info.context.seller_id, sale_id) if sale_id else None
+        sale = None
+        if sale_id:
+            async with reading() as r:
+                sale = await r.sales.get_sale(info.context.seller_id, sale_id)
         if sale is None:
             raise graphql_error(NotFound("no after-sale with this id", field="id"))
         link = info.context.link

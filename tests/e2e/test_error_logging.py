@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from aftersales.store import queries
+from aftersales.store.accounts import ShopReads
+from aftersales.store.records import ShopRecord
 from api.schema import MAX_ALIASES
 from tests.support.builders import make_seller
 from tests.support.http import AppClient, error_messages, post_graphql
@@ -55,10 +56,10 @@ async def test_a_bug_is_still_logged_at_error_with_its_traceback(
 ) -> None:
     seller = await make_seller()
 
-    async def broken(seller_id: int) -> list[queries.ShopRecord]:
+    async def broken(self: ShopReads, seller_id: int) -> list[ShopRecord]:
         raise RuntimeError("a bug in the read side")
 
-    monkeypatch.setattr(queries, "shops_of", broken)
+    monkeypatch.setattr(ShopReads, "shops_of", broken)
 
     response = await post_graphql(app, "{ shops { shopId } }", token=seller.token)
 

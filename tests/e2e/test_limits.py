@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from aftersales.store import queries
+from aftersales.store.accounts import ShopReads
+from aftersales.store.records import ShopRecord
 from api.cost import CODE as COST_LIMIT
 from api.cost import MAX_READS
 from api.endpoint import MAX_BODY_BYTES
@@ -86,10 +87,10 @@ async def test_an_unexpected_internal_error_is_masked_and_logged(
 ) -> None:
     seller = await make_seller()
 
-    async def broken(seller_id: int) -> list[queries.ShopRecord]:
+    async def broken(self: ShopReads, seller_id: int) -> list[ShopRecord]:
         raise RuntimeError("password=hunter2 at db-internal:5432")
 
-    monkeypatch.setattr(queries, "shops_of", broken)
+    monkeypatch.setattr(ShopReads, "shops_of", broken)
 
     response = await post_graphql(app, SHOPS, token=seller.token)
 

@@ -9,11 +9,13 @@ import pytest
 
 from aftersales.domain.model import AfterSaleStatus, LineItem
 from aftersales.domain.outcome import Outcome
-from aftersales.store import queries
 from aftersales.store.uow import uow
 from tests.support.builders import apply_report, make_seller, report, seller_id_of
 from tests.support.clock import T0
+from tests.support.door import read
 from tests.support.stored import stored
+
+queries = read("sales")
 
 pytestmark = pytest.mark.usefixtures("database")
 

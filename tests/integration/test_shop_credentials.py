@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from tortoise.transactions import in_transaction
 
-from aftersales.store import credentials
 from aftersales.store.credentials import CredentialsError, Vault
 from aftersales.store.models import Shop
+from aftersales.store.uow import uow
 from tests.support.builders import make_seller
 from tests.support.clock import T0
+from tests.support.door import write
+
+credentials = write("credentials")
 
 ACCESS = "ROW_plain-access-token-1234567890"
 REFRESH = "RFT_plain-refresh-token-0987654321"
@@ -208,9 +210,11 @@ async def test_has_credentials_reads_inside_the_callers_transaction(
     seller = await make_seller()
     pk = await _pk(seller.shop_id)
 
-    async with in_transaction("default") as conn:
-        await Shop.filter(id=pk).using_db(conn).update(access_token=vault.encrypt(ACCESS))
-        inside = await credentials.has_credentials(pk, conn)
+    async with uow() as tx:
+        await tx.credentials.set_credentials(
+            vault, seller.shop_id, access_token=ACCESS, refresh_token=None, shop_cipher=None, now=T0
+        )
+        inside = await tx.credentials.has_credentials(pk)
 
     assert inside
     assert await credentials.has_credentials(pk)

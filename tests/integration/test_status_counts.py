@@ -12,10 +12,10 @@ import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from aftersales.commands import counts
 from aftersales.commands import seller as seller_commands
 from aftersales.commands.seller import Decision
 from aftersales.domain.model import AfterSaleStatus, AfterSaleType, SellerAction
-from aftersales.store import counts, queries
 from aftersales.store.models import AfterSale, AfterSaleCount, Shop
 from tests.support.builders import WINDOWS, make_sale, make_seller, seller_id_of
 from tests.support.clock import T0
@@ -57,11 +57,11 @@ async def test_counts_follow_every_change_and_survive_folding(database: str) -> 
     expected = await plain_counts(seller_id, rr)
     assert expected == {S.PENDING_REQUEST: 3, S.AWAITING_BUYER_SHIPMENT: 2, S.REJECTED: 1,
                         S.SHIPPED_BY_BUYER: 1}  # fmt: skip
-    assert await queries.count_by_status(seller_id, rr, None) == expected
-    assert await queries.count_by_status(seller_id, AfterSaleType.REFUND_ONLY, None) == {
+    assert await counts.count_by_status(seller_id, rr, None) == expected
+    assert await counts.count_by_status(seller_id, AfterSaleType.REFUND_ONLY, None) == {
         S.PENDING_REQUEST: 1
     }
-    assert await queries.count_by_status(seller_id, rr, seller.shop_id + "0") == {}
+    assert await counts.count_by_status(seller_id, rr, seller.shop_id + "0") == {}
 
     before = await AfterSaleCount.all().count()
     folded = await counts.fold()
@@ -70,14 +70,14 @@ async def test_counts_follow_every_change_and_survive_folding(database: str) -> 
         "SELECT count(*) AS n FROM (SELECT DISTINCT shop_id, type, status FROM after_sale_count) k"
     )
     assert await AfterSaleCount.all().count() <= int(keys[0]["n"])
-    assert await queries.count_by_status(seller_id, rr, None) == expected
-    assert await queries.count_by_status(seller_id, rr, seller.shop_id) == expected
+    assert await counts.count_by_status(seller_id, rr, None) == expected
+    assert await counts.count_by_status(seller_id, rr, seller.shop_id) == expected
 
     # Deleting a shop's after-sales (as an operator would) takes them out of the counts too.
     shop = await Shop.get(shop_id=seller.shop_id)
     await AfterSale.filter(shop_id=shop.id, status=S.PENDING_REQUEST).delete()
     expected.pop(S.PENDING_REQUEST)
-    assert await queries.count_by_status(seller_id, rr, None) == expected
+    assert await counts.count_by_status(seller_id, rr, None) == expected
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer
@@ -103,7 +103,7 @@ async def test_writers_moving_statuses_opposite_ways_do_not_wait_on_the_counts(
     await asyncio.wait_for(move(b, S.PENDING_REQUEST, hold=False), timeout=5)
     assert not first.done()
     await first
-    assert await queries.count_by_status(seller_id, AfterSaleType.RETURN_AND_REFUND, None) == {
+    assert await counts.count_by_status(seller_id, AfterSaleType.RETURN_AND_REFUND, None) == {
         S.PENDING_REQUEST: 1,
         S.AWAITING_BUYER_SHIPMENT: 1,
     }
@@ -115,6 +115,6 @@ async def test_folding_while_writers_insert_loses_nothing(database: str) -> None
     made = await asyncio.gather(*(make_sale(seller) for _ in range(20)), counts.fold(batch=3))
     await counts.fold(batch=4)
     assert len(made[:-1]) == 20
-    assert await queries.count_by_status(seller_id, AfterSaleType.RETURN_AND_REFUND, None) == {
+    assert await counts.count_by_status(seller_id, AfterSaleType.RETURN_AND_REFUND, None) == {
         S.PENDING_REQUEST: 20
     }

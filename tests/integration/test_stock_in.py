@@ -11,8 +11,6 @@ from aftersales.domain import errors as domain
 from aftersales.domain import stock as inventory
 from aftersales.domain.model import Actor, AfterSaleStatus, StockCondition
 from aftersales.domain.stock import StockLine
-from aftersales.store import queries
-from aftersales.store import stock as store
 from tests.support.builders import (
     abnormal_return,
     damaged,
@@ -23,6 +21,10 @@ from tests.support.builders import (
     warehouse,
 )
 from tests.support.clock import T0
+from tests.support.door import read
+
+queries = read("sales")
+store = read("stock")
 
 LATER = T0 + timedelta(days=5)
 

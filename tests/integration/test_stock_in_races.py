@@ -19,7 +19,6 @@ import pytest
 from aftersales.commands import stock
 from aftersales.domain import errors as domain
 from aftersales.domain import stock as inventory
-from aftersales.store import stock as store
 from aftersales.store.sales import Sales
 from aftersales.store.stock import Stock
 from tests.support.builders import (
@@ -31,6 +30,9 @@ from tests.support.builders import (
     warehouse,
 )
 from tests.support.clock import T0
+from tests.support.door import read
+
+store = read("stock")
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("database")]
 

@@ -18,6 +18,7 @@ from aftersales.settings import Settings
 from aftersales.store import sweeps
 from aftersales.store.models import AfterSale, HistoryEntry
 from aftersales.store.sales import Sales
+from aftersales.store.uow import uow
 from tests.support.builders import apply_report, make_sale, make_seller, report
 from tests.support.clock import T0
 
@@ -175,9 +176,12 @@ async def test_batches_racing_without_the_lock_still_close_each_row_exactly_once
 
     async def closer() -> int:
         total = 0
-        while n := await sweeps.close_expired_batch(closing, now=EXPIRED, limit=4):
+        while True:
+            async with uow() as tx:
+                n = await tx.sweeps.close_expired_batch(closing, now=EXPIRED, limit=4)
+            if not n:
+                return total
             total += n
-        return total
 
     totals = await asyncio.wait_for(asyncio.gather(*(closer() for _ in range(4))), LIMIT)
 

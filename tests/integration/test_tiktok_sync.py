@@ -23,7 +23,6 @@ from aftersales.commands.seller import Decision
 from aftersales.domain.errors import Invalid
 from aftersales.domain.model import AfterSaleStatus, EventSource, SellerAction
 from aftersales.settings import load_settings
-from aftersales.store import credentials, queries
 from aftersales.store.credentials import Vault
 from aftersales.store.models import AfterSale, Shop, TikTokCall, WebhookDelivery
 from aftersales.tiktok import dispatch, imports
@@ -39,6 +38,7 @@ from tests.support.builders import (
     unique_id,
 )
 from tests.support.clock import Clock
+from tests.support.door import read, write
 from tests.support.http import AppClient
 from tests.support.sandbox import (
     ACCESS_TOKEN,
@@ -50,6 +50,9 @@ from tests.support.sandbox import (
 )
 from tests.support.webhooks import envelope, return_data
 from webhooks.signing import tiktok_signature
+
+credentials = write("credentials")
+queries = read("sales")
 
 A = SellerAction
 S = AfterSaleStatus

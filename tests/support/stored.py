@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from aftersales.store import queries
 from aftersales.store.records import HistoryRecord, ItemRecord, NoteRecord, SaleRecord
+from aftersales.store.uow import reading
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,13 @@ class Stored:
 
 
 async def stored(seller_id: int, sale_id: int) -> Stored:
-    record = await queries.get_sale(seller_id, sale_id)
-    assert record is not None
-    return Stored(
-        sale=record,
-        history=(await queries.history_by_sale([sale_id])).get(sale_id, []),
-        notes=(await queries.notes_by_sale([sale_id])).get(sale_id, []),
-        items=(await queries.items_by_sale([sale_id])).get(sale_id, []),
-        last_event_at=record.last_event_at,
-    )
+    async with reading() as r:
+        record = await r.sales.get_sale(seller_id, sale_id)
+        assert record is not None
+        return Stored(
+            sale=record,
+            history=(await r.sales.history_by_sale([sale_id])).get(sale_id, []),
+            notes=(await r.sales.notes_by_sale([sale_id])).get(sale_id, []),
+            items=(await r.sales.items_by_sale([sale_id])).get(sale_id, []),
+            last_event_at=record.last_event_at,
+        )
