@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from aftersales.store.db import DatabaseUnavailable
+from aftersales.store.readiness import Readiness
 from aftersales.store.uow import reading
 
 
@@ -24,8 +26,11 @@ async def healthz(_: Request) -> Response:
 
 
 async def readyz(_: Request) -> Response:
-    async with reading() as r:
-        found = await r.readiness.check()
+    try:
+        async with reading() as r:
+            found = await r.readiness.check()
+    except DatabaseUnavailable as exc:
+        found = Readiness(f"cannot reach the database: {exc}", reachable=False)
     body = {
         "status": "ready" if found.ready else "not_ready",
         "problem": found.problem,

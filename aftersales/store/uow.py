@@ -35,12 +35,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from tortoise import connections
+from tortoise.exceptions import ConfigurationError
 from tortoise.transactions import in_transaction
 
 from aftersales.store.accounts import ShopReads, Shops
 from aftersales.store.calls import Calls, Polls
 from aftersales.store.counts import Counts
 from aftersales.store.credentials import CredentialReads, Credentials
+from aftersales.store.db import DatabaseUnavailable
 from aftersales.store.deliveries import Deliveries, DeliveryReads
 from aftersales.store.jobruns import JobReads, Jobs
 from aftersales.store.queries import SaleReads
@@ -102,8 +104,13 @@ class Reader:
 
 @asynccontextmanager
 async def reading() -> AsyncIterator[Reader]:
-    """The read handle (see the module's docstring)."""
-    yield Reader(connections.get(DEFAULT))
+    """The read handle (see the module's docstring). `DatabaseUnavailable` when the database
+    is not connected (before `db.connect`, after `db.close`)."""
+    try:
+        conn = connections.get(DEFAULT)
+    except ConfigurationError as exc:
+        raise DatabaseUnavailable(f"not connected to the database: {exc}") from None
+    yield Reader(conn)
 
 
 @asynccontextmanager
