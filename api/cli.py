@@ -30,8 +30,9 @@ from aftersales.store.accounts import TokenRecord
 from aftersales.store.credentials import CredentialsError, CredentialStatus, Vault
 from aftersales.store.uow import uow
 from api import logs
+from devtools import simulate
 from scheduler import commands as timers
-from webhooks import registration, simulate
+from webhooks import registration
 
 log = logging.getLogger("aftersales")
 
@@ -372,7 +373,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_tiktok_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     """The stand-in TikTok API, with the app key and secret the service uses (the environment's,
     or in development the local secrets file), so both agree without anything exported."""
-    from aftersales.tiktok.sandbox import run_sandbox
+    from devtools.sandbox import run_sandbox
 
     settings = with_secrets(settings)  # fills them in development, refuses without in production
     app_key, app_secret = settings.tiktok_app_key, settings.tiktok_app_secret

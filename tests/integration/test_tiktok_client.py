@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from aftersales.tiktok import sandbox as tts
 from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
-from aftersales.tiktok.sandbox import Fault, Sandbox, build_sandbox
+from devtools.sandbox import Fault, Sandbox, build_sandbox
+from devtools.sandbox import app as tts
 from tests.support.live import free_port
 from tests.support.sandbox import (
     ACCESS_TOKEN,
@@ -580,7 +580,7 @@ async def test_the_control_routes_drive_the_sandbox_over_http(
 def test_run_sandbox_serves_until_stopped() -> None:
     port = free_port()
     script = (
-        "from aftersales.tiktok.sandbox import run_sandbox\n"
+        "from devtools.sandbox import run_sandbox\n"
         f"run_sandbox(host='127.0.0.1', port={port}, app_key={APP_KEY!r},"
         f" app_secret={APP_SECRET!r}, webhook_url=None, log=print)\n"
     )

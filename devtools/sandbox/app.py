@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from aftersales.tiktok.signing import signature_ok, webhook_signature
 
-logger = logging.getLogger("aftersales.tiktok.sandbox")
+logger = logging.getLogger("devtools.sandbox")
 
 DAY = 24 * 3600
 ACCESS_TOKEN_LIFETIME = 7 * DAY

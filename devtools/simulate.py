@@ -23,7 +23,7 @@ from aftersales.domain.errors import Conflict
 from aftersales.inbox.replay import replay_waiting
 from aftersales.settings import ConfigError, Settings
 from aftersales.store import db
-from webhooks import traffic
+from devtools import traffic
 from webhooks.signing import logistics_signature, tiktok_signature
 
 PATHS = {"tiktok": "/webhooks/tiktok", "logistics": "/webhooks/logistics"}
