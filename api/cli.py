@@ -1,7 +1,7 @@
 """The `aftersales` command line. Every command reads the environment (docs/configuration.md).
 
-The CLI is a composition root too: it imports the commands of the webhooks (`simulate`) and the
-scheduler (`sweep`) directly, and registers nothing at run time."""
+The CLI is a composition root too: it imports the developer tools (`simulate`, `tiktok-sandbox`)
+and the scheduler's command (`sweep`) directly, and registers nothing at run time."""
 
 from __future__ import annotations
 
