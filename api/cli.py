@@ -1,7 +1,7 @@
 """The `aftersales` command line. Every command reads the environment (docs/configuration.md).
 
-The CLI is a composition root too: it imports the commands of the webhooks (`simulate`) and the
-scheduler (`sweep`) directly, and registers nothing at run time."""
+The CLI is a composition root too: it imports the developer tools (`simulate`, `tiktok-sandbox`)
+and the scheduler's command (`sweep`) directly, and registers nothing at run time."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ from aftersales.store.accounts import TokenRecord
 from aftersales.store.credentials import CredentialsError, CredentialStatus, Vault
 from aftersales.store.uow import reading, uow
 from api import logs
+from devtools import simulate
 from scheduler import commands as timers
-from webhooks import registration, simulate
+from webhooks import registration
 
 log = logging.getLogger("aftersales")
 
@@ -377,7 +378,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_tiktok_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     """The stand-in TikTok API, with the app key and secret the service uses (the environment's,
     or in development the local secrets file), so both agree without anything exported."""
-    from aftersales.tiktok.sandbox import run_sandbox
+    from devtools.sandbox import run_sandbox
 
     settings = with_secrets(settings)  # fills them in development, refuses without in production
     app_key, app_secret = settings.tiktok_app_key, settings.tiktok_app_secret

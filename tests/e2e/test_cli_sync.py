@@ -8,7 +8,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from aftersales.tiktok.sandbox import Sandbox
+from devtools.sandbox import Sandbox
 from tests.e2e.test_cli import AFTERSALES, CLEARED
 from tests.support.sandbox import ACCESS_TOKEN, APP_KEY, APP_SECRET, CIPHER, REFRESH_TOKEN, serving
 

@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
+from devtools import traffic
 from tests.support.live import (
     AFTERSALES,
     LiveServer,
@@ -29,7 +30,6 @@ from tests.support.live import (
     start_server,
     stop_server,
 )
-from webhooks import traffic
 
 pytestmark = pytest.mark.postgres
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,12 @@ import pytest
 
 BIN = Path(sys.executable).parent / "aftersales"
 TYPES_AND_STATUSES = """
-query { afterSales(first: 100) { totalCount edges { node { type status returnStatus } } } }
+query {
+  afterSales(first: 100) {
+    totalCount
+    edges { node { type status returnStatus createdAt returnedAt } }
+  }
+}
 """
 
 
@@ -83,6 +89,7 @@ def test_simulate_fills_a_running_service_with_every_kind_of_after_sale(
         text=True,
         timeout=120,
     )
+    finished = datetime.now(UTC)
 
     assert result.returncode == 0, result.stdout + result.stderr
     sent = re.search(r"sent (\d+) deliveries \((\d+) distinct \+ (\d+) repeats\)", result.stdout)
@@ -104,6 +111,8 @@ def test_simulate_fills_a_running_service_with_every_kind_of_after_sale(
     assert types == {"RETURN_AND_REFUND", "REFUND_ONLY", "EXCHANGE", "ABNORMAL_RETURN"}
     assert len({n["status"] for n in nodes}) >= 5
     assert {"RETURNING", "RETURNED"} <= {n["returnStatus"] for n in nodes}
+    dated = [n[k] for n in nodes for k in ("createdAt", "returnedAt") if n[k] is not None]
+    assert max(datetime.fromisoformat(at) for at in dated) <= finished  # nothing in the future
     listed = subprocess.run(
         [str(BIN), "shops", "list"], env=env, capture_output=True, text=True, timeout=60
     )

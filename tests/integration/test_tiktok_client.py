@@ -22,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from aftersales.tiktok import sandbox as tts
 from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
-from aftersales.tiktok.sandbox import Fault, Sandbox, build_sandbox
+from devtools.sandbox import Fault, Sandbox, build_sandbox
+from devtools.sandbox import envelope as codes
+from devtools.sandbox import statuses as tts
 from tests.support.live import free_port
 from tests.support.sandbox import (
     ACCESS_TOKEN,
@@ -143,7 +144,7 @@ async def test_search_filters_by_update_time_and_return_ids(
 async def test_page_size_outside_10_to_50_is_refused(client: TikTokClient) -> None:
     error = await tiktok_error(client.search_returns(CREDS, page_size=5))
 
-    assert error.code == tts.BAD_PARAM
+    assert error.code == codes.BAD_PARAM
     assert not error.retryable
 
 
@@ -220,7 +221,7 @@ async def test_a_repeated_idempotency_key_answers_again_and_changes_nothing(
     other_key = await tiktok_error(
         client.decide(CREDS, "310", "approve", {"decision": "APPROVE_RETURN"}, "k-other")
     )
-    assert other_key.code == tts.APPROVED_ALREADY
+    assert other_key.code == codes.APPROVED_ALREADY
 
 
 async def test_a_repeated_reject_is_applied_once(sandbox: Sandbox, client: TikTokClient) -> None:
@@ -281,9 +282,9 @@ async def test_cancelled_unknown_and_reasonless_decisions_are_refused(
     )
     swapped = await tiktok_error(client.decide(CREDS, "341", "reject", approve, "k5"))
 
-    assert cancelled.code == tts.CANCELLED_ALREADY
-    assert unknown.code == tts.NOT_FOUND
-    assert reasonless.code == made_up.code == swapped.code == tts.BAD_PARAM
+    assert cancelled.code == codes.CANCELLED_ALREADY
+    assert unknown.code == codes.NOT_FOUND
+    assert reasonless.code == made_up.code == swapped.code == codes.BAD_PARAM
     assert "reject_reason" in reasonless.message
     assert sandbox.get_return("341")["return_status"] == tts.PENDING
 
@@ -416,9 +417,9 @@ async def test_refresh_gives_a_working_token_and_retires_the_old_one(
     fresh = Credentials(grant.access_token, CIPHER)
     assert (await client.search_returns(fresh)).returns == []
     old = await tiktok_error(client.search_returns(CREDS))
-    assert old.code == tts.BAD_CREDENTIALS
+    assert old.code == codes.BAD_CREDENTIALS
     reused = await tiktok_error(client.refresh_token(REFRESH_TOKEN))
-    assert reused.code == tts.BAD_REFRESH_TOKEN
+    assert reused.code == codes.BAD_REFRESH_TOKEN
     assert "sign" not in sandbox.calls[0].query  # the auth host's call is not signed
 
 
@@ -444,7 +445,7 @@ async def test_the_sandbox_checks_cipher_token_and_timestamp(
 
     assert no_cipher.code == 106013
     assert other_shop.code == 101000
-    assert unknown.code == stale.code == tts.BAD_CREDENTIALS
+    assert unknown.code == stale.code == codes.BAD_CREDENTIALS
     assert "timestamp" in stale.message
     assert shops == [
         {
@@ -580,7 +581,7 @@ async def test_the_control_routes_drive_the_sandbox_over_http(
 def test_run_sandbox_serves_until_stopped() -> None:
     port = free_port()
     script = (
-        "from aftersales.tiktok.sandbox import run_sandbox\n"
+        "from devtools.sandbox import run_sandbox\n"
         f"run_sandbox(host='127.0.0.1', port={port}, app_key={APP_KEY!r},"
         f" app_secret={APP_SECRET!r}, webhook_url=None, log=print)\n"
     )

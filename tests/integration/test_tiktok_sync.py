@@ -28,7 +28,7 @@ from aftersales.store.models import AfterSale, Shop, TikTokCall, WebhookDelivery
 from aftersales.tiktok import dispatch, imports
 from aftersales.tiktok.client import TikTokClient
 from aftersales.tiktok.link import Link, refresh_due
-from aftersales.tiktok.sandbox import Fault, Sandbox
+from devtools.sandbox import Fault, Sandbox
 from tests.support.builders import (
     WINDOWS,
     Seller,

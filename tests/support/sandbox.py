@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from aftersales.tiktok.sandbox import Sandbox
+from devtools.sandbox import Sandbox
 
 APP_KEY = "sbx-app-key"
 APP_SECRET = "sbx-app-secret-do-not-leak"

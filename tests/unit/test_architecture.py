@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import grimp
 
-PACKAGES = ("aftersales", "api", "webhooks", "scheduler")
+PACKAGES = ("aftersales", "api", "devtools", "webhooks", "scheduler")
 
 
 def _graph() -> dict[str, set[str]]:

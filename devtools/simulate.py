@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 
@@ -23,7 +23,7 @@ from aftersales.domain.errors import Conflict
 from aftersales.inbox.replay import replay_waiting
 from aftersales.settings import ConfigError, Settings
 from aftersales.store import db
-from webhooks import traffic
+from devtools import traffic
 from webhooks.signing import logistics_signature, tiktok_signature
 
 PATHS = {"tiktok": "/webhooks/tiktok", "logistics": "/webhooks/logistics"}
@@ -75,7 +75,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--shops and --count must be at least 1")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**9)
-    rng = random.Random(seed)
     shops = traffic.shops(args.shops, seed)
     if args.register:
         asyncio.run(_register(shops, args.seller, settings))
@@ -86,9 +85,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 f"  aftersales shops add --seller {args.seller} --shop-id {shop.shop_id}"
                 f" --region {shop.region} --name '{shop.name}'"
             )
-    start = datetime.now(UTC) - timedelta(days=3)
-    plan = traffic.plan(
-        traffic.Traffic(shops, rng, start), _count(args), duplicate_rate=0.1, shuffle_rate=0.15
+    # Timelines end now: a service shows nothing as having happened in the future.
+    plan = traffic.plan_until(
+        shops, seed, _count(args), datetime.now(UTC), duplicate_rate=0.1, shuffle_rate=0.15
     )
 
     def sign(delivery: traffic.Delivery) -> dict[str, str]:

@@ -8,7 +8,7 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ class Delivery:
     source: str  # "tiktok" | "logistics"
     body: bytes
     scenario: str
+    at: int  # when what it reports happened, Unix seconds
 
 
 def shops(count: int, seed: int) -> list[SimShop]:
@@ -77,7 +78,9 @@ class Traffic:
 
     def lifecycle(self, shop: SimShop, scenario: str) -> list[Delivery]:
         """One after-sale's deliveries, in the order they happened."""
-        return [Delivery(source, body, scenario) for source, body in self._steps(shop, scenario)]
+        # Read the clock after each step is drawn: it is the time of that step's event.
+        steps = self._steps(shop, scenario)
+        return [Delivery(source, body, scenario, self.clock) for source, body in steps]
 
     def _steps(self, shop: SimShop, scenario: str) -> Iterator[tuple[str, bytes]]:
         rng = self.rng
@@ -206,14 +209,14 @@ class Traffic:
                 "cancel_id": self._id(),
                 "create_time": self._tick(),
             }
-            return Delivery("tiktok", self._tiktok(shop, data, 11), "cancellation")
+            return Delivery("tiktok", self._tiktok(shop, data, 11), "cancellation", self.clock)
         data = {
             "order_id": self._id(),
             "order_status": "AWAITING_SHIPMENT",
             "is_on_hold_order": False,
             "update_time": self._tick(),
         }
-        return Delivery("tiktok", self._tiktok(shop, data, 1), "order-status")
+        return Delivery("tiktok", self._tiktok(shop, data, 1), "order-status", self.clock)
 
 
 SCENARIOS = (
@@ -252,6 +255,29 @@ def plan(
         later = min(len(out), i + rng.randrange(1, 20))  # TikTok retries a little later
         out.insert(later, out[i])
     return out
+
+
+def plan_until(
+    shops: list[SimShop],
+    seed: int,
+    count: int,
+    end: datetime,
+    *,
+    duplicate_rate: float,
+    shuffle_rate: float,
+) -> list[Delivery]:
+    """`plan`, with every timeline over by `end`: nothing is dated after it, the last event at it.
+
+    How long the timelines span depends on the draws, so they are drawn twice from the same
+    seed: once to measure the span, then again, identical, starting that long before `end`.
+    """
+
+    def draw(start: datetime) -> list[Delivery]:
+        traffic = Traffic(shops, random.Random(seed), start)
+        return plan(traffic, count, duplicate_rate=duplicate_rate, shuffle_rate=shuffle_rate)
+
+    span = max(delivery.at for delivery in draw(end)) - int(end.timestamp())
+    return draw(end - timedelta(seconds=span))
 
 
 Signer = Callable[[Delivery], dict[str, str]]

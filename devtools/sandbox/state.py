@@ -1,0 +1,161 @@
+"""Everything the sandbox holds, in memory, and the controls tests call directly: shops, returns,
+queued faults, idempotent answers, and the record of calls and webhook pushes."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from devtools.sandbox.envelope import Answer
+from devtools.sandbox.records import (
+    ACCESS_TOKEN_LIFETIME,
+    REFRESH_TOKEN_LIFETIME,
+    Call,
+    Fault,
+    Shop,
+    WebhookPush,
+)
+from devtools.sandbox.returns import with_defaults
+from devtools.sandbox.statuses import next_actions
+from devtools.sandbox.webhooks import deliver, webhook_body
+
+logger = logging.getLogger("devtools.sandbox")
+
+
+class State:
+    """In-memory TikTok: shops, returns, faults and a record of calls (`Sandbox` adds the app)."""
+
+    def __init__(
+        self,
+        app_key: str,
+        app_secret: str,
+        *,
+        now: Callable[[], float] = time.time,
+        webhook_url: str | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.now = now
+        self.webhook_url = webhook_url
+        self.log: Callable[[str], None] = log or logger.info
+        self.shops: dict[str, Shop] = {}
+        self.returns: dict[str, dict[str, Any]] = {}
+        self.return_shop: dict[str, str] = {}
+        self.calls: list[Call] = []
+        self.webhooks: list[WebhookPush] = []
+        self.idempotent: dict[tuple[str, str], Answer] = {}
+        self._faults: list[tuple[str, list[Fault]]] = []
+        self._pushes: set[asyncio.Task[None]] = set()
+
+    # --- controls ------------------------------------------------------------------------
+
+    def add_shop(
+        self,
+        shop_id: str,
+        *,
+        cipher: str,
+        access_token: str,
+        refresh_token: str,
+        access_expires_at: int | None = None,
+        name: str = "Sandbox shop",
+        region: str = "ID",
+    ) -> Shop:
+        """Authorize a shop with these tokens (the access token lasts 7 days unless told)."""
+        now = self.seconds()
+        shop = Shop(
+            shop_id=shop_id,
+            cipher=cipher,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            access_expires_at=now + ACCESS_TOKEN_LIFETIME
+            if access_expires_at is None
+            else access_expires_at,
+            refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
+            name=name,
+            region=region,
+        )
+        self.shops[shop_id] = shop
+        return shop
+
+    def put_return(self, shop_id: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Store (or replace) a Search Returns object for a shop; missing fields get defaults."""
+        if shop_id not in self.shops:
+            raise KeyError(f"unknown shop {shop_id}")
+        complete = with_defaults(obj, self.seconds())
+        return_id = complete["return_id"]
+        self.returns[return_id] = complete
+        self.return_shop[return_id] = shop_id
+        return copy.deepcopy(complete)
+
+    def get_return(self, return_id: str) -> dict[str, Any]:
+        """A copy of a return as Search Returns would show it."""
+        return copy.deepcopy(self.returns[return_id])
+
+    def set_status(self, return_id: str, status: str, *, role: str = "BUYER") -> dict[str, Any]:
+        """Move a return as a buyer or TikTok would (bumps update_time, pushes a webhook)."""
+        obj = self.returns[return_id]
+        self.move(obj, status, role)
+        return copy.deepcopy(obj)
+
+    def expire_token(self, shop_id: str) -> None:
+        """Make the shop's current access token expired (105002 from now on)."""
+        self.shops[shop_id].access_expires_at = self.seconds() - 1
+
+    def fail(self, path_contains: str, *faults: Fault) -> None:
+        """Queue faults for requests whose path contains `path_contains`, one per request."""
+        self._faults.append((path_contains, list(faults)))
+
+    async def wait_for_webhooks(self) -> None:
+        """Wait until every webhook push started so far has finished (delivered or not)."""
+        while self._pushes:
+            await asyncio.gather(*list(self._pushes), return_exceptions=True)
+
+    # --- what the routes use -------------------------------------------------------------
+
+    def seconds(self) -> int:
+        """Now, in whole Unix seconds, by the sandbox's clock."""
+        return int(self.now())
+
+    def next_fault(self, path: str) -> Fault | None:
+        """The first fault queued for this path, consumed."""
+        for index, (needle, queued) in enumerate(self._faults):
+            if needle in path and queued:
+                fault = queued.pop(0)
+                if not queued:
+                    del self._faults[index]
+                return fault
+        return None
+
+    def move(self, obj: dict[str, Any], status: str, role: str) -> None:
+        """Give a return a new status, as of now, and push the change as a webhook."""
+        obj["return_status"] = status
+        obj["update_time"] = max(self.seconds(), int(obj.get("create_time") or 0))
+        obj["seller_next_action_response"] = next_actions(obj)
+        self._push_webhook(obj, role)
+
+    def _push_webhook(self, obj: Mapping[str, Any], role: str) -> None:
+        if not self.webhook_url:
+            return
+        shop_id = self.return_shop[str(obj["return_id"])]
+        body = webhook_body(shop_id, obj, role, self.seconds())
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called from synchronous test code: deliver before returning
+            asyncio.run(self._deliver(self.webhook_url, body))
+            return
+        task = loop.create_task(self._deliver(self.webhook_url, body))
+        self._pushes.add(task)
+        task.add_done_callback(self._pushes.discard)
+
+    async def _deliver(self, url: str, body: bytes) -> None:
+        push = await deliver(url, self.app_key, self.app_secret, body)
+        self.webhooks.append(push)
+        if push.error is not None:
+            self.log(f"webhook not delivered: {push.error}")
+        elif push.status != 200:
+            self.log(f"webhook answered HTTP {push.status}")
