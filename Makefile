@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 LOCK_CHECK_DIR := $(VENV)/lock-check
 
-.PHONY: install run test lint typecheck check schema bench fuzz clean lock lock-upgrade lock-check
+.PHONY: install run test test-fast lint typecheck check schema bench fuzz clean lock lock-upgrade lock-check
 
 # $(1): the lock to install. Editing a lock (or pyproject.toml) makes the next target reinstall.
 define install_from
@@ -44,6 +44,11 @@ run: $(RUN_STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/pytest
+
+# Everything but the `live` tests, those that start processes of their own (a server, the CLI, a
+# browser): the quick loop while editing. `make test` still runs them all.
+test-fast: $(DEV_STAMP)
+	$(BIN)/pytest -m "not live"
 
 # The fuzz tests run bounded (40 examples each) in `make test`; this runs them long.
 fuzz: $(DEV_STAMP)

@@ -11,7 +11,6 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.live import free_port
+from tests.support.live import free_port, wait_until_serving
+
+pytestmark = pytest.mark.live  # `make run` and the README's commands
 
 REPO = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"<!-- first-steps:start -->\s*```sh\n(.*?)```\s*<!-- first-steps:end -->", re.S)
@@ -57,16 +58,7 @@ def make_run(env: dict[str, str], port: int) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "make run did not serve within 120 s"
-            time.sleep(0.2)
+        wait_until_serving(process, url, what="make run serves", seconds=120)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
