@@ -2,7 +2,9 @@
 commands with bash, on a fresh database. They must show data through seller acme's token, and a
 restarted service must accept new traffic signed with the secrets kept from the first start.
 
-The only change made to the README's text is the port: the test serves on a free one."""
+The README's text runs unchanged: the block names the service once, `URL=${URL:-...}`, and the
+test sets URL to the free port it serves on. (tests/e2e/test_docs_shell.py runs every other
+block of the docs.)"""
 
 from __future__ import annotations
 
@@ -98,13 +100,13 @@ def test_the_readme_first_steps_show_acme_data_and_survive_a_restart(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
-    script = first_steps().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    script = first_steps()
 
     with make_run(environment, port) as url:
         ran = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
             cwd=REPO,
-            env=environment,
+            env={**environment, "URL": url},  # the block's one base-URL variable
             capture_output=True,
             text=True,
             timeout=300,
