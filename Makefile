@@ -35,10 +35,11 @@ $(DEV_STAMP): $(DEV_LOCK) pyproject.toml
 
 install: $(DEV_STAMP)
 
-# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere (set on the command line, not the environment).
+# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere; PORT may also come from the environment
+# (`PORT=8080 make run`), HOST only from the command line: zsh sets HOST to the machine's name.
 HOST := 127.0.0.1
 BENCH_QUICK ?=
-PORT := 8000
+PORT ?= 8000
 run: $(RUN_STAMP)
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT)
 

@@ -130,3 +130,17 @@ def test_the_readme_first_steps_show_acme_data_and_survive_a_restart(
     assert "local secrets from" in more.stdout  # the file kept at the first start, reused
     assert (tmp_path / "aftersales.secrets").exists()
     assert not (REPO / "aftersales.secrets").exists()
+
+
+def test_make_run_takes_the_port_from_the_environment_but_not_zshs_host(
+    environment: dict[str, str],
+) -> None:
+    env = {**environment, "PORT": "8123", "HOST": "my-laptop"}
+
+    planned = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.splitlines()[-1].endswith("serve --host 127.0.0.1 --port 8123")
