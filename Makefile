@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 LOCK_CHECK_DIR := $(VENV)/lock-check
 
-.PHONY: install run test lint typecheck check schema bench fuzz clean lock lock-upgrade lock-check
+.PHONY: install run test test-fast lint typecheck check schema bench fuzz clean lock lock-upgrade lock-check
 
 # $(1): the lock to install. Editing a lock (or pyproject.toml) makes the next target reinstall.
 define install_from
@@ -35,15 +35,21 @@ $(DEV_STAMP): $(DEV_LOCK) pyproject.toml
 
 install: $(DEV_STAMP)
 
-# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere (set on the command line, not the environment).
+# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere; PORT may also come from the environment
+# (`PORT=8080 make run`), HOST only from the command line: zsh sets HOST to the machine's name.
 HOST := 127.0.0.1
 BENCH_QUICK ?=
-PORT := 8000
+PORT ?= 8000
 run: $(RUN_STAMP)
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT)
 
 test: $(DEV_STAMP)
 	$(BIN)/pytest
+
+# Everything but the `live` tests, those that start processes of their own (a server, the CLI, a
+# browser): the quick loop while editing. `make test` still runs them all.
+test-fast: $(DEV_STAMP)
+	$(BIN)/pytest -m "not live"
 
 # The fuzz tests run bounded (40 examples each) in `make test`; this runs them long.
 fuzz: $(DEV_STAMP)

@@ -4,6 +4,9 @@ a fixed clock, and the ASGI app behind an httpx client.
 Tests run on both backends (`backend`, parametrized). Without TEST_POSTGRES_URL the PostgreSQL
 half is deselected and the run says so in one line; set but unreachable is a failure, never a
 skip.
+
+Tests that start processes of their own (a server, the CLI, a browser, node) are marked `live`;
+`make test-fast` leaves them out (`pytest -m "not live"`), `make test` runs everything.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import concurrent.futures
 import os
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,6 +28,8 @@ from tests.support.clock import Clock
 from tests.support.http import AppClient
 from tests.support.live import live_server  # noqa: F401  (a fixture: a real `aftersales serve`)
 
+# Fixtures that start a real server process: every test using one is marked `live`.
+LIVE_FIXTURES = frozenset({"live_server"})
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "").strip()
 _POSTGRES_DESELECTED = pytest.StashKey[int]()
 BACKENDS = ["sqlite", "postgres"]
@@ -41,6 +47,11 @@ def _needs_postgres(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        # A test served by a real `aftersales serve` is live without saying so; the others that
+        # start processes of their own carry `pytest.mark.live` themselves.
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
     if PG_URL:
         return
     postgres = [item for item in items if _needs_postgres(item)]
@@ -118,6 +129,24 @@ async def database(
         yield url
     finally:
         await db.close()
+
+
+@pytest.fixture(autouse=True)
+def processes_only_in_live_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keeps the `live` marker true: a test without it that starts a process fails, naming the
+    marker, so `make test-fast` stays free of processes."""
+    if request.node.get_closest_marker("live") is not None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(
+            f"{request.node.nodeid} starts a process: mark it pytest.mark.live"
+            " (or use the live_server fixture)"
+        )
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
 
 
 @pytest.fixture

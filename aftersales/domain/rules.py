@@ -135,7 +135,7 @@ def check(sale: Sale, action: SellerAction) -> None:
 # an exchange region, whether it has a tracking number, whether the parcel is back. Each such
 # combination's allowed actions are worked out once, by `check` itself (`_allowed`), then read
 # from this table: no exception per refused action on every row of a page.
-# tests/unit/test_available_actions.py holds the table to `check` for every combination.
+# tests/unit/test_transitions.py holds the table to the contract for every combination.
 ActionsKey = tuple[AfterSaleType, AfterSaleStatus | None, bool, bool, bool]
 _AVAILABLE: dict[ActionsKey, tuple[SellerAction, ...]] = {}
 

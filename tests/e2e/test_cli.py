@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,9 @@ from tortoise.migrations.api import migrate as run_migrations
 from aftersales.commands import accounts
 from aftersales.settings import SECRET_NAMES, load_settings
 from aftersales.store import db
+from tests.support.live import wait_until_serving
+
+pytestmark = pytest.mark.live  # the `aftersales` command runs as a process
 
 AFTERSALES = shutil.which("aftersales", path=str(Path(sys.executable).parent))
 SHOPS = "query { shops { shopId region name } }"
@@ -445,18 +447,7 @@ def server(cli: Cli) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"aftersales serve exited with {process.returncode}:\n{output}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling for the server to come up, bounded by the deadline
-    pytest.fail(f"aftersales serve did not answer {url}/health within {STARTUP_SECONDS} s")
+    wait_until_serving(process, url, what=f"{url}/health answers", seconds=STARTUP_SECONDS)
 
 
 def test_a_served_app_answers_graphql_with_a_cli_token_and_stops_cleanly(

@@ -16,6 +16,8 @@ from aftersales.settings import SECRET_KEY_NAME
 from aftersales.store.credentials import Vault
 from tests.e2e.test_cli import AFTERSALES, CLEARED, Cli, assert_clean_failure
 
+pytestmark = pytest.mark.live  # the `aftersales` command runs as a process
+
 ACCESS = "ROW_e2e-access-token-5f2a9c71d0b34e86"
 REFRESH = "RFT_e2e-refresh-token-8c1d7e02a94f5b33"
 CIPHER = "GCP_e2e_cipher"

@@ -8,9 +8,13 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from devtools.sandbox import Sandbox
 from tests.e2e.test_cli import AFTERSALES, CLEARED
 from tests.support.sandbox import ACCESS_TOKEN, APP_KEY, APP_SECRET, CIPHER, REFRESH_TOKEN, serving
+
+pytestmark = pytest.mark.live  # the `aftersales` command runs as a process
 
 SHOP = "7494049642642441621"
 

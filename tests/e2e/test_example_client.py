@@ -29,6 +29,8 @@ from tests.support.live import LiveServer, free_port
 from tests.support.webhooks import envelope, return_data
 from webhooks.signing import tiktok_signature
 
+pytestmark = pytest.mark.live  # the example client runs as a process
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "accept_pending_returns.py"
 START = datetime.now(UTC) - timedelta(hours=1)
 

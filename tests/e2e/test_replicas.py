@@ -21,17 +21,17 @@ import httpx
 import pytest
 
 from devtools import traffic
+from tests.support.eventually import eventually
 from tests.support.live import (
     AFTERSALES,
     LiveServer,
-    eventually,
     gql,
     sandbox_process,
     start_server,
     stop_server,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.live, pytest.mark.postgres]
 
 SEED = 4242
 COUNT = 240
@@ -201,11 +201,16 @@ def test_two_replicas_apply_close_and_push_each_thing_once(
         assert len(rejected) >= 4
         ids = ",".join(map(str, rejected))
 
-        def swept() -> bool:
-            statuses = rows(database, f"SELECT status FROM after_sale WHERE id IN ({ids})")
-            return {r["status"] for r in statuses} == {"REQUEST_CLOSED"}
+        def statuses() -> set[str]:
+            found = rows(database, f"SELECT status FROM after_sale WHERE id IN ({ids})")
+            return {r["status"] for r in found}
 
-        eventually(swept, seconds=60, what="the sweeps close every expired window")
+        eventually(
+            statuses,
+            until=lambda found: found == {"REQUEST_CLOSED"},
+            seconds=60,
+            what="the sweeps close every expired window",
+        )
         time.sleep(2)  # more sweeps run on both replicas: none closes anything twice
         closes = rows(
             database,
@@ -248,14 +253,18 @@ def test_two_replicas_apply_close_and_push_each_thing_once(
             )
             assert done[mutation]["userErrors"] == []
 
-        def all_synced() -> bool:
+        def sync_states() -> set[str]:
             nodes = [e["node"] for e in gql(b, token, SYNC_STATES, {"shop": shop.shop_id})[
                 "afterSales"]["edges"]]  # fmt: skip
             decided = {e["node"]["id"] for e in pending}
-            states = {n["syncStatus"] for n in nodes if n["id"] in decided}
-            return states == {"SYNCED"}
+            return {n["syncStatus"] for n in nodes if n["id"] in decided}
 
-        eventually(all_synced, seconds=60, what="both dispatchers send every decision")
+        eventually(
+            sync_states,
+            until=lambda states: states == {"SYNCED"},
+            seconds=60,
+            what="both dispatchers send every decision",
+        )
         calls = httpx.get(f"{sandbox}/sandbox/calls").json()
         decisions = [c for c in calls if c["path"].endswith("/approve")]
         keys = [c["idempotency_key"] for c in decisions]

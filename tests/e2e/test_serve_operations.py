@@ -24,7 +24,10 @@ import httpx
 import pytest
 
 from api.cli import GRACEFUL_SHUTDOWN_SECONDS
+from tests.support.eventually import eventually
 from tests.support.live import AFTERSALES, free_port
+
+pytestmark = pytest.mark.live  # a real `aftersales serve`
 
 APP_KEY, APP_SECRET = "live-app-key", "live-app-secret"
 
@@ -96,16 +99,17 @@ def serve(tmp_path: Path) -> Iterator[Start]:
 
 
 def _until_up(served: Served) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def status() -> int:
         if served.proc.poll() is not None:
             raise AssertionError(f"aftersales serve exited early:\n{served.logs()}")
-        try:
-            if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("aftersales serve did not answer /healthz within 30 s")
+        return httpx.get(f"{served.url}/healthz", timeout=1).status_code
+
+    eventually(
+        status,
+        until=lambda code: code == 200,
+        what="aftersales serve answers /healthz",
+        ignoring=(httpx.TransportError,),
+    )
 
 
 def _signed_report() -> tuple[bytes, str]:
@@ -150,14 +154,14 @@ def _start_slow_webhook(port: int) -> tuple[socket.socket, bytes]:
 
 
 def _refuses_new_connections(port: int, within: float = 5) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+    def refused() -> bool:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         except ConnectionRefusedError:
             return True
-        time.sleep(0.05)
-    return False
+        return False
+
+    return eventually(refused, what=f"port {port} refuses connections", seconds=within, every=0.05)
 
 
 def _read_response(sock: socket.socket) -> bytes:

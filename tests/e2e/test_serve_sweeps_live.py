@@ -24,6 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.eventually import eventually_async
+
+pytestmark = pytest.mark.live  # a real `aftersales serve`
+
 BIN = Path(sys.executable).parent
 APP_KEY, APP_SECRET = "live-app-key", "live-app-secret"
 SHOP_ID = "7494049642642449999"
@@ -95,16 +99,16 @@ async def serving(env: dict[str, str], tmp_path: Path) -> AsyncIterator[httpx.As
 
 
 async def _until_up(client: httpx.AsyncClient, proc: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    async def status() -> int:
         assert proc.returncode is None, "aftersales serve exited during startup"
-        try:
-            if (await client.get("/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("aftersales serve did not come up within 30 s")
+        return (await client.get("/health")).status_code
+
+    await eventually_async(
+        status,
+        until=lambda code: code == 200,
+        what="aftersales serve answers /health",
+        ignoring=(httpx.TransportError,),
+    )
 
 
 async def _gql(
@@ -175,10 +179,13 @@ async def test_a_running_server_closes_a_rejected_request_when_its_window_runs_o
 
 
 async def _until_closed(client: httpx.AsyncClient, token: str, sale_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        sale: dict[str, Any] = (await _gql(client, token, SALE, {"id": sale_id}))["afterSale"]
-        if sale["status"] == "REQUEST_CLOSED":
-            return sale
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"still {sale['status']} 20 s after the rejection: the sweep never ran")
+    async def sale() -> dict[str, Any]:
+        found: dict[str, Any] = (await _gql(client, token, SALE, {"id": sale_id}))["afterSale"]
+        return found
+
+    return await eventually_async(
+        sale,
+        until=lambda found: found["status"] == "REQUEST_CLOSED",
+        seconds=20,
+        what="the sweep closes the rejected request",
+    )

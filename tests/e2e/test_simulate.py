@@ -7,13 +7,16 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.live import wait_until_serving
+
+pytestmark = pytest.mark.live  # a real server and `aftersales simulate`
 
 BIN = Path(sys.executable).parent / "aftersales"
 TYPES_AND_STATUSES = """
@@ -52,18 +55,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = process.communicate()[0].decode(errors="replace")
-                pytest.fail(f"aftersales serve did not start:\n{output}")
-            time.sleep(0.2)
+        wait_until_serving(process, url, what="aftersales serve answers /health")
         yield url, env
     finally:
         process.terminate()

@@ -19,7 +19,7 @@ from aftersales.store.models import AfterSale, HistoryEntry, JobRun, WebhookDeli
 from tests.support.builders import make_sale, make_seller
 from tests.support.webhooks import parcel_body
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+pytestmark = [pytest.mark.live, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
 
 AFTERSALES = str(Path(sys.executable).with_name("aftersales"))
 

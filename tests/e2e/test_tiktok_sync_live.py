@@ -12,7 +12,10 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.support.live import eventually, gql, sandbox_process, start_server, stop_server
+from tests.support.eventually import eventually
+from tests.support.live import gql, sandbox_process, start_server, stop_server
+
+pytestmark = pytest.mark.live  # a real `aftersales serve` and sandbox
 
 SHOP = "7494049642642441621"
 ACCESS = "TTP_live-access-token"
@@ -87,11 +90,15 @@ def test_decisions_flow_to_the_sandbox_and_its_truth_flows_back(
             "userErrors": [],
         }
 
-        def synced() -> dict[str, Any] | None:
-            found = gql(server, token, SALES, {})["afterSales"]["edges"][0]["node"]
-            return found if found["syncStatus"] == "SYNCED" else None
+        def first() -> dict[str, Any]:
+            node: dict[str, Any] = gql(server, token, SALES, {})["afterSales"]["edges"][0]["node"]
+            return node
 
-        eventually(synced, what="the dispatcher job sends the decision")
+        eventually(
+            first,
+            until=lambda found: found["syncStatus"] == "SYNCED",
+            what="the dispatcher job sends the decision",
+        )
         calls = httpx.get(f"{url}/sandbox/calls").json()
         decisions = [c for c in calls if c["path"].endswith("/approve")]
         assert len(decisions) == 1

@@ -21,6 +21,7 @@ from aftersales.store.sales import Sales
 from aftersales.store.uow import uow
 from tests.support.builders import apply_report, make_sale, make_seller, report
 from tests.support.clock import T0
+from tests.support.eventually import eventually_async
 
 pytestmark = [
     pytest.mark.postgres,
@@ -66,15 +67,17 @@ async def _dispute(shop_id: str) -> Result:
 
 async def _wait_for_a_lock_waiter() -> None:
     conn = connections.get("default")
-    for _ in range(200):
+
+    async def waiters() -> int:
         _, rows = await conn.execute_query(
             "SELECT count(*) AS n FROM pg_stat_activity"
             " WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
-        if rows[0]["n"]:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the dispute never waited for the sweep's row lock")
+        return int(rows[0]["n"])
+
+    await eventually_async(
+        waiters, what="the dispute waits for the sweep's row lock", seconds=10, every=0.02
+    )
 
 
 async def test_a_dispute_being_written_while_the_sweep_runs_wins(

@@ -26,6 +26,7 @@ from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
 from devtools.sandbox import Fault, Sandbox, build_sandbox
 from devtools.sandbox import envelope as codes
 from devtools.sandbox import statuses as tts
+from tests.support.eventually import eventually
 from tests.support.live import free_port
 from tests.support.sandbox import (
     ACCESS_TOKEN,
@@ -578,6 +579,7 @@ async def test_the_control_routes_drive_the_sandbox_over_http(
     assert bad_fault.status_code == 400
 
 
+@pytest.mark.live  # the sandbox in a process of its own
 def test_run_sandbox_serves_until_stopped() -> None:
     port = free_port()
     script = (
@@ -589,15 +591,14 @@ def test_run_sandbox_serves_until_stopped() -> None:
         [sys.executable, "-u", "-c", script], stdout=subprocess.PIPE, text=True
     )
     try:
-        shop = None
-        deadline = time.monotonic() + 10
-        while shop is None and time.monotonic() < deadline:
-            try:
-                answer = httpx.post(f"http://127.0.0.1:{port}/sandbox/shops", json={"shop_id": "1"})
-                shop = answer.json()
-            except httpx.TransportError:
-                time.sleep(0.05)
-        assert shop is not None and shop["shop_id"] == "1"
+        shop = eventually(
+            lambda: httpx.post(f"http://127.0.0.1:{port}/sandbox/shops", json={"shop_id": "1"}),
+            what="the sandbox process adds a shop",
+            seconds=10,
+            every=0.05,
+            ignoring=(httpx.TransportError,),
+        ).json()
+        assert shop["shop_id"] == "1"
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)

@@ -39,6 +39,7 @@ from tests.support.builders import (
 )
 from tests.support.clock import Clock
 from tests.support.door import read, write
+from tests.support.eventually import eventually_async
 from tests.support.http import AppClient
 from tests.support.sandbox import (
     ACCESS_TOKEN,
@@ -307,7 +308,7 @@ async def test_a_lost_answer_is_sent_again_with_the_same_key_and_applied_once(
     waiting = await _sale(world, return_id)
     assert waiting.sync_status == "PENDING" and "timed out" in (waiting.sync_error or "")
 
-    await asyncio.sleep(0.7)  # the stand-in finishes applying the first one
+    await eventually_async(world.decisions, what="the stand-in finishes applying the first call")
     world.clock.advance(seconds=3)
     second = await dispatch.dispatch(world.link)
     assert second.synced == 1
@@ -324,11 +325,13 @@ async def test_a_dispatcher_killed_mid_call_is_taken_over_after_its_lease(world:
     world.sandbox.fail("/approve", Fault.delay(0.5))
 
     killed = asyncio.create_task(dispatch.dispatch(world.link))
-    await asyncio.sleep(0.2)  # the call is in flight
+    # The call is in flight: the stand-in holds it for 0.5 s and shows nothing until it answers,
+    # so there is nothing to poll; 0.2 s is well inside the hold.
+    await asyncio.sleep(0.2)
     killed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await killed
-    await asyncio.sleep(0.5)  # the stand-in applied it meanwhile
+    await eventually_async(world.decisions, what="the stand-in applies the abandoned call")
 
     assert (await dispatch.dispatch(world.link)).total == 0  # still leased
     world.clock.advance(seconds=world.link.lease.total_seconds() + 1)

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,10 @@ import pytest
 
 from aftersales.domain.outcome import Outcome
 from aftersales.store.models import WebhookDelivery
+from tests.support.eventually import eventually
 from tests.support.live import free_port
+
+pytestmark = pytest.mark.live  # the `aftersales` command runs as a process
 
 AFTERSALES = str(Path(sys.executable).with_name("aftersales"))
 
@@ -62,11 +64,14 @@ def test_serve_with_two_workers_answers_from_two_processes_and_stops_on_sigterm(
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 60
-        while len(re.findall(r"Application startup complete", log.read_text())) < 2:
+
+        def started() -> int:
             assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+            return len(re.findall(r"Application startup complete", log.read_text()))
+
+        eventually(
+            started, until=lambda workers: workers == 2, seconds=60, what="both workers start"
+        )
         for _ in range(20):
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
         text = log.read_text()

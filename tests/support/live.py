@@ -7,19 +7,19 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.eventually import eventually
+
 BIN = Path(sys.executable).parent
 AFTERSALES = shutil.which("aftersales", path=str(BIN)) or "aftersales"
-T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -76,18 +76,28 @@ def start_server(
         text=True,
     )
     server = LiveServer(url=f"http://127.0.0.1:{port}", env=env, cwd=tmp_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    try:
+        wait_until_serving(proc, server.url, what="aftersales serve answers /health")
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc, server
+
+
+def wait_until_serving(
+    proc: subprocess.Popen[Any], url: str, *, what: str, seconds: float = 30
+) -> None:
+    """Wait until `url`/health answers 200; fail with the process's output if it exits first."""
+
+    def healthy() -> bool:
         if proc.poll() is not None:
             output = proc.stdout.read() if proc.stdout else ""
-            raise AssertionError(f"aftersales serve exited early:\n{output}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return proc, server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("aftersales serve did not answer /health within 30 s")
+            if isinstance(output, bytes):
+                output = output.decode(errors="replace")
+            raise AssertionError(f"exited with {proc.returncode} before {what}:\n{output}")
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+
+    eventually(healthy, what=what, seconds=seconds, ignoring=(httpx.HTTPError,))
 
 
 def stop_server(proc: subprocess.Popen[str]) -> None:
@@ -106,17 +116,6 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         stop_server(proc)
-
-
-def eventually(check: Callable[[], T | None], *, seconds: float = 30, what: str) -> T:
-    """What `check` returns once it is truthy, polled for up to `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def gql(server: LiveServer, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -146,14 +145,12 @@ def sandbox_process(folder: Path, env: dict[str, str]) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        eventually(lambda: _answers(f"{url}/sandbox/calls"), seconds=20, what="the sandbox")
+        eventually(
+            lambda: httpx.get(f"{url}/sandbox/calls", timeout=1).status_code == 200,
+            what="the sandbox answers",
+            seconds=20,
+            ignoring=(httpx.HTTPError,),
+        )
         yield url
     finally:
         stop_server(proc)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from devtools.sandbox import Sandbox
+from tests.support.eventually import eventually_async
 
 APP_KEY = "sbx-app-key"
 APP_SECRET = "sbx-app-secret-do-not-leak"
@@ -32,11 +33,14 @@ async def serving(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        while not server.started:
+
+        def started() -> bool:
             if task.done():
                 task.result()  # raises what stopped it
                 raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.005)
+            return bool(server.started)
+
+        await eventually_async(started, what="uvicorn starts", seconds=10, every=0.005)
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
