@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from tortoise.expressions import Q
 
 from aftersales.store.models import Shop
-from aftersales.store.sql import Connection
 
 KEY_VARIABLE = "AFTERSALES_SECRET_KEY"
 MIN_KEY_CHARS = 32
@@ -205,13 +204,6 @@ async def syncing_shops(vault: Vault) -> list[ShopCredentials]:
     """Every shop with an access token, by id."""
     rows = await Shop.filter(access_token__isnull=False).order_by("id")
     return [_credentials(vault, row) for row in rows]
-
-
-async def has_credentials(shop_pk: int, conn: Connection | None = None) -> bool:
-    """Whether the shop has an access token (nothing decrypted), in `conn`'s transaction when
-    given."""
-    query = Shop.filter(id=shop_pk, access_token__isnull=False).using_db(conn)
-    return bool(await query.exists())
 
 
 async def any_with_credentials() -> bool:

@@ -43,7 +43,6 @@ log = logging.getLogger("aftersales.tiktok")
 SEARCH_RETURNS_PATH = "/return_refund/202309/returns/search"
 DECIDE_PATH = "/return_refund/202309/returns/{return_id}/{verb}"
 REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
-AUTHORIZED_SHOPS_PATH = "/authorization/202309/shops"
 REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
 
 TOKEN_EXPIRED = 105002
@@ -258,15 +257,6 @@ class TikTokClient:
         params = {"return_or_cancel_id": return_id}
         data = await self._shop_call("GET", REJECT_REASONS_PATH, creds, params=params)
         return _reasons(data)
-
-    async def authorized_shops(self, access_token: str) -> list[dict[str, Any]]:
-        """The shops an access token may act for (`id`, `cipher`, `name`, `region`, …)."""
-        creds = Credentials(access_token=access_token, shop_cipher=None)
-        data = await self._shop_call("GET", AUTHORIZED_SHOPS_PATH, creds)
-        shops = data.get("shops") or []
-        if not isinstance(shops, list):
-            raise _malformed(200, "data.shops is not a list")
-        return [shop for shop in shops if isinstance(shop, dict)]
 
     async def refresh_token(self, refresh_token: str) -> TokenGrant:
         """New access and refresh tokens from the auth host (this call is not signed)."""
