@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from tortoise.expressions import Q
 
-from aftersales.domain.sync import CallKind, CallStatus, DecisionCall, SyncStatus
+from aftersales.domain.sync import CallKind, CallStatus, DecisionCall, SyncStatus, readable
 from aftersales.store import rows
 from aftersales.store.models import AfterSale, Shop, TikTokCall
 from aftersales.store.sql import Connection, dialect, numbered
@@ -159,12 +159,15 @@ class Calls:
             await self._show(call, SyncStatus.SYNCED, None)
 
     async def failed(self, call: CallRecord, error: str, *, now: datetime) -> None:
-        """Given up: TikTok refused it, or retries ran out."""
+        """Given up: TikTok refused it, or retries ran out. The error is kept readable and at
+        most 1,000 characters, as for `retry_later`."""
+        error = readable(error)
         await self._finish(call, CallStatus.FAILED, error, now=now)
         if call.kind is CallKind.DECISION:
             await self._show(call, SyncStatus.FAILED, error)
 
     async def retry_later(self, call: CallRecord, error: str, *, at: datetime) -> None:
+        error = readable(error)
         await (
             TikTokCall.filter(id=call.id)
             .using_db(self._conn)
@@ -296,6 +299,22 @@ async def polled(shop_pk: int, *, synced_until: datetime | None) -> None:
         await Shop.filter(id=shop_pk).update(poll_lease_until=None)
     else:
         await Shop.filter(id=shop_pk).update(poll_lease_until=None, synced_until=synced_until)
+
+
+async def shop_failed(shop_pk: int, error: str | None) -> None:
+    """Record why the shop's last poll, sync or credential read failed (None: it went through),
+    readable and at most 1,000 characters."""
+    await Shop.filter(id=shop_pk).update(sync_error=None if error is None else readable(error))
+
+
+async def failing_shops() -> list[tuple[str, str]]:
+    """`(shop_id, sync_error)` of each shop whose last sync failed, by shop id."""
+    found = (
+        await Shop.filter(sync_error__isnull=False)
+        .order_by("shop_id")
+        .only("shop_id", "sync_error")
+    )
+    return [(row.shop_id, row.sync_error or "") for row in found]
 
 
 async def poll_mark(shop_pk: int) -> datetime | None:

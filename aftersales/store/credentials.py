@@ -121,6 +121,26 @@ class ShopCredentials:
         )
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A shop whose stored credentials cannot be decrypted: its own failure, not its
+    neighbours' (the jobs go on with the other shops and record `reason` on this one)."""
+
+    shop_pk: int
+    shop_id: str
+    reason: str
+
+
+def _each(vault: Vault, rows: list[Shop]) -> list[ShopCredentials | Unreadable]:
+    found: list[ShopCredentials | Unreadable] = []
+    for row in rows:
+        try:
+            found.append(_credentials(vault, row))
+        except CredentialsError as exc:
+            found.append(Unreadable(row.id, row.shop_id, str(exc)))
+    return found
+
+
 def _credentials(vault: Vault, row: Shop) -> ShopCredentials:
     assert row.access_token is not None
     try:
@@ -200,10 +220,10 @@ async def for_shop(vault: Vault, shop_pk: int) -> ShopCredentials | None:
     return _credentials(vault, row) if row is not None else None
 
 
-async def syncing_shops(vault: Vault) -> list[ShopCredentials]:
-    """Every shop with an access token, by id."""
+async def syncing_shops(vault: Vault) -> list[ShopCredentials | Unreadable]:
+    """Every shop with an access token, by id; `Unreadable` for one that cannot be decrypted."""
     rows = await Shop.filter(access_token__isnull=False).order_by("id")
-    return [_credentials(vault, row) for row in rows]
+    return _each(vault, rows)
 
 
 async def any_with_credentials() -> bool:
@@ -269,7 +289,7 @@ async def store_grant(
     )
 
 
-async def due_for_refresh(vault: Vault, *, before: datetime) -> list[ShopCredentials]:
+async def due_for_refresh(vault: Vault, *, before: datetime) -> list[ShopCredentials | Unreadable]:
     """The shops with a refresh token whose access token expires before `before`, or whose
     expiry is unknown (set by hand without one: a refresh learns it), soonest first."""
     rows = await Shop.filter(
@@ -279,7 +299,7 @@ async def due_for_refresh(vault: Vault, *, before: datetime) -> list[ShopCredent
     )
     # Unknown expiries first; sorted here, as the databases place NULL differently.
     rows.sort(key=lambda row: (row.access_token_expires_at is not None, _at(row), row.id))
-    return [_credentials(vault, row) for row in rows]
+    return _each(vault, rows)
 
 
 def _at(row: Shop) -> datetime:

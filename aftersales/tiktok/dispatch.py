@@ -11,6 +11,8 @@ What happens to a call:
 - 429, 5xx, a transient code, a timeout: tried again after 1 s doubling to 60 s, with jitter,
   then every TIKTOK_RETRY_MAX_SECONDS, until 24 hours have passed: then FAILED.
 - 105002 (token expired): the token is refreshed and the call made again at once (Link.call).
+- Anything unexpected while making it (an answer we cannot store, a bug): that call's failure
+  only, retried like a transient one and FAILED after 24 hours; the batch goes on.
 - Any other answer: FAILED with TikTok's code and message, and for a decision the return is
   fetched at once and applied as TikTok's truth (platform wins): the after-sale shows what
   TikTok holds, and `syncError` why our decision did not go through.
@@ -53,11 +55,29 @@ async def dispatch(link: Link, *, limit: int = BATCH) -> DispatchRun:
         due = await tx.calls.claim(now=now, lease_until=now + link.lease, limit=limit)
     run = DispatchRun()
     for call in due:
-        await _make(link, call, run)
+        try:
+            await _make(link, call, run)
+        except Exception:
+            # Even recording its failure failed (the database went away?): the call keeps its
+            # lease and is made again when the lease ends; the other calls are still made.
+            log.exception(
+                "TikTok call %s for return %s could not be recorded", call.id, call.return_id
+            )
     return run
 
 
 async def _make(link: Link, call: CallRecord, run: DispatchRun) -> None:
+    try:
+        await _send(link, call, run)
+    except Exception as exc:
+        log.exception(
+            "TikTok call %s for return %s met an unexpected error", call.id, call.return_id
+        )
+        unexpected = TikTokError(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
+        await _refused(link, call, unexpected, run)
+
+
+async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
     try:
         creds = await link.shop(call.shop_pk)
     except CredentialsError as exc:
@@ -122,7 +142,7 @@ async def _correct(link: Link, call: CallRecord) -> None:
         if creds is not None:
             await imports.fetch(link, creds, call.return_id)
             return
-    except (TikTokError, CredentialsError) as exc:
+    except Exception as exc:  # anything: the fetch is queued and retried like any call
         log.warning("fetching return %s after a refused decision failed: %s", call.return_id, exc)
     async with uow() as tx:
         await tx.calls.fetch(shop_pk=call.shop_pk, return_id=call.return_id, now=link.clock())

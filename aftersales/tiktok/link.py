@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from aftersales.domain.model import DisputeWindows
 from aftersales.store import calls, credentials
-from aftersales.store.credentials import CredentialsError, ShopCredentials, Vault
+from aftersales.store.credentials import ShopCredentials, Unreadable, Vault
 from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
 
 log = logging.getLogger("aftersales.tiktok")
@@ -105,23 +105,33 @@ class Link:
 
 async def refresh_due(link: Link) -> int:
     """Refresh the tokens that expire within a day (the token job); how many were refreshed.
-    Each shop under its poll lease, so two replicas never refresh the same shop at once."""
+    Each shop under its poll lease, so two replicas never refresh the same shop at once; each
+    on its own: a shop whose credentials cannot be read, or whose refresh fails, is logged and
+    recorded on the shop, and the next one is refreshed."""
     now = link.clock()
     refreshed = 0
-    try:
-        due = await credentials.due_for_refresh(link.vault, before=now + REFRESH_AHEAD)
-    except CredentialsError as exc:
-        log.error("cannot refresh TikTok tokens: %s", exc)
-        return 0
-    for creds in due:
-        claim = await calls.claim_poll(creds.shop_pk, now=now, lease_until=now + link.lease)
-        if claim is None:
-            continue
+    for creds in await credentials.due_for_refresh(link.vault, before=now + REFRESH_AHEAD):
         try:
-            await link.refresh(creds)
-            refreshed += 1
-        except TikTokError as exc:
-            log.warning("TikTok token refresh of shop %s failed: %s", creds.shop_id, exc)
-        finally:
-            await calls.polled(creds.shop_pk, synced_until=None)
+            refreshed += await _refresh_one(link, creds, now)
+        except Exception:
+            log.exception("TikTok token refresh of shop %s failed", creds.shop_id)
     return refreshed
+
+
+async def _refresh_one(link: Link, creds: ShopCredentials | Unreadable, now: datetime) -> int:
+    if isinstance(creds, Unreadable):
+        log.error("cannot refresh the TikTok tokens of shop %s: %s", creds.shop_id, creds.reason)
+        await calls.shop_failed(creds.shop_pk, creds.reason)
+        return 0
+    claim = await calls.claim_poll(creds.shop_pk, now=now, lease_until=now + link.lease)
+    if claim is None:
+        return 0
+    try:
+        await link.refresh(creds)
+        return 1
+    except TikTokError as exc:
+        log.warning("TikTok token refresh of shop %s failed: %s", creds.shop_id, exc)
+        await calls.shop_failed(creds.shop_pk, f"token refresh: {exc.describe()}")
+        return 0
+    finally:
+        await calls.polled(creds.shop_pk, synced_until=None)
