@@ -45,6 +45,9 @@ class Loaders:
     stocked_in: DataLoader[int, list[StockedInRecord]] = field(
         default_factory=lambda: _loader(queries.stocked_in_by_sale)
     )
+    sync_errors: DataLoader[int, list[str]] = field(
+        default_factory=lambda: _loader(queries.sync_errors_by_shop)
+    )
 
 
 @dataclass

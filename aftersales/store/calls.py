@@ -293,6 +293,11 @@ async def claim_poll(shop_pk: int, *, now: datetime, lease_until: datetime) -> P
     return PollClaim(shop_pk, row.synced_until, row.credentials_updated_at)
 
 
+async def poll_leased(shop_pk: int, *, now: datetime) -> bool:
+    """Whether an import of the shop (a poll, an on-demand sync) holds its lease now."""
+    return bool(await Shop.filter(id=shop_pk, poll_lease_until__gte=now).exists())
+
+
 async def polled(shop_pk: int, *, synced_until: datetime | None) -> None:
     """Release the poll lease; with `synced_until`, everything updated before it is imported."""
     if synced_until is None:

@@ -212,6 +212,12 @@ async def shops_of(seller_id: int) -> list[ShopRecord]:
     return [shop_record(s) for s in await Shop.filter(seller_id=seller_id).order_by("shop_id")]
 
 
+async def sync_errors_by_shop(ids: Sequence[int]) -> dict[int, list[str]]:
+    """Why each shop's last sync failed (`shop.sync_error`), for the shops that have one."""
+    found = await Shop.filter(id__in=list(ids), sync_error__isnull=False).only("id", "sync_error")
+    return {row.id: [row.sync_error or ""] for row in found}
+
+
 async def items_by_sale(ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
     grouped: dict[int, list[ItemRecord]] = defaultdict(list)
     for sale_id, sku, product_name, quantity, unit_refund in await rows.fetch_by_sale(

@@ -17,6 +17,7 @@ from aftersales.domain.model import DisputeWindows
 from aftersales.store import calls, credentials
 from aftersales.store.credentials import ShopCredentials, Unreadable, Vault
 from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
+from aftersales.tiktok.queue import SyncQueue
 
 log = logging.getLogger("aftersales.tiktok")
 
@@ -36,11 +37,13 @@ class Link:
     poll_interval: timedelta = timedelta(seconds=300)  # TIKTOK_POLL_INTERVAL_SECONDS
     lease: timedelta = timedelta(seconds=120)  # how long a dispatcher holds a call it makes
     reasons_ttl: timedelta = timedelta(hours=1)
+    syncs: SyncQueue = field(default_factory=SyncQueue)  # on-demand imports (syncShop)
     _reasons: dict[tuple[int, str], tuple[datetime, list[tuple[str, str]]]] = field(
         default_factory=dict
     )
 
     async def aclose(self) -> None:
+        await self.syncs.aclose()
         await self.client.aclose()
 
     async def shop(self, shop_pk: int) -> ShopCredentials | None:
