@@ -73,7 +73,7 @@ def describe(
         )
         if name == POLL_JOB and failing_shops:
             jobs[-1]["failing_shops"] = [{"shop_id": s, "error": e} for s, e in failing_shops]
-            if jobs[-1]["status"] == "ok":
+            if jobs[-1]["status"] not in UNHEALTHY:  # failing or late says more
                 jobs[-1]["status"] = "degraded"
     healthy = not any(job["status"] in UNHEALTHY for job in jobs)
     degraded = any(job["status"] == "degraded" for job in jobs)

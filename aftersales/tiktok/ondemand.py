@@ -99,10 +99,16 @@ async def _prepare(
         creds = await link.shop(shop.id) if link is not None else None
     except CredentialsError as exc:
         raise Invalid(str(exc), field="shopId") from None
-    if link is None or creds is None:
+    if link is None:
         raise Invalid(
-            f"shop {shop.shop_id} does not sync with TikTok: it needs TIKTOK_API_BASE_URL and"
-            " credentials (`aftersales shops credentials`)",
+            f"shop {shop.shop_id} does not sync with TikTok: TikTok sync is off here"
+            " (TIKTOK_API_BASE_URL is not set)",
+            field="shopId",
+        )
+    if creds is None:
+        raise Invalid(
+            f"shop {shop.shop_id} has no TikTok credentials: set them with"
+            " `aftersales shops credentials`",
             field="shopId",
         )
     return link, creds

@@ -39,6 +39,8 @@ class World:
     clock: Clock
     a: Side
     b: Side
+    base_url: str
+    key: str  # AFTERSALES_SECRET_KEY of both shops' credentials
 
     async def creds(self, side: Side) -> ShopCredentials:
         found = await self.link.shop(side.shop_pk)
@@ -81,7 +83,8 @@ async def _side(vault: Vault, clock: Clock, cipher: str) -> Side:
 
 
 async def hostile_world(clock: Clock) -> AsyncIterator[World]:
-    vault = Vault([Fernet.generate_key().decode()])
+    key = Fernet.generate_key().decode()
+    vault = Vault([key])
     a = await _side(vault, clock, "ciphA")
     b = await _side(vault, clock, "ciphB")
     hostile = Hostile()
@@ -89,8 +92,8 @@ async def hostile_world(clock: Clock) -> AsyncIterator[World]:
         client = TikTokClient(
             base_url=base_url,
             auth_base_url=base_url,
-            app_key="k",
-            app_secret="s",
+            app_key="hostile-app-key",
+            app_secret="hostile-app-secret",
             timeout=1.0,
             deadline=2.0,
             max_body=1024 * 1024,
@@ -98,6 +101,6 @@ async def hostile_world(clock: Clock) -> AsyncIterator[World]:
         )
         link = Link(client=client, vault=vault, windows=WINDOWS, clock=clock.now)
         try:
-            yield World(hostile, link, clock, a, b)
+            yield World(hostile, link, clock, a, b, base_url, key)
         finally:
             await link.aclose()
