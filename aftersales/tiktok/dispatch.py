@@ -20,6 +20,7 @@ What happens to a call:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -35,6 +36,7 @@ from aftersales.tiktok.link import Link
 log = logging.getLogger("aftersales.tiktok")
 
 BATCH = 20
+AT_ONCE = 5
 
 
 @dataclass
@@ -54,15 +56,23 @@ async def dispatch(link: Link, *, limit: int = BATCH) -> DispatchRun:
     async with uow() as tx:
         due = await tx.calls.claim(now=now, lease_until=now + link.lease, limit=limit)
     run = DispatchRun()
-    for call in due:
-        try:
-            await _make(link, call, run)
-        except Exception:
-            # Even recording its failure failed (the database went away?): the call keeps its
-            # lease and is made again when the lease ends; the other calls are still made.
-            log.exception(
-                "TikTok call %s for return %s could not be recorded", call.id, call.return_id
-            )
+    # The calls of a batch are made side by side (a few at a time): a slow answer holds its own
+    # call until the client's deadline, not the calls behind it. The claim takes at most one
+    # decision per after-sale, so each after-sale's decisions still reach TikTok in order.
+    slots = asyncio.Semaphore(AT_ONCE)
+
+    async def make(call: CallRecord) -> None:
+        async with slots:
+            try:
+                await _make(link, call, run)
+            except Exception:
+                # Even recording its failure failed (the database went away?): the call keeps
+                # its lease and is made again when the lease ends; the others are still made.
+                log.exception(
+                    "TikTok call %s for return %s could not be recorded", call.id, call.return_id
+                )
+
+    await asyncio.gather(*(make(call) for call in due))
     return run
 
 
