@@ -338,8 +338,8 @@ def since_date(text: str) -> datetime:
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here: the other commands start faster without the HTTP client.
-    from aftersales.tiktok import imports
-    from aftersales.tiktok.client import TikTokError
+    from aftersales.domain.errors import DomainError
+    from aftersales.tiktok import ondemand
     from scheduler import tiktok as tiktok_link
 
     settings = with_secret_key(with_secrets(settings))
@@ -349,28 +349,16 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             "TikTok sync is off: set TIKTOK_API_BASE_URL (and TIKTOK_APP_KEY, TIKTOK_APP_SECRET,"
             " AFTERSALES_SECRET_KEY in production) to import from TikTok"
         )
-    shop_id = args.shop_id.strip()
 
     async def sync() -> int:
         try:
-            async with uow() as tx:
-                shop = await tx.shops.by_shop_id(shop_id)
-            if shop is None:
-                raise UserFacingError(f"no shop {shop_id} (see `aftersales shops list`)")
-            creds = await link.shop(shop.id)
-            if creds is None:
-                raise UserFacingError(
-                    f"shop {shop_id} has no TikTok credentials:"
-                    " set them with `aftersales shops credentials`"
-                )
-            try:
-                run = await imports.sync_shop(link, creds, since=args.since)
-            except TikTokError as exc:
-                raise UserFacingError(f"TikTok refused the import: {exc.describe()}") from None
-            print(f"shop {shop_id}: imported {run.summary()}", flush=True)
-            return 0
+            run = await ondemand.run(link, args.shop_id, since=args.since, now=datetime.now(UTC))
+        except DomainError as exc:
+            raise UserFacingError(exc.message) from None
         finally:
             await link.aclose()
+        print(f"shop {args.shop_id.strip()}: imported {run.summary()}", flush=True)
+        return 0
 
     return run_with_database(sync(), settings)
 

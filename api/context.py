@@ -11,9 +11,8 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
 from aftersales.settings import Settings
-from aftersales.store.queries import SaleReads
 from aftersales.store.records import HistoryRecord, ItemRecord, NoteRecord, StockedInRecord
-from aftersales.store.uow import reading
+from aftersales.store.uow import Reader, reading
 from aftersales.tiktok.link import Link
 
 V = TypeVar("V")
@@ -24,10 +23,10 @@ V = TypeVar("V")
 PREFETCHED = "prefetched"
 
 
-def _loader(fetch: Callable[[SaleReads, Sequence[int]], Any]) -> DataLoader[int, list[Any]]:
+def _loader(fetch: Callable[[Reader, Sequence[int]], Any]) -> DataLoader[int, list[Any]]:
     async def load(ids: list[int]) -> list[list[Any]]:
         async with reading() as r:
-            grouped = await fetch(r.sales, ids)
+            grouped = await fetch(r, ids)
         return [grouped.get(i, []) for i in ids]
 
     return DataLoader(load_fn=load)
@@ -36,16 +35,19 @@ def _loader(fetch: Callable[[SaleReads, Sequence[int]], Any]) -> DataLoader[int,
 @dataclass
 class Loaders:
     items: DataLoader[int, list[ItemRecord]] = field(
-        default_factory=lambda: _loader(SaleReads.items_by_sale)
+        default_factory=lambda: _loader(lambda r, ids: r.sales.items_by_sale(ids))
     )
     notes: DataLoader[int, list[NoteRecord]] = field(
-        default_factory=lambda: _loader(SaleReads.notes_by_sale)
+        default_factory=lambda: _loader(lambda r, ids: r.sales.notes_by_sale(ids))
     )
     history: DataLoader[int, list[HistoryRecord]] = field(
-        default_factory=lambda: _loader(SaleReads.history_by_sale)
+        default_factory=lambda: _loader(lambda r, ids: r.sales.history_by_sale(ids))
     )
     stocked_in: DataLoader[int, list[StockedInRecord]] = field(
-        default_factory=lambda: _loader(SaleReads.stocked_in_by_sale)
+        default_factory=lambda: _loader(lambda r, ids: r.sales.stocked_in_by_sale(ids))
+    )
+    sync_errors: DataLoader[int, list[str]] = field(
+        default_factory=lambda: _loader(lambda r, ids: r.shops.sync_errors_by_shop(ids))
     )
 
 

@@ -27,6 +27,8 @@ class AfterSaleErrorCode(enum.Enum):
     CONFLICT = "CONFLICT"
     VALIDATION = "VALIDATION"
     TIKTOK_ERROR = "TIKTOK_ERROR"  # a call to TikTok's API failed; the message says why
+    ALREADY_RUNNING = "ALREADY_RUNNING"  # an import of this shop is queued or running
+    RATE_LIMITED = "RATE_LIMITED"  # too many requests of this kind for now; try later
     # Not a DomainError: an unexpected failure of one id of a bulk call (logged; not applied).
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -45,6 +47,8 @@ ERRORS: dict[type[errors.DomainError], tuple[AfterSaleErrorCode, int]] = {
     errors.Conflict: (C.CONFLICT, 409),
     errors.Invalid: (C.VALIDATION, 400),
     errors.TikTokRefused: (C.TIKTOK_ERROR, 502),
+    errors.AlreadyRunning: (C.ALREADY_RUNNING, 409),
+    errors.RateLimited: (C.RATE_LIMITED, 429),
 }
 
 

@@ -71,16 +71,21 @@ LIMIT_RULES = [
 ]
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    """Show what the client can fix: parse, validation and variable errors (raised before any
+def _is_client_error(error: GraphQLError) -> bool:
+    """What the client can fix: parse, validation and variable errors (raised before any
     resolver runs, so without a path) and the errors resolvers raise on purpose (GraphQLError,
-    from api.errors). Hide, and log, anything else a resolver raised: that is a bug."""
+    from api.errors). Anything else a resolver raised is a bug."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
+        return True
+    return error.path is None and isinstance(original, ValueError)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Hide, and log, a bug; show a client error as it is."""
+    if _is_client_error(error):
         return False
-    if error.path is None and isinstance(original, ValueError):
-        return False  # a scalar that did not parse, reported before execution
-    log.error("unexpected error in %s", error.path, exc_info=original)
+    log.error("unexpected error in %s", error.path, exc_info=error.original_error)
     return True
 
 
@@ -106,16 +111,6 @@ class OneOperation(SchemaExtension):
 # Each feature contributes its own Query / Mutation classes; they are merged here.
 QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery, SyncQuery)
 MUTATIONS: tuple[type, ...] = (SaleMutation, StockMutation, LabelMutation, SyncMutation)
-
-
-def _is_client_error(error: GraphQLError) -> bool:
-    """The same line as `_should_mask` draws: parse, validation and variable errors, and errors
-    resolvers raise on purpose, are the client's to fix; anything else a resolver raised is a
-    bug."""
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return True
-    return error.path is None and isinstance(original, ValueError)
 
 
 # How `FastExecution` completes a field (`_Step.kind`).

@@ -2,13 +2,15 @@
 
 Statuses: `ok`; `running` (started, not finished yet); `never_run`; `failing` (the last run
 raised: see `last_error`); `late` (no run started for three intervals: the scheduler is not
-running anywhere). The response is 503 when any job is failing or late, so a load balancer or
-uptime probe can alert on it, and 200 otherwise.
+running anywhere); `degraded` (the TikTok poll runs, but some shops fail: see its
+`failing_shops`, each shop's id and why). The response is 503 when any job is failing or late,
+so a load balancer or uptime probe can alert on it, and 200 otherwise (`status: degraded` when a
+job is: the other shops still sync, and another replica would not do better).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,9 +50,12 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def describe(
-    runs: list[jobruns.JobRunRecord], now: datetime, intervals: Mapping[str, timedelta]
+    runs: list[jobruns.JobRunRecord],
+    now: datetime,
+    intervals: Mapping[str, timedelta],
+    failing_shops: Sequence[tuple[str, str]] = (),
 ) -> tuple[int, dict[str, Any]]:
-    jobs = []
+    jobs: list[dict[str, Any]] = []
     known = {run.name: run for run in runs}
     for name in sorted(set(known) | set(intervals)):
         run = known.get(name) or jobruns.JobRunRecord(name, None, None, 0, None, 0)
@@ -67,8 +72,14 @@ def describe(
                 "runs": run.runs,
             }
         )
+        if name == POLL_JOB and failing_shops:
+            jobs[-1]["failing_shops"] = [{"shop_id": s, "error": e} for s, e in failing_shops]
+            if jobs[-1]["status"] not in UNHEALTHY:  # failing or late says more
+                jobs[-1]["status"] = "degraded"
     healthy = not any(job["status"] in UNHEALTHY for job in jobs)
-    body = {"status": "ok" if healthy else "unhealthy", "now": now.isoformat(), "jobs": jobs}
+    degraded = any(job["status"] == "degraded" for job in jobs)
+    status = "unhealthy" if not healthy else "degraded" if degraded else "ok"
+    body = {"status": status, "now": now.isoformat(), "jobs": jobs}
     return (200 if healthy else 503), body
 
 
@@ -84,7 +95,8 @@ def routes(settings: Settings, clock: Clock) -> list[BaseRoute]:
     async def health_jobs(_: Request) -> Response:
         async with reading() as r:
             runs = await r.jobs.all_runs()
-        status_code, body = describe(runs, clock(), intervals)
+            failing = await r.shops.failing_shops() if settings.sync_enabled else []
+        status_code, body = describe(runs, clock(), intervals, failing)
         return JSONResponse(body, status_code=status_code)
 
     return [Route("/health/jobs", health_jobs, methods=["GET"])]

@@ -10,6 +10,8 @@
     ├── InvalidQuantity          a stock-in quantity out of bounds or beyond what came back
     ├── NotReturnedYet           stock-in before the parcel arrived
     ├── Conflict                 lost too many races, or a duplicate registration
+    ├── AlreadyRunning           an import of this shop is queued or running
+    ├── RateLimited              too many requests of this kind for now
     └── Invalid                  malformed whatever the state (empty reason, long text, ...)
 
 The API maps each class to an error code and an HTTP status in one table (api/errors.py).
@@ -58,6 +60,14 @@ class NotReturnedYet(DomainError):
 
 
 class Conflict(DomainError):
+    pass
+
+
+class AlreadyRunning(DomainError):
+    pass
+
+
+class RateLimited(DomainError):
     pass
 
 

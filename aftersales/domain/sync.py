@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,6 +26,8 @@ GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_DELAY = timedelta(seconds=1)
 BACKOFF_CAP = timedelta(seconds=60)
 MAX_COMMENT = 1000  # TikTok's reject `comment`: longer seller reasons are cut, never refused
+MAX_ERROR = 1000  # characters of a `syncError` / `last_error` kept
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class SyncStatus(enum.Enum):
@@ -136,3 +139,11 @@ def retry_delay(
 
 def gives_up(first_queued_at: datetime, now: datetime) -> bool:
     return now - first_queued_at >= GIVE_UP_AFTER
+
+
+def readable(text: str, limit: int = MAX_ERROR) -> str:
+    """An error text safe to store and show, whatever TikTok (or a bug) put in it: NUL and other
+    control characters become spaces (PostgreSQL refuses NUL in text), lone surrogates "?"
+    (they cannot be encoded), and it is cut to `limit` characters."""
+    cleaned = _CONTROL.sub(" ", text.encode("utf-8", "replace").decode("utf-8"))
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -183,6 +184,25 @@ class ShopReads:
     async def shops_of(self, seller_id: int) -> list[ShopRecord]:
         query = Shop.filter(seller_id=seller_id).using_db(self._conn).order_by("shop_id")
         return [shop_record(s) for s in await query]
+
+    async def sync_errors_by_shop(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Why each shop's last sync failed (`shop.sync_error`), for the shops that have one."""
+        found = (
+            await Shop.filter(id__in=list(ids), sync_error__isnull=False)
+            .using_db(self._conn)
+            .only("id", "sync_error")
+        )
+        return {row.id: [row.sync_error or ""] for row in found}
+
+    async def failing_shops(self) -> list[tuple[str, str]]:
+        """`(shop_id, sync_error)` of each shop whose last sync failed, by shop id."""
+        found = (
+            await Shop.filter(sync_error__isnull=False)
+            .using_db(self._conn)
+            .order_by("shop_id")
+            .only("shop_id", "sync_error")
+        )
+        return [(row.shop_id, row.sync_error or "") for row in found]
 
     async def overview(self) -> list[ShopOverview]:
         """Every shop with its seller and how many after-sales of each type it has."""

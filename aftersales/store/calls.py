@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from tortoise.expressions import Q
 
-from aftersales.domain.sync import CallKind, CallStatus, DecisionCall, SyncStatus
+from aftersales.domain.sync import CallKind, CallStatus, DecisionCall, SyncStatus, readable
 from aftersales.store import rows
 from aftersales.store.models import AfterSale, Shop, TikTokCall
 from aftersales.store.sql import Connection, dialect, numbered
@@ -159,12 +159,15 @@ class Calls:
             await self._show(call, SyncStatus.SYNCED, None)
 
     async def failed(self, call: CallRecord, error: str, *, now: datetime) -> None:
-        """Given up: TikTok refused it, or retries ran out."""
+        """Given up: TikTok refused it, or retries ran out. The error is kept readable and at
+        most 1,000 characters, as for `retry_later`."""
+        error = readable(error)
         await self._finish(call, CallStatus.FAILED, error, now=now)
         if call.kind is CallKind.DECISION:
             await self._show(call, SyncStatus.FAILED, error)
 
     async def retry_later(self, call: CallRecord, error: str, *, at: datetime) -> None:
+        error = readable(error)
         await (
             TikTokCall.filter(id=call.id)
             .using_db(self._conn)
@@ -303,6 +306,11 @@ class Polls:
         )
         return PollClaim(shop_pk, row.synced_until, row.credentials_updated_at)
 
+    async def poll_leased(self, shop_pk: int, *, now: datetime) -> bool:
+        """Whether an import of the shop (a poll, an on-demand sync) holds its lease now."""
+        query = Shop.filter(id=shop_pk, poll_lease_until__gte=now).using_db(self._conn)
+        return bool(await query.exists())
+
     async def polled(self, shop_pk: int, *, synced_until: datetime | None) -> None:
         """Release the poll lease; with `synced_until`, everything updated before it is imported."""
         if synced_until is None:
@@ -313,6 +321,15 @@ class Polls:
                 .using_db(self._conn)
                 .update(poll_lease_until=None, synced_until=synced_until)
             )
+
+    async def shop_failed(self, shop_pk: int, error: str | None) -> None:
+        """Record why the shop's last poll, sync or credential read failed (None: it went
+        through), readable and at most 1,000 characters."""
+        await (
+            Shop.filter(id=shop_pk)
+            .using_db(self._conn)
+            .update(sync_error=None if error is None else readable(error))
+        )
 
     async def poll_mark(self, shop_pk: int) -> datetime | None:
         row = await Shop.filter(id=shop_pk).using_db(self._conn).only("id", "synced_until").get()

@@ -122,6 +122,26 @@ class ShopCredentials:
         )
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A shop whose stored credentials cannot be decrypted: its own failure, not its
+    neighbours' (the jobs go on with the other shops and record `reason` on this one)."""
+
+    shop_pk: int
+    shop_id: str
+    reason: str
+
+
+def _each(vault: Vault, rows: list[Shop]) -> list[ShopCredentials | Unreadable]:
+    found: list[ShopCredentials | Unreadable] = []
+    for row in rows:
+        try:
+            found.append(_credentials(vault, row))
+        except CredentialsError as exc:
+            found.append(Unreadable(row.id, row.shop_id, str(exc)))
+    return found
+
+
 def _credentials(vault: Vault, row: Shop) -> ShopCredentials:
     assert row.access_token is not None
     try:
@@ -185,15 +205,10 @@ class CredentialReads:
         row = await Shop.filter(id=shop_pk, access_token__isnull=False).using_db(self._conn).first()
         return _credentials(vault, row) if row is not None else None
 
-    async def syncing_shops(self, vault: Vault) -> list[ShopCredentials]:
-        """Every shop with an access token, by id."""
+    async def syncing_shops(self, vault: Vault) -> list[ShopCredentials | Unreadable]:
+        """Every shop with an access token, by id; `Unreadable` for one that cannot be decrypted."""
         rows = await Shop.filter(access_token__isnull=False).using_db(self._conn).order_by("id")
-        return [_credentials(vault, row) for row in rows]
-
-    async def has_credentials(self, shop_pk: int) -> bool:
-        """Whether the shop has an access token (nothing decrypted)."""
-        query = Shop.filter(id=shop_pk, access_token__isnull=False).using_db(self._conn)
-        return bool(await query.exists())
+        return _each(vault, rows)
 
     async def any_with_credentials(self) -> bool:
         """Whether any shop has an access token (production then needs AFTERSALES_SECRET_KEY)."""
@@ -210,7 +225,9 @@ class CredentialReads:
             row.id: _status(row) for row in await Shop.all().using_db(self._conn).order_by("id")
         }
 
-    async def due_for_refresh(self, vault: Vault, *, before: datetime) -> list[ShopCredentials]:
+    async def due_for_refresh(
+        self, vault: Vault, *, before: datetime
+    ) -> list[ShopCredentials | Unreadable]:
         """The shops with a refresh token whose access token expires before `before`, or whose
         expiry is unknown (set by hand without one: a refresh learns it), soonest first."""
         rows = await Shop.filter(
@@ -220,7 +237,7 @@ class CredentialReads:
         ).using_db(self._conn)
         # Unknown expiries first; sorted here, as the databases place NULL differently.
         rows.sort(key=lambda row: (row.access_token_expires_at is not None, _at(row), row.id))
-        return [_credentials(vault, row) for row in rows]
+        return _each(vault, rows)
 
 
 class Credentials(CredentialReads):

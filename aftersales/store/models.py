@@ -69,6 +69,9 @@ class Shop(Model):
     # from it minus an overlap. `poll_lease_until`: one replica polls a shop at a time.
     synced_until = fields.DatetimeField(null=True)
     poll_lease_until = fields.DatetimeField(null=True)
+    # Why the shop's last poll, on-demand sync or credential read failed (None: it went
+    # through); at most 1,000 characters. Shown as `shops { syncError }` and in /health/jobs.
+    sync_error = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

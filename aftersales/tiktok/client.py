@@ -12,6 +12,13 @@ with jitter, or what a 429's `Retry-After` asks for (capped the same way). An ex
 token (105002) is not retried here: the error comes back with `token_expired` set, and the caller
 refreshes the token (`refresh_token`) and then calls again with the new one.
 
+Every call has an overall deadline (`deadline`, 30 s by default) that covers its attempts and
+the waits between them, and an answer is read as a stream and dropped past `max_body` bytes (8
+MiB): a slow or endless answer fails this call with a retryable `TikTokError`, never stalls the
+caller's other calls. An answer that is not plain JSON (nested deeper than `MAX_DEPTH`, say) is
+"malformed", and TikTok's message is kept printable (no NUL, no lone surrogate, at most
+1,000 characters: `aftersales.domain.sync.readable`) before it goes anywhere.
+
 Secrets stay out of errors and logs: messages are built here, never copied from httpx (whose
 errors can embed the URL, and the refresh URL carries the app secret), any secret that could
 still appear in one is masked, and a filter on the `httpx` logger masks the secret query
@@ -36,6 +43,7 @@ from urllib.parse import quote
 
 import httpx
 
+from aftersales.domain.sync import readable
 from aftersales.tiktok.signing import sign
 
 log = logging.getLogger("aftersales.tiktok")
@@ -43,12 +51,14 @@ log = logging.getLogger("aftersales.tiktok")
 SEARCH_RETURNS_PATH = "/return_refund/202309/returns/search"
 DECIDE_PATH = "/return_refund/202309/returns/{return_id}/{verb}"
 REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
-AUTHORIZED_SHOPS_PATH = "/authorization/202309/shops"
 REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
 
 TOKEN_EXPIRED = 105002
 RETRYABLE_CODES = frozenset({36009002, 36009003, 36009007})
 MAX_IDEMPOTENCY_KEY = 255
+MAX_DEPTH = 64  # nesting of a JSON answer; TikTok's are a few levels deep
+DEFAULT_MAX_BODY = 8 * 1024 * 1024  # a page of 50 returns is well under 1 MiB
+DEFAULT_DEADLINE = 30.0  # seconds for one call, its retries and their waits included
 _RETURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MASK = "***"
 
@@ -179,6 +189,8 @@ class TikTokClient:
         app_key: str,
         app_secret: str,
         timeout: float = 10.0,
+        deadline: float = DEFAULT_DEADLINE,
+        max_body: int = DEFAULT_MAX_BODY,
         max_retries: int = 2,
         backoff_base: float = 1.0,
         backoff_cap: float = 60.0,
@@ -190,6 +202,8 @@ class TikTokClient:
         self._app_key = app_key
         self._app_secret = app_secret
         self._timeout = timeout
+        self._deadline = deadline
+        self._max_body = max_body
         self._max_retries = max(0, max_retries)
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -246,7 +260,9 @@ class TikTokClient:
         if verb not in ("approve", "reject"):
             raise ValueError(f"verb must be approve or reject, not {verb!r}")
         if not _RETURN_ID.fullmatch(return_id):
-            raise ValueError("return_id must be 1 to 64 letters, digits, '-' or '_'")
+            # TikTok's ids are digits: one we cannot put in a path is refused for good, as a
+            # failed call (its caller records it), not as a bug.
+            raise TikTokError("the return id cannot be sent: 1 to 64 letters, digits, '-' or '_'")
         if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise ValueError(f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
         path = DECIDE_PATH.format(return_id=return_id, verb=verb)
@@ -258,15 +274,6 @@ class TikTokClient:
         params = {"return_or_cancel_id": return_id}
         data = await self._shop_call("GET", REJECT_REASONS_PATH, creds, params=params)
         return _reasons(data)
-
-    async def authorized_shops(self, access_token: str) -> list[dict[str, Any]]:
-        """The shops an access token may act for (`id`, `cipher`, `name`, `region`, …)."""
-        creds = Credentials(access_token=access_token, shop_cipher=None)
-        data = await self._shop_call("GET", AUTHORIZED_SHOPS_PATH, creds)
-        shops = data.get("shops") or []
-        if not isinstance(shops, list):
-            raise _malformed(200, "data.shops is not a list")
-        return [shop for shop in shops if isinstance(shop, dict)]
 
     async def refresh_token(self, refresh_token: str) -> TokenGrant:
         """New access and refresh tokens from the auth host (this call is not signed)."""
@@ -326,6 +333,15 @@ class TikTokClient:
         return query
 
     async def _with_retries(self, path: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        try:
+            async with asyncio.timeout(self._deadline):
+                return await self._retried(path, attempt)
+        except TimeoutError:
+            raise TikTokError(
+                f"no answer within {self._deadline:g}s on {path}", transport=True, retryable=True
+            ) from None
+
+    async def _retried(self, path: str, attempt: Callable[[], Awaitable[T]]) -> T:
         retries = 0
         while True:
             try:
@@ -354,13 +370,18 @@ class TikTokClient:
 
     async def _send(self, request: _Request) -> dict[str, Any]:
         try:
-            response = await self._http.request(
+            built = self._http.build_request(
                 request.method,
                 request.url,
                 params=request.query,
                 content=request.content or None,
                 headers=request.headers,
             )
+            response = await self._http.send(built, stream=True)
+            try:
+                body = await _read_capped(response, self._max_body)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             raise _transport(f"timed out after {self._timeout:g}s", request) from None
         except httpx.HTTPError as exc:
@@ -369,10 +390,39 @@ class TikTokClient:
             raise _transport(reason, request) from None
         log.debug("TikTok %s %s -> HTTP %d", request.method, request.path, response.status_code)
         try:
-            return _envelope_data(response, self._now)
+            if body is None:
+                raise _malformed(response.status_code, f"larger than {self._max_body} bytes")
+            return _envelope_data(response, body, self._now)
         except TikTokError as error:
             error.message = _masked(error.message, request.secrets)
             raise
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` bytes (the rest is never read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _depth_ok(body: bytes) -> bool:
+    """Whether the JSON text nests at most MAX_DEPTH deep (brackets in strings counted too: a
+    bound, not a parser), checked before parsing so a deep answer never reaches the parser's
+    recursion."""
+    depth = 0
+    for byte in body.translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        if depth > MAX_DEPTH:
+            return False
+    return True
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def compact_json(body: Mapping[str, Any]) -> bytes:
@@ -424,13 +474,17 @@ def _retry_after(response: httpx.Response, now: Callable[[], float]) -> float | 
         return None
 
 
-def _envelope_data(response: httpx.Response, now: Callable[[], float]) -> dict[str, Any]:
+def _envelope_data(
+    response: httpx.Response, body: bytes, now: Callable[[], float]
+) -> dict[str, Any]:
     """`data` of a successful envelope; a `TikTokError` for anything else."""
     status = response.status_code
     retry_after = _retry_after(response, now)
     try:
-        payload = json.loads(response.content)
-    except ValueError:
+        if not _depth_ok(body):
+            raise ValueError("nested too deep")
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
         error = _malformed(status, "the body is not JSON")
         error.retry_after = retry_after
         raise error from None
@@ -455,7 +509,7 @@ def _business_error(
     message = payload.get("message")
     request_id = payload.get("request_id")
     return TikTokError(
-        str(message) if message else "(no message)",
+        readable(str(message)) if message else "(no message)",
         code=code,
         http_status=status,
         request_id=str(request_id) if request_id else None,

@@ -11,6 +11,8 @@ What happens to a call:
 - 429, 5xx, a transient code, a timeout: tried again after 1 s doubling to 60 s, with jitter,
   then every TIKTOK_RETRY_MAX_SECONDS, until 24 hours have passed: then FAILED.
 - 105002 (token expired): the token is refreshed and the call made again at once (Link.call).
+- Anything unexpected while making it (an answer we cannot store, a bug): that call's failure
+  only, retried like a transient one and FAILED after 24 hours; the batch goes on.
 - Any other answer: FAILED with TikTok's code and message, and for a decision the return is
   fetched at once and applied as TikTok's truth (platform wins): the after-sale shows what
   TikTok holds, and `syncError` why our decision did not go through.
@@ -18,6 +20,7 @@ What happens to a call:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -33,6 +36,7 @@ from aftersales.tiktok.link import Link
 log = logging.getLogger("aftersales.tiktok")
 
 BATCH = 20
+AT_ONCE = 5
 
 
 @dataclass
@@ -52,12 +56,38 @@ async def dispatch(link: Link, *, limit: int = BATCH) -> DispatchRun:
     async with uow() as tx:
         due = await tx.calls.claim(now=now, lease_until=now + link.lease, limit=limit)
     run = DispatchRun()
-    for call in due:
-        await _make(link, call, run)
+    # The calls of a batch are made side by side (a few at a time): a slow answer holds its own
+    # call until the client's deadline, not the calls behind it. The claim takes at most one
+    # decision per after-sale, so each after-sale's decisions still reach TikTok in order.
+    slots = asyncio.Semaphore(AT_ONCE)
+
+    async def make(call: CallRecord) -> None:
+        async with slots:
+            try:
+                await _make(link, call, run)
+            except Exception:
+                # Even recording its failure failed (the database went away?): the call keeps
+                # its lease and is made again when the lease ends; the others are still made.
+                log.exception(
+                    "TikTok call %s for return %s could not be recorded", call.id, call.return_id
+                )
+
+    await asyncio.gather(*(make(call) for call in due))
     return run
 
 
 async def _make(link: Link, call: CallRecord, run: DispatchRun) -> None:
+    try:
+        await _send(link, call, run)
+    except Exception as exc:
+        log.exception(
+            "TikTok call %s for return %s met an unexpected error", call.id, call.return_id
+        )
+        unexpected = TikTokError(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
+        await _refused(link, call, unexpected, run)
+
+
+async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
     try:
         creds = await link.shop(call.shop_pk)
     except CredentialsError as exc:
@@ -122,7 +152,7 @@ async def _correct(link: Link, call: CallRecord) -> None:
         if creds is not None:
             await imports.fetch(link, creds, call.return_id)
             return
-    except (TikTokError, CredentialsError) as exc:
+    except Exception as exc:  # anything: the fetch is queued and retried like any call
         log.warning("fetching return %s after a refused decision failed: %s", call.return_id, exc)
     async with uow() as tx:
         await tx.calls.fetch(shop_pk=call.shop_pk, return_id=call.return_id, now=link.clock())

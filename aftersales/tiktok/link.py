@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from aftersales.domain.model import DisputeWindows
-from aftersales.store.credentials import CredentialsError, ShopCredentials, Vault
+from aftersales.store.credentials import ShopCredentials, Unreadable, Vault
 from aftersales.store.uow import reading, uow
 from aftersales.tiktok.client import Credentials, TikTokClient, TikTokError
+from aftersales.tiktok.queue import SyncQueue
 
 log = logging.getLogger("aftersales.tiktok")
 
@@ -36,11 +37,13 @@ class Link:
     poll_interval: timedelta = timedelta(seconds=300)  # TIKTOK_POLL_INTERVAL_SECONDS
     lease: timedelta = timedelta(seconds=120)  # how long a dispatcher holds a call it makes
     reasons_ttl: timedelta = timedelta(hours=1)
+    syncs: SyncQueue = field(default_factory=SyncQueue)  # on-demand imports (syncShop)
     _reasons: dict[tuple[int, str], tuple[datetime, list[tuple[str, str]]]] = field(
         default_factory=dict
     )
 
     async def aclose(self) -> None:
+        await self.syncs.aclose()
         await self.client.aclose()
 
     async def shop(self, shop_pk: int) -> ShopCredentials | None:
@@ -108,26 +111,42 @@ class Link:
 
 async def refresh_due(link: Link) -> int:
     """Refresh the tokens that expire within a day (the token job); how many were refreshed.
-    Each shop under its poll lease, so two replicas never refresh the same shop at once."""
+    Each shop under its poll lease, so two replicas never refresh the same shop at once; each
+    on its own: a shop whose credentials cannot be read, or whose refresh fails, is logged and
+    recorded on the shop, and the next one is refreshed."""
     now = link.clock()
     refreshed = 0
-    try:
-        async with reading() as r:
-            due = await r.credentials.due_for_refresh(link.vault, before=now + REFRESH_AHEAD)
-    except CredentialsError as exc:
-        log.error("cannot refresh TikTok tokens: %s", exc)
-        return 0
+    async with reading() as r:
+        due = await r.credentials.due_for_refresh(link.vault, before=now + REFRESH_AHEAD)
     for creds in due:
-        async with uow() as tx:
-            claim = await tx.polls.claim_poll(creds.shop_pk, now=now, lease_until=now + link.lease)
-        if claim is None:
-            continue
         try:
-            await link.refresh(creds)
-            refreshed += 1
-        except TikTokError as exc:
-            log.warning("TikTok token refresh of shop %s failed: %s", creds.shop_id, exc)
-        finally:
-            async with uow() as tx:
-                await tx.polls.polled(creds.shop_pk, synced_until=None)
+            refreshed += await _refresh_one(link, creds, now)
+        except Exception:
+            log.exception("TikTok token refresh of shop %s failed", creds.shop_id)
     return refreshed
+
+
+async def _refresh_one(link: Link, creds: ShopCredentials | Unreadable, now: datetime) -> int:
+    if isinstance(creds, Unreadable):
+        log.error("cannot refresh the TikTok tokens of shop %s: %s", creds.shop_id, creds.reason)
+        await _record(creds.shop_pk, creds.reason)
+        return 0
+    async with uow() as tx:
+        claim = await tx.polls.claim_poll(creds.shop_pk, now=now, lease_until=now + link.lease)
+    if claim is None:
+        return 0
+    try:
+        await link.refresh(creds)
+        return 1
+    except TikTokError as exc:
+        log.warning("TikTok token refresh of shop %s failed: %s", creds.shop_id, exc)
+        await _record(creds.shop_pk, f"token refresh: {exc.describe()}")
+        return 0
+    finally:
+        async with uow() as tx:
+            await tx.polls.polled(creds.shop_pk, synced_until=None)
+
+
+async def _record(shop_pk: int, error: str) -> None:
+    async with uow() as tx:
+        await tx.polls.shop_failed(shop_pk, error)

@@ -8,10 +8,8 @@ from datetime import datetime
 import strawberry
 
 from aftersales.commands import seller
-from aftersales.domain.errors import Invalid, NotFound, TikTokRefused
-from aftersales.store.uow import reading
-from aftersales.tiktok import imports
-from aftersales.tiktok.client import TikTokError
+from aftersales.domain.errors import AlreadyRunning, Invalid, NotFound, RateLimited
+from aftersales.tiktok import ondemand
 from api.actions import Command, SellerMutation
 from api.context import Context, Info
 from api.errors import UserError, user_error
@@ -41,14 +39,21 @@ class SyncShopInput:
     shop_id: str = strawberry.field(description="TikTok's id of one of your shops.")
     since: datetime | None = strawberry.field(
         default=None,
-        description="Import returns updated since then; default: since the last poll.",
+        description=(
+            "Import returns updated since then (not in the future; years 1970 to 9999);"
+            " default: since the last poll."
+        ),
     )
 
 
 @strawberry.type
 class SyncShopPayload:
-    returns: int = strawberry.field(description="Return objects fetched from TikTok and applied.")
-    pages: int
+    started: bool = strawberry.field(
+        description=(
+            "Whether the import was queued. It runs in the background; `shops { syncError }`"
+            " says why it failed, if it did."
+        )
+    )
     user_errors: list[UserError]
 
 
@@ -58,35 +63,18 @@ class SyncMutation:
 
     @strawberry.mutation(
         description=(
-            "Import the shop's returns from TikTok now (a Sync button, or a first backfill with"
-            " `since`), through the same path as webhooks."
+            "Import the shop's returns from TikTok (a Sync button, or a first backfill with"
+            " `since`), through the same path as webhooks. Answers at once: the import is"
+            " queued. ALREADY_RUNNING while an import of the shop is queued or running,"
+            " RATE_LIMITED after 10 imports in 10 minutes."
         )
     )
     async def sync_shop(self, info: Info, input: SyncShopInput) -> SyncShopPayload:
+        ctx = info.context
         try:
-            run = await _sync_shop(info.context, input)
-        except (Invalid, NotFound, TikTokRefused) as exc:
-            return SyncShopPayload(returns=0, pages=0, user_errors=[user_error(exc)])
-        return SyncShopPayload(returns=run.returns, pages=run.pages, user_errors=[])
-
-
-async def _sync_shop(ctx: Context, input: SyncShopInput) -> imports.ImportRun:
-    async with reading() as r:
-        shops = {s.shop_id: s for s in await r.shops.shops_of(ctx.seller_id)}
-    shop = shops.get(input.shop_id.strip())
-    if shop is None:
-        raise NotFound("no shop of yours with this shopId", field="shopId")
-    if input.since is not None and input.since.tzinfo is None:
-        raise Invalid("since needs a time zone (e.g. 2026-11-01T00:00:00Z)", field="since")
-    link = ctx.link
-    creds = await link.shop(shop.id) if link is not None else None
-    if link is None or creds is None:
-        raise Invalid(
-            "this shop does not sync with TikTok: it needs TIKTOK_API_BASE_URL and credentials"
-            " (`aftersales shops credentials`)",
-            field="shopId",
-        )
-    try:
-        return await imports.sync_shop(link, creds, since=input.since)
-    except TikTokError as exc:
-        raise TikTokRefused(exc.describe()) from None
+            await ondemand.start(
+                ctx.link, ctx.seller_id, input.shop_id, since=input.since, now=ctx.clock()
+            )
+        except (Invalid, NotFound, AlreadyRunning, RateLimited) as exc:
+            return SyncShopPayload(started=False, user_errors=[user_error(exc)])
+        return SyncShopPayload(started=True, user_errors=[])

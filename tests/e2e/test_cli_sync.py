@@ -63,6 +63,15 @@ async def test_sync_imports_a_shops_history_with_paging(tmp_path: Path) -> None:
             "--shop-cipher", CIPHER,
         )  # fmt: skip
         assert code == 0, err
+        for since, says in [
+            ("9999-12-31T23:59:59-14:00", "in the years 1970 to 9999"),
+            ("2999-01-01", "in the future"),
+        ]:
+            code, out, err = await aftersales(
+                tmp_path, env, "sync", "--shop-id", SHOP, "--since", since
+            )
+            assert (code, err.count("\n")) == (1, 1) and err.startswith("error:"), err
+            assert says in err
 
         code, out, err = await aftersales(
             tmp_path, env, "sync", "--shop-id", SHOP, "--since", "2020-01-01"

@@ -11,7 +11,6 @@ from cryptography.fernet import Fernet
 
 from aftersales.store.credentials import CredentialsError, Vault
 from aftersales.store.models import Shop
-from aftersales.store.uow import uow
 from tests.support.builders import make_seller
 from tests.support.clock import T0
 from tests.support.door import write
@@ -152,13 +151,12 @@ async def test_clear_makes_the_shop_local_only(database: str, vault: Vault) -> N
         now=T0,
     )
     pk = await _pk(seller.shop_id)
-    assert await credentials.has_credentials(pk)
+    assert await credentials.for_shop(vault, pk) is not None
 
     cleared = await credentials.clear_credentials(seller.shop_id)
 
     assert cleared
     assert await credentials.for_shop(vault, pk) is None
-    assert not await credentials.has_credentials(pk)
     assert not await credentials.any_with_credentials()
     assert await credentials.syncing_shops(vault) == []
     raw = await _raw(seller.shop_id)
@@ -202,23 +200,6 @@ async def test_a_shop_without_an_access_token_does_not_sync(database: str, vault
         await credentials.set_credentials(
             None, syncing.shop_id, access_token=ACCESS, refresh_token=None, shop_cipher=None, now=T0
         )
-
-
-async def test_has_credentials_reads_inside_the_callers_transaction(
-    database: str, vault: Vault
-) -> None:
-    seller = await make_seller()
-    pk = await _pk(seller.shop_id)
-
-    async with uow() as tx:
-        await tx.credentials.set_credentials(
-            vault, seller.shop_id, access_token=ACCESS, refresh_token=None, shop_cipher=None, now=T0
-        )
-        inside = await tx.credentials.has_credentials(pk)
-
-    assert inside
-    assert await credentials.has_credentials(pk)
-    assert not await credentials.has_credentials(pk + 1000)
 
 
 async def test_rotating_the_key_keeps_old_tokens_readable_and_writes_new_ones_with_the_new_key(

@@ -530,11 +530,13 @@ REJECT = """mutation($input: RejectInput!) { rejectReturn(input: $input) {
 RETRY = """mutation($id: ID!) { retrySync(input: {id: $id}) {
   afterSale { syncStatus } userErrors { code field message } } }"""
 SYNC_SHOP = """mutation($shop: String!, $since: DateTime) {
-  syncShop(input: {shopId: $shop, since: $since}) { returns pages userErrors { code field } } }"""
+  syncShop(input: {shopId: $shop, since: $since}) { started userErrors { code field } } }"""
 
 
 @asynccontextmanager
-async def graphql_app(world: World, database: str, *, syncing: bool) -> AsyncIterator[AppClient]:
+async def graphql_app(
+    world: World, database: str, *, syncing: bool
+) -> AsyncIterator[tuple[AppClient, Link | None]]:
     """The ASGI app with its lifespan run (which builds the TikTok link from the settings)."""
     from api.app import create_app
 
@@ -555,13 +557,13 @@ async def graphql_app(world: World, database: str, *, syncing: bool) -> AsyncIte
             transport=httpx.ASGITransport(app=asgi), base_url="http://testserver"
         ) as client,
     ):
-        yield AppClient(client=client, settings=settings, clock=world.clock)
+        yield AppClient(client=client, settings=settings, clock=world.clock), asgi.state.tiktok
 
 
 async def test_graphql_shows_the_sync_and_takes_reason_codes(world: World, database: str) -> None:
     return_id = world.put("RETURN_OR_REFUND_REQUEST_PENDING")
     sale_id = str(await world.imported(return_id))
-    async with graphql_app(world, database, syncing=True) as app:
+    async with graphql_app(world, database, syncing=True) as (app, link):
         token = world.seller.token
         shown = await app.gql(SALE, {"id": sale_id}, token=token)
         assert shown["afterSale"]["syncStatus"] == "LOCAL_ONLY"
@@ -597,8 +599,9 @@ async def test_graphql_shows_the_sync_and_takes_reason_codes(world: World, datab
         synced = await app.gql(
             SYNC_SHOP, {"shop": world.seller.shop_id, "since": "2026-01-01T00:00:00Z"}, token=token
         )
-        assert synced["syncShop"]["userErrors"] == []
-        assert synced["syncShop"]["returns"] == 4
+        assert synced["syncShop"] == {"started": True, "userErrors": []}
+        assert link is not None
+        await link.syncs.idle()
         assert (await _sale(world, more[-1])).refund_requested == Decimal("80000.00")
         unknown = await app.gql(SYNC_SHOP, {"shop": "999"}, token=token)
         assert unknown["syncShop"]["userErrors"] == [
@@ -610,7 +613,7 @@ async def test_graphql_in_local_only_mode_has_no_reasons_and_no_sync(
     world: World, database: str
 ) -> None:
     sale_id = str(await world.imported(world.put("RETURN_OR_REFUND_REQUEST_PENDING")))
-    async with graphql_app(world, database, syncing=False) as app:
+    async with graphql_app(world, database, syncing=False) as (app, _):
         token = world.seller.token
         assert (await app.gql(REASONS, {"id": sale_id}, token=token))["rejectReasons"] == []
         done = await app.gql(REJECT, {"input": {"id": sale_id, "reason": "Used"}}, token=token)

@@ -34,10 +34,14 @@ def tree_paths(tree: str) -> list[str]:
     """Every path the tree names, each joined to the folders it sits in."""
     paths: list[str] = []
     folders: list[tuple[int, str]] = []  # (indent, path) of the folders enclosing the line
+    last_indent = 0  # of the last line that named something
     for line in tree.splitlines():
         if not line.strip():
             continue
         indent = len(line) - len(line.lstrip())
+        if indent > last_indent + 4:
+            continue  # a description carried over from the line above, in its column
+        last_indent = indent
         while folders and folders[-1][0] >= indent:
             folders.pop()
         parent = folders[-1][1] if folders else ""
