@@ -57,8 +57,8 @@ def test_the_checker_finds_a_cycle_when_there_is_one() -> None:
 def test_imports_inside_functions_count() -> None:
     edges = _graph()
 
-    # api.cli imports the app factory inside `cmd_serve`, to start fast for other commands.
-    assert "api.app" in edges["api.cli"]
+    # api.cli.serve imports the app factory inside `cmd_serve`, to start fast for other commands.
+    assert "api.app" in edges["api.cli.serve"]
 
 
 def test_no_module_of_the_project_imports_itself_back() -> None:

@@ -1,0 +1,96 @@
+"""The secrets a command needs, resolved: production refuses to go on without them, development
+takes the missing ones from its local secrets file and says where (never what)."""
+
+from __future__ import annotations
+
+from aftersales.settings import SECRET_KEY_NAME, Settings, missing_secret_key
+from aftersales.store.credentials import Vault
+from api.cli.runner import UserFacingError
+
+# Production refuses shorter HMAC keys. TIKTOK_APP_KEY is not one: it names the app (TikTok's
+# are about 13 characters) and travels in the clear in every signed message.
+MIN_SECRET_BYTES = 16
+
+
+def check_production_secrets(settings: Settings) -> None:
+    """Production refuses to start without its secrets, or with HMAC keys short enough to
+    guess; the message names them."""
+    if not settings.is_production:
+        return
+    if settings.missing_secrets():
+        raise UserFacingError(
+            "refusing to start in production without "
+            + ", ".join(settings.missing_secrets())
+            + ": set them in the environment"
+        )
+    keys = {
+        "TIKTOK_APP_SECRET": settings.tiktok_app_secret or "",
+        "LOGISTICS_WEBHOOK_SECRET": settings.logistics_webhook_secret or "",
+    }
+    short = [
+        f"{name} ({len(value.encode())} bytes)"
+        for name, value in keys.items()
+        if len(value.encode()) < MIN_SECRET_BYTES
+    ]
+    if short:
+        raise UserFacingError(
+            "refusing to start in production with secrets shorter than"
+            f" {MIN_SECRET_BYTES} bytes: {', '.join(short)}; set long random values"
+            " (for example from: openssl rand -hex 32)"
+        )
+
+
+def with_secrets(settings: Settings) -> Settings:
+    """The webhook secrets, for the commands that sign or check webhooks. Production refuses to
+    go on without them; development takes the missing ones from its local secrets file
+    (created once, mode 600, beside the SQLite database) and says where it is."""
+    check_production_secrets(settings)
+    if not settings.missing_secrets():
+        return settings
+    filled, local = settings.with_local_secrets()
+    done = "generated local secrets in" if local.generated else "local secrets from"
+    print(
+        f"development mode: {done} {local.path}"
+        " (the environment overrides them; production never uses the file)",
+        flush=True,
+    )
+    return filled
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """AFTERSALES_SECRET_KEY for `serve`. Development takes a missing one from the local secrets
+    file (generated there the first time, and then said); production goes on without it only
+    while no shop has credentials (checked once the database is open)."""
+    if settings.secret_keys or settings.is_production:
+        return settings
+    filled, local = settings.with_local_secret_key()
+    if local.generated:
+        print(
+            f"development mode: generated {SECRET_KEY_NAME} (the key that encrypts shop"
+            f" credentials) in {local.path}",
+            flush=True,
+        )
+    return filled
+
+
+def vault_for(settings: Settings) -> Vault:
+    """The key that encrypts shop credentials (AFTERSALES_SECRET_KEY). Production refuses to go
+    on without it; development takes it from the local secrets file, generating it there the
+    first time, and says where (never what)."""
+    if not settings.secret_keys:
+        if settings.is_production:
+            raise UserFacingError(
+                "refusing to store TikTok shop credentials in production: "
+                + missing_secret_key("production needs it to encrypt")
+            )
+        settings, local = settings.with_local_secret_key()
+        done = "generated" if local.generated else "took"
+        print(
+            f"development mode: {done} {SECRET_KEY_NAME} (the key that encrypts shop"
+            f" credentials) in {local.path} (the environment overrides it; production never"
+            " uses the file)",
+            flush=True,
+        )
+    vault = Vault.from_settings_keys(settings.secret_keys)
+    assert vault is not None
+    return vault
