@@ -35,10 +35,11 @@ $(DEV_STAMP): $(DEV_LOCK) pyproject.toml
 
 install: $(DEV_STAMP)
 
-# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere (set on the command line, not the environment).
-HOST := 127.0.0.1
+# `make run PORT=8080 HOST=0.0.0.0` or `PORT=8080 make run` serves elsewhere (the command line
+# wins over the environment).
+HOST ?= 127.0.0.1
 BENCH_QUICK ?=
-PORT := 8000
+PORT ?= 8000
 run: $(RUN_STAMP)
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT)
 
