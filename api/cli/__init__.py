@@ -50,7 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _not_utf8(argv: Sequence[str]) -> int | None:
+    """The position of the first argument that is not UTF-8, if any. Python keeps such bytes as
+    lone surrogates, which every database driver refuses deep inside a query."""
+    for position, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return position
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    position = _not_utf8(argv)
+    if position is not None:
+        print(
+            f"error: argument {position} is not valid UTF-8 text: check the terminal's encoding",
+            file=sys.stderr,
+        )
+        return 1
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()

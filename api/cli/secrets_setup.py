@@ -7,46 +7,15 @@ from aftersales.settings import SECRET_KEY_NAME, Settings, missing_secret_key
 from aftersales.store.credentials import Vault
 from api.cli.runner import UserFacingError
 
-# Production refuses shorter HMAC keys. TIKTOK_APP_KEY is not one: it names the app (TikTok's
-# are about 13 characters) and travels in the clear in every signed message.
-MIN_SECRET_BYTES = 16
-
-
-def check_production_secrets(settings: Settings) -> None:
-    """Production refuses to start without its secrets, or with HMAC keys short enough to
-    guess; the message names them."""
-    if not settings.is_production:
-        return
-    if settings.missing_secrets():
-        raise UserFacingError(
-            "refusing to start in production without "
-            + ", ".join(settings.missing_secrets())
-            + ": set them in the environment"
-        )
-    keys = {
-        "TIKTOK_APP_SECRET": settings.tiktok_app_secret or "",
-        "LOGISTICS_WEBHOOK_SECRET": settings.logistics_webhook_secret or "",
-    }
-    short = [
-        f"{name} ({len(value.encode())} bytes)"
-        for name, value in keys.items()
-        if len(value.encode()) < MIN_SECRET_BYTES
-    ]
-    if short:
-        raise UserFacingError(
-            "refusing to start in production with secrets shorter than"
-            f" {MIN_SECRET_BYTES} bytes: {', '.join(short)}; set long random values"
-            " (for example from: openssl rand -hex 32)"
-        )
-
 
 def with_secrets(settings: Settings) -> Settings:
     """The webhook secrets, for the commands that sign or check webhooks. Production refuses to
     go on without them; development takes the missing ones from its local secrets file
-    (created once, mode 600, beside the SQLite database) and says where it is."""
-    check_production_secrets(settings)
-    if not settings.missing_secrets():
-        return settings
+    (created once, mode 600, beside the SQLite database) and says where it is. The policy is
+    Settings.check_production's."""
+    settings.check_production()
+    if not settings.missing_secrets() or settings.is_production:
+        return settings  # production without a tracking feed: its endpoint is off
     filled, local = settings.with_local_secrets()
     done = "generated local secrets in" if local.generated else "local secrets from"
     print(

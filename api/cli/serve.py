@@ -10,7 +10,7 @@ from aftersales.settings import Settings, missing_secret_key
 from aftersales.store import credentials
 from api.cli.arguments import MAX_WORKERS, port_number, worker_count
 from api.cli.runner import UserFacingError, run_with_database
-from api.cli.secrets_setup import check_production_secrets, with_secret_key, with_secrets
+from api.cli.secrets_setup import with_secret_key, with_secrets
 
 # On SIGTERM, requests in flight get this long to finish before they are cancelled; then the
 # scheduler stops (an in-flight job run is cancelled and rolls back) and the database closes.
@@ -67,7 +67,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import ServeConfig
 
-    check_production_secrets(settings)
+    settings.check_production()
     sockets = bind(args.host, args.port)
     try:
         settings = with_secrets(settings)

@@ -12,7 +12,7 @@ from aftersales.commands import accounts
 from aftersales.settings import Settings
 from aftersales.store import credentials
 from aftersales.store.credentials import CredentialStatus, Vault
-from api.cli.arguments import expiry
+from api.cli.arguments import instant
 from api.cli.output import print_table, when
 from api.cli.runner import UserFacingError, run_with_database
 from api.cli.secrets_setup import vault_for
@@ -55,13 +55,13 @@ def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shop-cipher", metavar="C", help="TikTok shop_cipher" + hint)
     parser.add_argument(
         "--access-token-expires-at",
-        type=expiry,
+        type=instant,
         metavar="WHEN",
         help="when the access token expires: ISO 8601 (UTC without an offset) or Unix seconds",
     )
     parser.add_argument(
         "--refresh-token-expires-at",
-        type=expiry,
+        type=instant,
         metavar="WHEN",
         help="when the refresh token expires: ISO 8601 or Unix seconds",
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from aftersales.settings import Settings
 from aftersales.store.uow import uow
-from api.cli.arguments import since_date
+from api.cli.arguments import instant
 from api.cli.runner import UserFacingError, run_with_database
 from api.cli.secrets_setup import with_secret_key, with_secrets
 
@@ -20,7 +20,7 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sync.add_argument("--shop-id", required=True, help="TikTok's id of the shop")
     sync.add_argument(
         "--since",
-        type=since_date,
+        type=instant,
         help="returns updated since then (ISO date or date-time); default: since the last poll",
     )
     sync.set_defaults(handler=cmd_sync)
