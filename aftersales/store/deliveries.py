@@ -182,20 +182,33 @@ async def waiting(shop_id: str, outcomes: Sequence[Outcome]) -> list[Stored]:
 # Deliveries the log keeps whatever their age: they still wait to be applied (their shop, their
 # after-sale, a replay), and `processing` is never committed but is never deleted either.
 KEPT_BY_PRUNE = (Outcome.UNKNOWN_SHOP, Outcome.UNMATCHED, Outcome.FAILED, Outcome.PROCESSING)
+# Of those, the ones an operator may give up on after a (longer) age of their own: a shop that
+# never registers, a parcel whose return never shows up, a failure nobody replays.
+WAITING = (Outcome.UNKNOWN_SHOP, Outcome.UNMATCHED, Outcome.FAILED)
 PRUNE_BATCH = 5000
 
 
-async def prune(received_before: datetime, *, batch_size: int = PRUNE_BATCH) -> int:
+async def prune(
+    received_before: datetime,
+    *,
+    waiting_received_before: datetime | None = None,
+    batch_size: int = PRUNE_BATCH,
+) -> int:
     """Delete the deliveries received before `received_before` that no longer wait for
-    anything, `batch_size` rows per transaction (each short: the log stays writable while it
-    runs); how many were deleted."""
+    anything, and, given `waiting_received_before`, the waiting ones received before that,
+    `batch_size` rows per transaction (each short: the log stays writable while it runs); how
+    many were deleted."""
     kept = [o.value for o in KEPT_BY_PRUNE]
+    done = Q(received_at__lt=received_before) & ~Q(outcome__in=kept)
+    if waiting_received_before is not None:
+        done |= Q(received_at__lt=waiting_received_before) & Q(
+            outcome__in=[o.value for o in WAITING]
+        )
     deleted = 0
     while True:
         async with in_transaction("default") as conn:
             ids = await (
-                WebhookDelivery.filter(received_at__lt=received_before)
-                .exclude(outcome__in=kept)
+                WebhookDelivery.filter(done)
                 .order_by("id")
                 .limit(batch_size)
                 .using_db(conn)

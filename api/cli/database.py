@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
+from aftersales.commands.prune import prune_deliveries
 from aftersales.settings import Settings
 from aftersales.store import db, deliveries
 from api.cli.arguments import batch_size, duration
@@ -28,6 +29,14 @@ def configure_prune(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         required=True,
         metavar="DURATION",
         help="received longer ago than this: 3600s, 90m, 12h, 30d or 2w",
+    )
+    prune.add_argument(
+        "--waiting-older-than",
+        type=duration,
+        metavar="DURATION",
+        help="also delete deliveries still waiting (for a shop never registered, an after-sale"
+        " that never appeared, a replay) received longer ago than this, e.g. 90d; at least"
+        " --older-than (default: keep them all)",
     )
     prune.add_argument(
         "--batch-size",
@@ -65,11 +74,22 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
     async def prune() -> int:
-        cutoff = datetime.now(UTC) - args.older_than
-        deleted = await deliveries.prune(cutoff, batch_size=args.batch_size)
+        done = await prune_deliveries(
+            datetime.now(UTC),
+            older_than=args.older_than,
+            waiting_older_than=args.waiting_older_than,
+            batch_size=args.batch_size,
+        )
+        if done.waiting_received_before is None:
+            kept = "deliveries still waiting for their shop, their after-sale or a replay are kept"
+        else:
+            kept = (
+                "and those still waiting for their shop, their after-sale or a replay received"
+                f" before {done.waiting_received_before:%Y-%m-%d %H:%M} UTC"
+            )
         print(
-            f"deleted {deleted} webhook deliveries received before {cutoff:%Y-%m-%d %H:%M} UTC"
-            " (deliveries still waiting for their shop, their after-sale or a replay are kept)"
+            f"deleted {done.deleted} webhook deliveries received before"
+            f" {done.received_before:%Y-%m-%d %H:%M} UTC ({kept})"
         )
         return 0
 
