@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aftersales.domain.model import DisputeWindows
+from aftersales.store import urls
 
 DEFAULT_DATABASE_URL = "sqlite://aftersales.sqlite3"
 SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
@@ -319,6 +320,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"DATABASE_URL must start with sqlite:// or postgres://, got {url.split('://')[0]!r}"
         )
+    try:
+        urls.check(url)
+    except urls.BadDatabaseUrl as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         database_url=url,
         environment=environment,

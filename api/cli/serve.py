@@ -8,6 +8,7 @@ import socket
 
 from aftersales.settings import Settings, missing_secret_key
 from aftersales.store import credentials
+from aftersales.store.urls import describe
 from api.cli.arguments import MAX_WORKERS, port_number, worker_count
 from api.cli.runner import UserFacingError, run_with_database
 from api.cli.secrets_setup import with_secret_key, with_secrets
@@ -83,6 +84,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             return 0
 
         run_with_database(migrate_only(), settings)
+        # One line an operator can grep for: which mode, which database (never the password).
+        print(f"{settings.environment} mode: database {describe(settings.database_url)}")
         workers = f" ({args.workers} worker processes)" if args.workers > 1 else ""
         print(f"serving GraphQL on http://{args.host}:{args.port}/graphql{workers}", flush=True)
         config = ServeConfig(

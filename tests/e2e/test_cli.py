@@ -483,4 +483,31 @@ def test_a_served_app_answers_graphql_with_a_cli_token_and_stops_cleanly(
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
     assert "development mode: generated local secrets" in output
+    assert f"development mode: database {cli.database_url}\n" in output
     assert "Traceback" not in output
+
+
+def test_production_serve_names_its_mode_and_database(cli: Cli) -> None:
+    assert AFTERSALES
+    port = _free_port()
+    process = subprocess.Popen(
+        [AFTERSALES, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=cli.cwd,
+        env={
+            **cli.env,
+            "AFTERSALES_ENV": "production",
+            "TIKTOK_APP_KEY": "68r3u7hp5kd1g",
+            "TIKTOK_APP_SECRET": "s" * 32,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    output = process.stdout.read() if process.stdout else ""
+
+    assert f"production mode: database {cli.database_url}\n" in output  # masked: describe()
