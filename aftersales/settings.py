@@ -62,6 +62,9 @@ class Settings:
     # AFTERSALES_SECRET_KEY, split: the first encrypts, every one decrypts (key rotation). Each is
     # a Fernet key or a string of 32 characters or more (store/credentials.py derives a key).
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Development only: the key was generated into the local secrets file by this process, so
+    # credentials already in the database were encrypted with another one (commands warn).
+    secret_key_generated: bool = False
 
     @property
     def sync_enabled(self) -> bool:
@@ -154,7 +157,8 @@ class Settings:
             _write_secrets(path, kept)
             generated.append(SECRET_KEY_NAME)
         keys = parse_secret_keys(kept[SECRET_KEY_NAME], where=f"{SECRET_KEY_NAME} in {path}")
-        return replace(self, secret_keys=keys), LocalSecrets(path, generated)
+        filled = replace(self, secret_keys=keys, secret_key_generated=bool(generated))
+        return filled, LocalSecrets(path, generated)
 
 
 def missing_secret_key(why: str) -> str:

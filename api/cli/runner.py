@@ -4,11 +4,13 @@ the database open (and the schema migrated)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from aftersales.settings import Settings
+from aftersales.commands.credentials import any_shop_has_credentials
+from aftersales.settings import SECRET_KEY_NAME, Settings
 from aftersales.store import db
 
 
@@ -27,6 +29,22 @@ def check_sqlite_directory(url: str) -> None:
             f"cannot open the SQLite database {path}: the directory {Path(path).parent}"
             " does not exist (create it, or fix DATABASE_URL)"
         )
+
+
+async def _warn_of_a_new_key_beside_old_credentials(settings: Settings) -> None:
+    """Development on PostgreSQL keeps its key in the working directory's secrets file: a
+    command run from another folder generates a second key, which cannot read what the first
+    encrypted. Say so the moment it happens, not at the first failed decryption."""
+    if not settings.secret_key_generated or not await any_shop_has_credentials():
+        return
+    print(
+        f"warning: {SECRET_KEY_NAME} was generated just now in {settings.secrets_file()}, but"
+        " shops in this database already have credentials encrypted with another key, which"
+        f" this one cannot read: set {SECRET_KEY_NAME} to the key they were stored with (or run"
+        " from the folder whose aftersales.secrets holds it)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def run_with_database(
@@ -48,6 +66,7 @@ def run_with_database(
             coro.close()  # never started: no "coroutine was never awaited" warning on stderr
             raise
         try:
+            await _warn_of_a_new_key_beside_old_credentials(settings)
             return await coro
         finally:
             await db.close()

@@ -42,10 +42,10 @@ def with_secret_key(settings: Settings) -> Settings:
     return filled
 
 
-def vault_for(settings: Settings) -> Vault:
-    """The key that encrypts shop credentials (AFTERSALES_SECRET_KEY). Production refuses to go
-    on without it; development takes it from the local secrets file, generating it there the
-    first time, and says where (never what)."""
+def vault_for(settings: Settings) -> tuple[Settings, Vault]:
+    """The key that encrypts shop credentials (AFTERSALES_SECRET_KEY), and the settings that
+    hold it. Production refuses to go on without it; development takes it from the local
+    secrets file, generating it there the first time, and says where (never what)."""
     if not settings.secret_keys:
         if settings.is_production:
             raise UserFacingError(
@@ -62,4 +62,4 @@ def vault_for(settings: Settings) -> Vault:
         )
     vault = Vault.from_settings_keys(settings.secret_keys)
     assert vault is not None
-    return vault
+    return settings, vault

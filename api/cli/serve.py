@@ -6,8 +6,8 @@ import argparse
 import errno
 import socket
 
+from aftersales.commands.credentials import any_shop_has_credentials
 from aftersales.settings import Settings, missing_secret_key
-from aftersales.store import credentials
 from aftersales.store.urls import describe
 from api.cli.arguments import MAX_WORKERS, port_number, worker_count
 from api.cli.runner import UserFacingError, run_with_database
@@ -76,7 +76,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = with_secret_key(settings)
 
         async def migrate_only() -> int:
-            if not settings.secret_keys and await credentials.any_with_credentials():
+            if not settings.secret_keys and await any_shop_has_credentials():
                 raise UserFacingError(
                     "refusing to start in production: "
                     + missing_secret_key("production needs it to decrypt")

@@ -9,8 +9,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aftersales.commands import accounts
+from aftersales.commands.credentials import (
+    CredentialsGiven,
+    clear_shop_credentials,
+    credential_statuses,
+    set_shop_credentials,
+)
 from aftersales.settings import Settings
-from aftersales.store import credentials
 from aftersales.store.credentials import CredentialStatus, Vault
 from api.cli.arguments import instant
 from api.cli.output import print_table, when
@@ -70,7 +75,7 @@ def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
     given = CredentialOptions(args)
     # The key first: production without it refuses before anything is registered.
-    vault = vault_for(settings) if given.has_tokens else None
+    settings, vault = vault_for(settings) if given.has_tokens else (settings, None)
 
     async def add() -> int:
         shop = await accounts.add_shop(args.seller, args.shop_id, args.region, args.name)
@@ -95,7 +100,7 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
         if not shops:
             print("no shops yet: register one with `aftersales shops add`")
             return 0
-        held = await credentials.statuses()
+        held = await credential_statuses()
         rows = [("SHOP ID", "SELLER", "REGION", "NAME", "TIKTOK", "AFTER-SALES")]
         for entry in shops:
             counts = ", ".join(
@@ -149,6 +154,16 @@ class CredentialOptions:
             raise UserFacingError("--refresh-token-expires-at needs --refresh-token")
 
     @property
+    def given(self) -> CredentialsGiven:
+        return CredentialsGiven(
+            access_token=self.access_token,
+            refresh_token=self.refresh_token,
+            shop_cipher=self.shop_cipher,
+            access_token_expires_at=self.access_token_expires_at,
+            refresh_token_expires_at=self.refresh_token_expires_at,
+        )
+
+    @property
     def has_tokens(self) -> bool:
         return self.access_token is not None or self.refresh_token is not None
 
@@ -183,19 +198,7 @@ async def _set_credentials(
     vault: Vault | None, shop_id: str, given: CredentialOptions, settings: Settings
 ) -> None:
     """Store them and say what was set, never the values."""
-    found = await credentials.set_credentials(
-        vault,
-        shop_id,
-        access_token=given.access_token,
-        refresh_token=given.refresh_token,
-        shop_cipher=given.shop_cipher,
-        access_token_expires_at=given.access_token_expires_at,
-        refresh_token_expires_at=given.refresh_token_expires_at,
-        now=datetime.now(UTC),
-    )
-    status = await credentials.status_of(shop_id)
-    if not found or status is None:
-        raise UserFacingError(f"no shop {shop_id!r}: register it first with `aftersales shops add`")
+    status = await set_shop_credentials(vault, shop_id, given.given, now=datetime.now(UTC))
     parts = [
         what
         for what, value in (
@@ -234,14 +237,11 @@ def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
             "nothing to do: give --access-token, --refresh-token, --shop-cipher or an expiry"
             " to set, or --clear to remove them"
         )
-    vault = vault_for(settings) if given.has_tokens else None
+    settings, vault = vault_for(settings) if given.has_tokens else (settings, None)
 
     async def change() -> int:
         if args.clear:
-            if not await credentials.clear_credentials(args.shop_id):
-                raise UserFacingError(
-                    f"no shop {args.shop_id!r}: register it first with `aftersales shops add`"
-                )
+            await clear_shop_credentials(args.shop_id)
             print(
                 f"credentials of shop {args.shop_id} removed: access token, refresh token and"
                 " shop cipher; this shop is local-only now"
