@@ -70,12 +70,10 @@ _describe = urls.describe
 def _why(url: str, exc: BaseException) -> str:
     """The driver's reason, in one line, without the password should the driver repeat it."""
     reason = " ".join(str(exc).split()) or type(exc).__name__
-    cause = exc.__cause__
-    if isinstance(cause, asyncpg.InvalidCatalogNameError):
-        name = str(expand_db_url(urls.for_postgres(url)[0])["credentials"]["database"])
+    if isinstance(exc.__cause__, asyncpg.InvalidCatalogNameError):
+        name = urls.database_name(url)
         return f"database {name} does not exist: create it (createdb {name}) or fix DATABASE_URL"
-    password = expand_db_url(url)["credentials"].get("password") if "://" in url else None
-    if isinstance(password, str) and password:
+    for password in urls.passwords(url):
         reason = reason.replace(password, "***")
     return reason
 

@@ -32,6 +32,21 @@ def describe(url: str) -> str:
     return f"{scheme}://{where}" + (f"?{query}" if query else "")
 
 
+def passwords(url: str) -> list[str]:
+    """The passwords the URL carries (to mask them in a driver's message, should it repeat one)."""
+    try:
+        parts = urlsplit(url)
+        given = [parts.password or ""]
+    except ValueError:
+        return []
+    given += [value for name, value in parse_qsl(parts.query) if name == "password"]
+    return [password for password in given if password]
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
 def check(url: str) -> None:
     """Raise BadDatabaseUrl for a URL no driver could open."""
     try:

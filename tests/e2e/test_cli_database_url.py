@@ -149,3 +149,8 @@ def test_two_migrations_at_once_take_turns(cli: Cli, fresh_database: str) -> Non
     said = sorted(out.strip() for out, _ in outputs)
     assert said[0].startswith("created the database schema"), said
     assert said[1] == "database schema is already up to date", said
+
+
+def test_passwords_are_found_in_both_places_and_a_malformed_url_has_none() -> None:
+    assert urls.passwords("postgres://u:pw1@h/db?password=pw2") == ["pw1", "pw2"]
+    assert urls.passwords("postgres://u@[::1/db") == []
