@@ -12,9 +12,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aftersales.domain.model import DisputeWindows
+from aftersales.store import urls
 
 DEFAULT_DATABASE_URL = "sqlite://aftersales.sqlite3"
 SECRET_NAMES = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
+# What production refuses to start without. LOGISTICS_WEBHOOK_SECRET is not among them: a seller
+# without a tracking feed leaves it unset, and POST /webhooks/logistics is then off (404).
+REQUIRED_IN_PRODUCTION = ("TIKTOK_APP_KEY", "TIKTOK_APP_SECRET")
+# Production refuses shorter HMAC keys. TIKTOK_APP_KEY is not one: it names the app (TikTok's
+# are about 13 characters) and travels in the clear in every signed message.
+MIN_SECRET_BYTES = 16
 SECRETS_FILE = "aftersales.secrets"
 # The key that encrypts shop credentials at rest (aftersales/store/credentials.py). Apart from
 # the three above: production needs it only once a shop has credentials.
@@ -23,6 +30,11 @@ FILE_SECRET_NAMES = (*SECRET_NAMES, SECRET_KEY_NAME)  # what the development fil
 MIN_SECRET_KEY_CHARS = 32
 DEFAULT_TIKTOK_AUTH_BASE_URL = "https://auth.tiktok-shops.com"
 LOG_FORMATS = ("text", "json")
+# Upper bounds of the numeric settings: far above any sensible value, and low enough that every
+# deadline computed from them stays inside the dates a datetime (and the database) can hold.
+MAX_WINDOW_SECONDS = 10 * 365 * 86400  # dispute windows: ten years
+MAX_INTERVAL_SECONDS = 86400  # the sweep, the poll, the longest retry wait: a day
+MAX_WEBHOOK_BYTES = 100 * 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -50,6 +62,9 @@ class Settings:
     # AFTERSALES_SECRET_KEY, split: the first encrypts, every one decrypts (key rotation). Each is
     # a Fernet key or a string of 32 characters or more (store/credentials.py derives a key).
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Development only: the key was generated into the local secrets file by this process, so
+    # credentials already in the database were encrypted with another one (commands warn).
+    secret_key_generated: bool = False
 
     @property
     def sync_enabled(self) -> bool:
@@ -63,6 +78,33 @@ class Settings:
     def missing_secrets(self) -> list[str]:
         values = (self.tiktok_app_key, self.tiktok_app_secret, self.logistics_webhook_secret)
         return [name for name, value in zip(SECRET_NAMES, values, strict=True) if not value]
+
+    def check_production(self) -> None:
+        """Production refuses to start without its secrets, or with HMAC keys short enough to
+        guess; the message names them. Development fills the missing ones from its local file."""
+        if not self.is_production:
+            return
+        missing = [name for name in self.missing_secrets() if name in REQUIRED_IN_PRODUCTION]
+        if missing:
+            raise ConfigError(
+                f"refusing to start in production without {', '.join(missing)}:"
+                " set them in the environment"
+            )
+        keys = {
+            "TIKTOK_APP_SECRET": self.tiktok_app_secret or "",
+            "LOGISTICS_WEBHOOK_SECRET": self.logistics_webhook_secret,
+        }
+        short = [
+            f"{name} ({len(value.encode())} bytes)"
+            for name, value in keys.items()
+            if value is not None and len(value.encode()) < MIN_SECRET_BYTES
+        ]
+        if short:
+            raise ConfigError(
+                "refusing to start in production with secrets shorter than"
+                f" {MIN_SECRET_BYTES} bytes: {', '.join(short)}; set long random values"
+                " (for example from: openssl rand -hex 32)"
+            )
 
     def secrets_file(self) -> Path:
         """Where development keeps its generated secrets: beside the SQLite database, or in
@@ -115,7 +157,8 @@ class Settings:
             _write_secrets(path, kept)
             generated.append(SECRET_KEY_NAME)
         keys = parse_secret_keys(kept[SECRET_KEY_NAME], where=f"{SECRET_KEY_NAME} in {path}")
-        return replace(self, secret_keys=keys), LocalSecrets(path, generated)
+        filled = replace(self, secret_keys=keys, secret_key_generated=bool(generated))
+        return filled, LocalSecrets(path, generated)
 
 
 def missing_secret_key(why: str) -> str:
@@ -185,17 +228,24 @@ def _write_secrets(path: Path, values: dict[str, str]) -> None:
         raise ConfigError(f"cannot write the development secrets to {path}: {exc}") from None
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int) -> timedelta:
+def _whole_number(
+    env: Mapping[str, str], name: str, default: int, maximum: int, unit: str = "bytes"
+) -> int:
+    """A whole number of `unit` from 1 to `maximum`; unset or empty is `default`."""
     raw = env.get(name, "").strip()
     if not raw:
-        return timedelta(seconds=default)
+        return default
     try:
-        value = int(raw)
+        value = int(raw)  # more than 4300 digits is a ValueError too
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be more than zero, got {value}")
-    return timedelta(seconds=value)
+        raise ConfigError(f"{name} must be a whole number of {unit}, got {raw[:40]!r}") from None
+    if not 1 <= value <= maximum:
+        raise ConfigError(f"{name} must be from 1 to {maximum}, got {raw[:40]}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, maximum: int) -> timedelta:
+    return timedelta(seconds=_whole_number(env, name, default, maximum, "seconds"))
 
 
 def _base_url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
@@ -203,7 +253,10 @@ def _base_url(env: Mapping[str, str], name: str, default: str | None) -> str | N
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # an unclosed IPv6 bracket, say
+        raise ConfigError(f"{name} is not a URL, got {raw!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"{name} must be an http:// or https:// URL such as https://example.com, got {raw!r}"
@@ -248,6 +301,11 @@ def _region_windows(raw: str) -> dict[str, timedelta]:
             raise ConfigError(
                 f"DISPUTE_WINDOW_REGION_SECONDS must look like 'ID=86400,TH=172800', got {part!r}"
             )
+        if not 1 <= int(seconds) <= MAX_WINDOW_SECONDS:
+            raise ConfigError(
+                f"DISPUTE_WINDOW_REGION_SECONDS: {region.strip()}'s window must be from 1 to"
+                f" {MAX_WINDOW_SECONDS} seconds (ten years), got {seconds.strip()[:40]}"
+            )
         windows[region.strip().upper()] = timedelta(seconds=int(seconds))
     return windows
 
@@ -266,6 +324,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"DATABASE_URL must start with sqlite:// or postgres://, got {url.split('://')[0]!r}"
         )
+    try:
+        urls.check(url)
+    except urls.BadDatabaseUrl as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         database_url=url,
         environment=environment,
@@ -273,17 +335,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tiktok_app_secret=env.get("TIKTOK_APP_SECRET") or None,
         logistics_webhook_secret=env.get("LOGISTICS_WEBHOOK_SECRET") or None,
         dispute_windows=DisputeWindows(
-            default=_seconds(env, "DISPUTE_WINDOW_SECONDS", 172800),
+            default=_seconds(env, "DISPUTE_WINDOW_SECONDS", 172800, MAX_WINDOW_SECONDS),
             by_region=_region_windows(env.get("DISPUTE_WINDOW_REGION_SECONDS", "")),
         ),
-        sweep_interval=_seconds(env, "SWEEP_INTERVAL_SECONDS", 60),
-        webhook_max_bytes=int(_seconds(env, "WEBHOOK_MAX_BYTES", 1024 * 1024).total_seconds()),
+        sweep_interval=_seconds(env, "SWEEP_INTERVAL_SECONDS", 60, MAX_INTERVAL_SECONDS),
+        webhook_max_bytes=_whole_number(env, "WEBHOOK_MAX_BYTES", 1024 * 1024, MAX_WEBHOOK_BYTES),
         tiktok_api_base_url=_base_url(env, "TIKTOK_API_BASE_URL", None),
         graphiql=_switch(env, "GRAPHIQL", default=environment != "production"),
         log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS),
         tiktok_auth_base_url=_base_url(env, "TIKTOK_AUTH_BASE_URL", DEFAULT_TIKTOK_AUTH_BASE_URL)
         or DEFAULT_TIKTOK_AUTH_BASE_URL,
-        tiktok_poll_interval=_seconds(env, "TIKTOK_POLL_INTERVAL_SECONDS", 300),
-        tiktok_retry_max=_seconds(env, "TIKTOK_RETRY_MAX_SECONDS", 600),
+        tiktok_poll_interval=_seconds(
+            env, "TIKTOK_POLL_INTERVAL_SECONDS", 300, MAX_INTERVAL_SECONDS
+        ),
+        tiktok_retry_max=_seconds(env, "TIKTOK_RETRY_MAX_SECONDS", 600, MAX_INTERVAL_SECONDS),
         secret_keys=parse_secret_keys(env.get(SECRET_KEY_NAME, "")),
     )

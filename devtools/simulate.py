@@ -26,6 +26,7 @@ from aftersales.store import db
 from devtools import traffic
 from webhooks.signing import logistics_signature, tiktok_signature
 
+MAX_DELIVERIES = 10_000_000  # what one run may plan (each is kept in memory until sent)
 PATHS = {"tiktok": "/webhooks/tiktok", "logistics": "/webhooks/logistics"}
 
 
@@ -58,7 +59,10 @@ def _count(args: argparse.Namespace) -> int:
     if args.duration is not None:
         if args.rate <= 0:
             raise ConfigError("--duration needs a --rate above 0")
-        return max(1, int(args.duration * args.rate))
+        planned = args.duration * args.rate  # float options take inf and nan too
+        if not 0 < planned <= MAX_DELIVERIES:
+            raise ConfigError(f"--duration times --rate must plan 1 to {MAX_DELIVERIES} deliveries")
+        return max(1, int(planned))
     return int(args.count or 200)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from aftersales.domain.outcome import Result
@@ -83,6 +83,19 @@ def _endpoint(
     return endpoint
 
 
+async def _logistics_feed_off(request: Request) -> Response:
+    """Production without LOGISTICS_WEBHOOK_SECRET has no tracking feed (a TikTok-only seller):
+    the endpoint is off, and says so to whoever calls it, instead of a bare 401 that reads like
+    a wrong signature."""
+    return JSONResponse(
+        {
+            "error": "the logistics feed is off: LOGISTICS_WEBHOOK_SECRET is not set on this"
+            " service (see docs/webhooks.md)"
+        },
+        status_code=404,
+    )
+
+
 def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]:
     def tiktok_expected(body: bytes) -> str | None:
         if not settings.tiktok_app_key or not settings.tiktok_app_secret:
@@ -120,7 +133,11 @@ def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]
         ),
         Route(
             "/webhooks/logistics",
-            _endpoint(settings, logistics_expected, "x-signature", accept_parcel, LOGISTICS, clock),
+            _logistics_feed_off
+            if settings.is_production and not settings.logistics_webhook_secret
+            else _endpoint(
+                settings, logistics_expected, "x-signature", accept_parcel, LOGISTICS, clock
+            ),
             methods=["POST"],
         ),
     ]

@@ -56,13 +56,14 @@ def parse_duration(text: str) -> timedelta:
             " 12h, 30d or 2w",
             field="expires_in",
         )
-    duration = timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-    if not timedelta(seconds=1) <= duration <= MAX_TOKEN_LIFETIME:
+    # Compared as a number first: 999999999w is past what a timedelta can hold.
+    seconds = int(match[1]) * _UNITS[match[2]]
+    if not 1 <= seconds <= MAX_TOKEN_LIFETIME.total_seconds():
         raise Invalid(
             f"{text!r} is out of range: from 1s to {MAX_TOKEN_LIFETIME.days}d",
             field="expires_in",
         )
-    return duration
+    return timedelta(seconds=seconds)
 
 
 def hash_token(token: str) -> str:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.executor import PlanStep
+
+from aftersales.store import urls
 
 MODELS = "aftersales.store.models"
 MIGRATIONS = "aftersales.store.migrations"
@@ -19,9 +25,28 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or migrated; the message says where and why."""
 
 
+# Key of the PostgreSQL advisory lock held while one process migrates ("AFMIGRT1" as an int64):
+# two replicas starting together on a new release take turns, the second finding nothing to do.
+MIGRATE_LOCK_KEY = 0x41464D4947525431
+
+
+def _connection(url: str) -> str | dict[str, Any]:
+    """What Tortoise is given for `url`: the URL itself, or, when it carries libpq options that
+    asyncpg spells otherwise (`sslmode`, `connect_timeout`), the expanded form with them
+    translated."""
+    if not url.startswith("postgres"):
+        return url
+    plain, extra = urls.for_postgres(url)
+    if not extra:
+        return url
+    expanded: dict[str, Any] = expand_db_url(plain)
+    expanded["credentials"].update(extra)
+    return expanded
+
+
 def tortoise_config(url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": url},
+        "connections": {"default": _connection(url)},
         "apps": {
             "models": {
                 "models": [MODELS],
@@ -39,13 +64,18 @@ def tortoise_config(url: str) -> dict[str, Any]:
 TORTOISE_ORM = tortoise_config("sqlite://:memory:")
 
 
-def _describe(url: str) -> str:
-    """The URL without its password, for error messages."""
-    scheme, _, rest = url.partition("://")
-    if "@" in rest:
-        creds, _, host = rest.rpartition("@")
-        rest = f"{creds.split(':')[0]}:***@{host}" if ":" in creds else f"{creds}@{host}"
-    return f"{scheme}://{rest}"
+_describe = urls.describe
+
+
+def _why(url: str, exc: BaseException) -> str:
+    """The driver's reason, in one line, without the password should the driver repeat it."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc.__cause__, asyncpg.InvalidCatalogNameError):
+        name = urls.database_name(url)
+        return f"database {name} does not exist: create it (createdb {name}) or fix DATABASE_URL"
+    for password in urls.passwords(url):
+        reason = reason.replace(password, "***")
+    return reason
 
 
 async def connect(url: str) -> None:
@@ -55,12 +85,16 @@ async def connect(url: str) -> None:
     in different tasks) sees the same connections.
     """
     try:
+        urls.check(url)
         await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
         await connections.get("default").execute_query("SELECT 1")
-    except (DBConnectionError, OperationalError, OSError, ValueError) as exc:
-        await close()
+    except Exception as exc:  # any driver's refusal: asyncpg's, sqlite3's, a bad URL
+        # Closing matters: a SQLite file that is not a database leaves aiosqlite's thread
+        # running, and the process would never exit.
+        with contextlib.suppress(Exception):
+            await close()
         raise DatabaseUnavailable(
-            f"cannot connect to the database at {_describe(url)}: {exc}"
+            f"cannot connect to the database at {_describe(url)}: {_why(url, exc)}"
         ) from None
 
 
@@ -87,15 +121,40 @@ async def migrate(url: str) -> Migrated:
             applied.append(name)
 
     try:
-        await run_migrations(config=tortoise_config(url), reporter=planned, progress=progress)
-    except (DBConnectionError, OperationalError, OSError) as exc:
+        async with _migrating_alone(url):
+            await run_migrations(config=tortoise_config(url), reporter=planned, progress=progress)
+    except (DBConnectionError, OperationalError, OSError, asyncpg.PostgresError) as exc:
         raise DatabaseUnavailable(
-            f"cannot migrate the database at {_describe(url)}: {exc}"
+            f"cannot migrate the database at {_describe(url)}: {_why(url, exc)}"
         ) from None
     finally:
         await close()
     await connect(url)
     return Migrated(tuple(applied), created=bool(initial.intersection(applied)))
+
+
+@contextlib.asynccontextmanager
+async def _migrating_alone(url: str) -> AsyncIterator[None]:
+    """On PostgreSQL, hold a session advisory lock on a connection of its own while migrating:
+    a second process waits, then finds every migration applied. SQLite serialises writers."""
+    if not url.startswith("postgres"):
+        yield
+        return
+    plain, extra = urls.for_postgres(url)
+    credentials = expand_db_url(plain)["credentials"]
+    lock = await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=credentials.get("database"),
+        **extra,
+    )
+    try:
+        await lock.execute("SELECT pg_advisory_lock($1)", MIGRATE_LOCK_KEY)
+        yield
+    finally:
+        await lock.close()  # ends the session, which releases the lock
 
 
 async def close() -> None:

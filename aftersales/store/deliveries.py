@@ -161,10 +161,16 @@ class Deliveries:
         ).using_db(self._conn)
         return [_stored(r) for r in found]
 
-    async def prune_batch(self, received_before: datetime, limit: int) -> int:
+    async def prune_batch(
+        self,
+        received_before: datetime,
+        limit: int,
+        *,
+        waiting_received_before: datetime | None = None,
+    ) -> int:
         """Delete at most `limit` of the deliveries received before `received_before` that no
         longer wait for anything; how many (fewer than `limit`: none are left)."""
-        return await _prune_batch(self._conn, received_before, limit)
+        return await _prune_batch(self._conn, received_before, limit, waiting_received_before)
 
 
 def _row(incoming: Incoming, key: str, outcome: Outcome, reason: str | None) -> dict[str, object]:
@@ -197,16 +203,29 @@ def _stored(row: WebhookDelivery) -> Stored:
 # Deliveries the log keeps whatever their age: they still wait to be applied (their shop, their
 # after-sale, a replay), and `processing` is never committed but is never deleted either.
 KEPT_BY_PRUNE = (Outcome.UNKNOWN_SHOP, Outcome.UNMATCHED, Outcome.FAILED, Outcome.PROCESSING)
+# Of those, the ones an operator may give up on after a (longer) age of their own: a shop that
+# never registers, a parcel whose return never shows up, a failure nobody replays.
+WAITING = (Outcome.UNKNOWN_SHOP, Outcome.UNMATCHED, Outcome.FAILED)
 PRUNE_BATCH = 5000
 
 
-async def _prune_batch(conn: Connection, received_before: datetime, limit: int) -> int:
+async def _prune_batch(
+    conn: Connection,
+    received_before: datetime,
+    limit: int,
+    waiting_received_before: datetime | None,
+) -> int:
     """Delete at most `limit` of the deliveries received before `received_before` that no
-    longer wait for anything; how many were deleted (fewer than `limit`: none left)."""
+    longer wait for anything, and, given `waiting_received_before`, of the waiting ones received
+    before that; how many were deleted (fewer than `limit`: none left)."""
     kept = [o.value for o in KEPT_BY_PRUNE]
+    done = Q(received_at__lt=received_before) & ~Q(outcome__in=kept)
+    if waiting_received_before is not None:
+        done |= Q(received_at__lt=waiting_received_before) & Q(
+            outcome__in=[o.value for o in WAITING]
+        )
     ids = await (
-        WebhookDelivery.filter(received_at__lt=received_before)
-        .exclude(outcome__in=kept)
+        WebhookDelivery.filter(done)
         .order_by("id")
         .limit(limit)
         .using_db(conn)

@@ -305,7 +305,7 @@ def test_revoking_an_unknown_token_is_a_one_line_error(cli: Cli) -> None:
         (("tokens", "revoke", "one"), "invalid int value"),
         (("serve", "--port", "99999"), "99999 is out of range: a port is 1 to 65535"),
         (("serve", "--port", "0"), "0 is out of range: a port is 1 to 65535"),
-        (("serve", "--port", "http"), "'http' is not a port number"),
+        (("serve", "--port", "http"), "'http' is not a whole number"),
     ],
 )
 def test_a_malformed_option_exits_2_with_the_usage(
@@ -351,8 +351,9 @@ def test_a_bad_database_url_is_a_one_line_error(
 def test_serve_in_production_without_secrets_refuses_naming_them(cli: Cli) -> None:
     result = cli("serve", "--port", "1", AFTERSALES_ENV="production", TIKTOK_APP_KEY="key")
 
-    assert_clean_failure(result, "production", "TIKTOK_APP_SECRET", "LOGISTICS_WEBHOOK_SECRET")
+    assert_clean_failure(result, "production", "TIKTOK_APP_SECRET")
     assert "TIKTOK_APP_KEY" not in result.stderr
+    assert "LOGISTICS_WEBHOOK_SECRET" not in result.stderr  # no tracking feed: endpoint off
 
 
 def test_serve_in_production_with_a_short_secret_refuses_naming_it(cli: Cli) -> None:
@@ -473,4 +474,31 @@ def test_a_served_app_answers_graphql_with_a_cli_token_and_stops_cleanly(
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
     assert "development mode: generated local secrets" in output
+    assert f"development mode: database {cli.database_url}\n" in output
     assert "Traceback" not in output
+
+
+def test_production_serve_names_its_mode_and_database(cli: Cli) -> None:
+    assert AFTERSALES
+    port = _free_port()
+    process = subprocess.Popen(
+        [AFTERSALES, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=cli.cwd,
+        env={
+            **cli.env,
+            "AFTERSALES_ENV": "production",
+            "TIKTOK_APP_KEY": "68r3u7hp5kd1g",
+            "TIKTOK_APP_SECRET": "s" * 32,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    output = process.stdout.read() if process.stdout else ""
+
+    assert f"production mode: database {cli.database_url}\n" in output  # masked: describe()

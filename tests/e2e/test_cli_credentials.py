@@ -320,3 +320,19 @@ def test_the_sandbox_signs_with_the_app_key_and_secret_the_service_uses(cli: Cli
         f"TikTok sandbox on http://127.0.0.1:{port} for app key {secrets['TIKTOK_APP_KEY']}"
     )
     assert secrets["TIKTOK_APP_SECRET"] not in "".join(lines)
+
+
+def test_a_key_generated_beside_credentials_stored_with_another_warns(cli: Cli) -> None:
+    first = add_shop(cli, "--access-token", ACCESS)
+    (cli.cwd / "aftersales.secrets").unlink()  # as if run from another folder on PostgreSQL
+
+    rotated = cli("shops", "credentials", "--shop-id", SHOP, "--shop-cipher", CIPHER)
+    regenerated = cli("shops", "credentials", "--shop-id", SHOP, "--refresh-token", REFRESH)
+    again = cli("shops", "credentials", "--shop-id", SHOP, "--refresh-token", REFRESH)
+
+    assert first.returncode == 0 and "warning" not in first.stderr, first.stderr
+    assert "warning" not in rotated.stderr  # no token given: no key needed, none generated
+    assert regenerated.returncode == 0, regenerated.stderr
+    assert regenerated.stderr.startswith(f"warning: {SECRET_KEY_NAME} was generated just now")
+    assert "already have credentials encrypted with another key" in regenerated.stderr
+    assert again.stderr == ""  # the key is the file's now: generated once, said once

@@ -63,10 +63,9 @@ async def test_sync_imports_a_shops_history_with_paging(tmp_path: Path) -> None:
             "--shop-cipher", CIPHER,
         )  # fmt: skip
         assert code == 0, err
-        for since, says in [
-            ("9999-12-31T23:59:59-14:00", "in the years 1970 to 9999"),
-            ("2999-01-01", "in the future"),
-        ]:
+        # (A date outside the years 1970-9999 is refused by the argument's own type, with the
+        # usage: tests/e2e/test_cli_faults.py.)
+        for since, says in [("2999-01-01", "in the future")]:
             code, out, err = await aftersales(
                 tmp_path, env, "sync", "--shop-id", SHOP, "--since", since
             )

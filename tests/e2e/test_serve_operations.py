@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.cli import GRACEFUL_SHUTDOWN_SECONDS
+from api.cli.serve import GRACEFUL_SHUTDOWN_SECONDS
 from tests.support.eventually import eventually
 from tests.support.live import AFTERSALES, free_port
 

@@ -135,6 +135,35 @@ async def test_prune_deletes_old_processed_deliveries_in_batches_and_keeps_waiti
     assert code == 0 and out.startswith("deleted 0 webhook deliveries"), out
 
 
+async def test_prune_deletes_waiting_deliveries_past_their_own_age_limit(database: str) -> None:
+    now = datetime.now(UTC)
+    waiting = (Outcome.UNKNOWN_SHOP, Outcome.UNMATCHED, Outcome.FAILED)
+    for outcome in waiting:
+        await _delivery(f"ancient-{outcome.value}", outcome, now - timedelta(days=100))
+        await _delivery(f"old-{outcome.value}", outcome, now - timedelta(days=40))
+    await _delivery("ancient-processing", Outcome.PROCESSING, now - timedelta(days=100))
+
+    code, out, err = await _cli(
+        database, "prune", "--older-than", "30d", "--waiting-older-than", "90d"
+    )
+
+    assert code == 0, err
+    assert out.startswith("deleted 3 webhook deliveries received before"), out
+    assert "and those still waiting" in out
+    left = await WebhookDelivery.all().values_list("dedupe_key", flat=True)
+    assert sorted(left) == sorted([*(f"old-{o.value}" for o in waiting), "ancient-processing"])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_prune_refuses_a_waiting_age_below_the_processed_one(database: str) -> None:
+    code, _, err = await _cli(
+        database, "prune", "--older-than", "30d", "--waiting-older-than", "7d"
+    )
+
+    assert code == 1
+    assert err.startswith("error: the age for waiting deliveries must be at least"), err
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("older_than", ["0s", "tomorrow", "-3d"])
 async def test_prune_refuses_a_duration_it_cannot_read(database: str, older_than: str) -> None:

@@ -173,8 +173,8 @@ def test_the_sync_settings_are_read() -> None:
         ("TIKTOK_AUTH_BASE_URL", "https://a.test/?x=1", "without ?query"),
         ("TIKTOK_API_BASE_URL", "http://a.test:99999", "bad port"),
         ("TIKTOK_POLL_INTERVAL_SECONDS", "5m", "whole number of seconds"),
-        ("TIKTOK_POLL_INTERVAL_SECONDS", "0", "more than zero"),
-        ("TIKTOK_RETRY_MAX_SECONDS", "-1", "more than zero"),
+        ("TIKTOK_POLL_INTERVAL_SECONDS", "0", "from 1 to"),
+        ("TIKTOK_RETRY_MAX_SECONDS", "-1", "from 1 to"),
     ],
 )
 def test_bad_sync_settings_are_named(name: str, value: str, phrase: str) -> None:
