@@ -116,37 +116,58 @@ def cost_of(
 
 
 class _Walk:
+    """The walk is linear in the document: each selection set's reads are computed once per
+    type and list size (they scale with the count of objects), and a fragment spread twice in
+    one selection set is collected once, as execution does (graphql-core's collect_fields). A
+    document whose fragments each spread the next one twice would otherwise cost 2^N steps."""
+
     def __init__(self, document: DocumentNode, variables: Mapping[str, Any]) -> None:
         self.variables = dict(variables)
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        # (selection set, type, size) -> reads of one object; the selection set is kept with it
+        # so its id is not reused while the walk runs
+        self._reads: dict[tuple[int, str, int], tuple[SelectionSetNode, int]] = {}
 
     def reads(
         self, selections: SelectionSetNode, parent: GraphQLObjectType, count: int, size: int
     ) -> int:
         """Reads of `count` objects of type `parent` with these selections; `size` is how many
         items each list below holds (a page's `first`, a bulk call's ids), until one is met."""
-        total = count if parent.name == AFTER_SALE else 0
+        if count == 0:
+            return 0
+        key = (id(selections), parent.name, size)
+        known = self._reads.get(key)
+        if known is None:
+            # 0 while it is being computed: a fragment cycle (refused by validation anyway)
+            # ends here instead of recursing forever.
+            self._reads[key] = (selections, 0)
+            known = (selections, self._reads_of_one(selections, parent, size))
+            self._reads[key] = known
+        return count * known[1]
+
+    def _reads_of_one(
+        self, selections: SelectionSetNode, parent: GraphQLObjectType, size: int
+    ) -> int:
+        total = 1 if parent.name == AFTER_SALE else 0
         for field in self.fields(selections):
             name = field.name.value
             definition = parent.fields.get(name)
             if definition is None:  # __typename
                 continue
             if parent.name == AFTER_SALE and name in NESTED_LISTS:
-                total += count  # one list per after-sale
+                total += 1  # one list per after-sale
                 continue
             target = get_named_type(definition.type)
             if field.selection_set is None or not is_object_type(target):
                 continue
             assert isinstance(target, GraphQLObjectType)
             if is_list_type(get_nullable_type(definition.type)):
-                total += self.reads(field.selection_set, target, count * size, 1)
+                total += self.reads(field.selection_set, target, size, 1)
             else:
                 own = self.size(field, definition)
-                total += self.reads(
-                    field.selection_set, target, count, size if own is None else own
-                )
+                total += self.reads(field.selection_set, target, 1, size if own is None else own)
         return total
 
     def size(self, field: FieldNode, definition: GraphQLField) -> int | None:
@@ -180,9 +201,11 @@ class _Walk:
         return definition.args[name].default_value
 
     def fields(
-        self, selections: SelectionSetNode, seen: frozenset[str] = frozenset()
+        self, selections: SelectionSetNode, seen: set[str] | None = None
     ) -> Iterator[FieldNode]:
-        """The fields selected, fragments spread (our schema has no abstract types)."""
+        """The fields selected, fragments spread (our schema has no abstract types); a fragment
+        already spread in this selection set is not collected again."""
+        seen = set() if seen is None else seen
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
                 yield selection
@@ -192,7 +215,8 @@ class _Walk:
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:
-                    yield from self.fields(fragment.selection_set, seen | {name})
+                    seen.add(name)
+                    yield from self.fields(fragment.selection_set, seen)
 
 
 class CostLimit(SchemaExtension):
