@@ -117,7 +117,12 @@ class _View(GraphQL[Context, None]):
         parsed = _parsed_body.get()
         if parsed is not None and parsed[0] == data:
             return parsed[1]
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError as exc:
+            # Bytes that are not UTF-8 are malformed JSON too: Strawberry answers a
+            # JSONDecodeError with its 400, anything else with a 500.
+            raise json.JSONDecodeError(f"not UTF-8: {exc.reason}", "", 0) from exc
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response

@@ -105,6 +105,11 @@ async def test_an_unexpected_internal_error_is_masked_and_logged(
     ("content", "content_type", "message"),
     [
         (b"{not json", "application/json", "Unable to parse request body as JSON"),
+        (
+            b'{"query": "{ shops { shopId } }", "x": "\xff\xfe"}',
+            "application/json",
+            "Unable to parse request body as JSON",
+        ),
         (b'{"query": 5}', "application/json", "`query` must be a string"),
         (b'{"variables": {}}', "application/json", "No GraphQL query found"),
         (b"query=x", "application/x-www-form-urlencoded", "Unsupported content type"),
