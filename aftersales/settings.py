@@ -50,6 +50,10 @@ class Settings:
     # AFTERSALES_SECRET_KEY, split: the first encrypts, every one decrypts (key rotation). Each is
     # a Fernet key or a string of 32 characters or more (store/credentials.py derives a key).
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    # READ_TIMEOUT_SECONDS: how long a request's headers, then its body, may take to arrive.
+    read_timeout: timedelta = timedelta(seconds=10)
+    # OPERATOR_TOKEN: when set, /metrics, /health/jobs and /readyz need it as a bearer token.
+    operator_token: str | None = field(default=None, repr=False)
 
     @property
     def sync_enabled(self) -> bool:
@@ -286,4 +290,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tiktok_poll_interval=_seconds(env, "TIKTOK_POLL_INTERVAL_SECONDS", 300),
         tiktok_retry_max=_seconds(env, "TIKTOK_RETRY_MAX_SECONDS", 600),
         secret_keys=parse_secret_keys(env.get(SECRET_KEY_NAME, "")),
+        read_timeout=_seconds(env, "READ_TIMEOUT_SECONDS", 10),
+        operator_token=env.get("OPERATOR_TOKEN", "").strip() or None,
     )

@@ -598,6 +598,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from uvicorn.supervisors import Multiprocess
 
     from api.app import ServeConfig
+    from api.server import uvicorn_options
 
     check_production_secrets(settings)
     sockets = bind(args.host, args.port)
@@ -619,6 +620,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"serving GraphQL on http://{args.host}:{args.port}/graphql{workers}", flush=True)
         config = ServeConfig(
             settings,
+            **uvicorn_options(settings),
             host=args.host,
             port=args.port,
             workers=args.workers,

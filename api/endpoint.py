@@ -1,6 +1,7 @@
 """The /graphql endpoint: GraphiQL for browsers; for everything else a bounded body, bearer-token
 authentication, then refused NUL characters, lone surrogates and over-deep JSON (400), in front
-of Strawberry's ASGI view. Nothing is parsed before the token is checked.
+of Strawberry's ASGI view. Nothing is read or parsed before the token is checked; a body must
+arrive within READ_TIMEOUT_SECONDS (408).
 
 It speaks GraphQL over HTTP (docs/graphql.md): POST with a JSON body, or GET with query
 parameters for queries; the response is `application/json` (errors answered 200, as legacy
@@ -31,7 +32,7 @@ from aftersales.settings import Settings
 from api.auth import Unauthenticated, authenticate
 from api.context import Context
 from api.schema import schema
-from webhooks.http import BodyTooLarge, BodyUnreadable, read_body
+from webhooks.http import CLOSE, BodyTooLarge, BodyTooSlow, BodyUnreadable, read_body
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -275,6 +276,7 @@ class GraphQLEndpoint:
         self, settings: Settings, clock: Callable[[], datetime], graphiql_html: str | None
     ) -> None:
         self.view = _View(settings, clock, graphql_ide=None, allow_queries_via_get=True)
+        self.settings = settings
         self.graphiql_html = graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -305,8 +307,13 @@ class GraphQLEndpoint:
                 return
             await self.view(scope, receive, send)
             return
+        # The token first: a stranger's body is never read, let alone buffered or parsed.
+        if not await self._authenticated(request, scope, receive, send):
+            return
         try:
-            body = await read_body(request, MAX_BODY_BYTES)
+            body = await read_body(
+                request, MAX_BODY_BYTES, deadline=self.settings.read_timeout.total_seconds()
+            )
         except BodyTooLarge:
             await JSONResponse(
                 {"errors": [{"message": f"request body over {MAX_BODY_BYTES} bytes"}]},
@@ -318,7 +325,10 @@ class GraphQLEndpoint:
                 scope, receive, send
             )
             return
-        if not await self._authenticated(request, scope, receive, send):
+        except BodyTooSlow as exc:
+            await JSONResponse({"errors": [{"message": str(exc)}]}, status_code=408, headers=CLOSE)(
+                scope, receive, send
+            )
             return
         refusal = _refusal(body)
         if refusal is not None:

@@ -3,7 +3,8 @@
 An endpoint only checks what arrived (size, signature, envelope) and hands the delivery to the
 core's inbox (aftersales.inbox), which records and applies it in one transaction; it answers 200
 only after that commit. 401 (bad signature) stores nothing; 400 (signed but malformed) is logged
-with the reason; 413 is over `WEBHOOK_MAX_BYTES`. A database that is down gets 503, so the
+with the reason; 413 is over `WEBHOOK_MAX_BYTES`; 408 a body that took longer than
+`READ_TIMEOUT_SECONDS` to arrive. A database that is down gets 503, so the
 sender retries.
 """
 
@@ -23,7 +24,7 @@ from aftersales.inbox.receive import receive_parcel_event, receive_tiktok, rejec
 from aftersales.settings import Settings
 from aftersales.store.deliveries import LOGISTICS, TIKTOK
 from webhooks import metrics
-from webhooks.http import BodyTooLarge, BodyUnreadable, read_body
+from webhooks.http import CLOSE, BodyTooLarge, BodyTooSlow, BodyUnreadable, read_body
 from webhooks.signing import logistics_signature, matches, tiktok_signature
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,13 @@ def _endpoint(
 ) -> Handler:
     async def endpoint(request: Request) -> Response:
         try:
-            body = await read_body(request, settings.webhook_max_bytes)
+            body = await read_body(
+                request, settings.webhook_max_bytes, deadline=settings.read_timeout.total_seconds()
+            )
         except BodyTooLarge as exc:
             return PlainTextResponse(str(exc), status_code=413)
+        except BodyTooSlow as exc:
+            return PlainTextResponse(str(exc), status_code=408, headers=CLOSE)
         except BodyUnreadable as exc:
             return PlainTextResponse(str(exc), status_code=400)
         expected = signature(body)
