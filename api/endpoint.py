@@ -29,7 +29,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from aftersales.settings import Settings
-from api.auth import Unauthenticated, authenticate
+from api.auth import Unauthenticated, seller_of, unauthorized
 from api.context import Context
 from api.schema import schema
 from webhooks.http import CLOSE, BodyTooLarge, BodyTooSlow, BodyUnreadable, read_body
@@ -138,14 +138,6 @@ class _View(GraphQL[Context, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response
-
-
-def _unauthorized(message: str) -> Response:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401,
-        headers={"WWW-Authenticate": "Bearer"},
-    )
 
 
 MAX_JSON_DEPTH = 64  # arrays and objects nested in a request body (variables included)
@@ -341,9 +333,9 @@ class GraphQLEndpoint:
     ) -> bool:
         """True with the seller's id in the request's state; else answers 401 and is False."""
         try:
-            seller_id = await authenticate(request.headers)
+            seller_id = await seller_of(request)
         except Unauthenticated as exc:
-            await _unauthorized(exc.message)(scope, receive, send)
+            await unauthorized(exc)(scope, receive, send)
             return False
         scope.setdefault("state", {})["seller_id"] = seller_id
         return True
