@@ -24,6 +24,7 @@ from starlette.routing import Route
 from aftersales.settings import Settings
 from aftersales.store import db
 from api import logs, metrics, playground, probes
+from api.auth import OperatorOnly
 from api.endpoint import GraphQLEndpoint
 from api.labels import download
 from scheduler import health, service, tiktok
@@ -56,6 +57,11 @@ class ServeConfig(uvicorn.Config):
     def load(self) -> None:
         self.app = create_app(self.settings)
         super().load()
+
+
+# What OPERATOR_TOKEN protects: what a process knows about itself. /healthz and /health stay
+# open for load balancers and orchestrators that send no token.
+OPERATOR_PATHS = frozenset({"/metrics", "/health/jobs", "/readyz"})
 
 
 def utcnow() -> datetime:
@@ -110,4 +116,8 @@ def create_app(
         Middleware(logs.RequestContextMiddleware),  # outermost: its id is on every line below
         Middleware(metrics.MetricsMiddleware),
     ]
+    if settings.operator_token:  # else the operator endpoints are open (an internal listener)
+        middleware.append(
+            Middleware(OperatorOnly, token=settings.operator_token, paths=OPERATOR_PATHS)
+        )
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
