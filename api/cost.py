@@ -5,7 +5,8 @@ document and its variables before anything runs, and refused above two budgets.
   list asked for on it (`items`, `notes`, `history`, `stockedIn`). `afterSales(first: n)`
   holds n of them (n as sent, default 20, at most 100); a bulk payload's `results` one per id;
   any other field that returns an after-sale, one. A page of 100 with all four lists costs 500;
-  a request may cost `MAX_READS`, ten such pages.
+  a request may cost `MAX_READS`, ten such pages. `warehouses` costs the most a seller may
+  have (200), `inventory(first: n)` n (default and at most 100).
 - **commands**: each mutation field runs one command, a bulk mutation one per id in `ids`; a
   request may run `MAX_COMMANDS`, two full bulk calls.
 
@@ -43,6 +44,7 @@ from graphql import (
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
+from aftersales.domain.stock import MAX_WAREHOUSES
 from aftersales.store.queries import MAX_PAGE
 
 MAX_READS = 5000
@@ -51,6 +53,9 @@ CODE = "COST_LIMIT"
 
 AFTER_SALE = "AfterSale"
 NESTED_LISTS = frozenset({"items", "notes", "history", "stockedIn"})
+QUERY = "Query"
+# The stock lists: how many items each may hold (None: its `first`, at most MAX_PAGE).
+STOCK_LISTS: dict[str, int | None] = {"warehouses": MAX_WAREHOUSES, "inventory": None}
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,9 @@ class Cost:
         over = []
         if self.reads > MAX_READS:
             over.append(
-                f"it may read {self.reads:,} after-sales and nested lists (at most {MAX_READS:,},"
-                " such as ten pages of 100 with items, notes, history and stockedIn)"
+                f"it may read {self.reads:,} after-sales and nested lists, warehouses and"
+                f" inventory levels (at most {MAX_READS:,}, such as ten pages of 100 with items,"
+                " notes, history and stockedIn)"
             )
         if self.commands > MAX_COMMANDS:
             over.append(
@@ -155,6 +161,12 @@ class _Walk:
             name = field.name.value
             definition = parent.fields.get(name)
             if definition is None:  # __typename
+                continue
+            if name in STOCK_LISTS and parent.name == QUERY:
+                items = STOCK_LISTS[name]
+                if items is None:  # `first` says
+                    items = self.size(field, definition) or 0
+                total += items  # one read per warehouse or inventory level
                 continue
             if parent.name == AFTER_SALE and name in NESTED_LISTS:
                 total += 1  # one list per after-sale

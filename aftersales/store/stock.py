@@ -24,11 +24,12 @@ from aftersales.store.models import (
     AfterSaleItem,
     IdempotentResult,
     InventoryLevel,
+    Seller,
     StockMovement,
     Warehouse,
 )
 from aftersales.store.records import LevelRecord, WarehouseRecord
-from aftersales.store.sql import Connection, insert_or_none
+from aftersales.store.sql import Connection, dialect, insert_or_none
 
 
 @dataclass(frozen=True)
@@ -44,18 +45,6 @@ def _warehouse(row: Warehouse) -> WarehouseRecord:
 # --- warehouses and inventory: the read side -------------------------------------------
 
 
-async def create_warehouse(seller_id: int, new: NewWarehouse) -> WarehouseRecord | None:
-    """None when the seller already has a warehouse with this code."""
-
-    async def insert(conn: Connection) -> Warehouse:
-        return await Warehouse.create(
-            using_db=conn, seller_id=seller_id, code=new.code, name=new.name, address=new.address
-        )
-
-    row = await insert_or_none(connections.get("default"), insert)
-    return _warehouse(row) if row is not None else None
-
-
 async def warehouses_of(seller_id: int) -> list[WarehouseRecord]:
     return [_warehouse(w) for w in await Warehouse.filter(seller_id=seller_id).order_by("code")]
 
@@ -65,9 +54,19 @@ async def warehouse_of(seller_id: int, warehouse_id: int) -> WarehouseRecord | N
     return await Stock(connections.get("default")).warehouse_of(seller_id, warehouse_id)
 
 
+MAX_LEVELS = 100  # inventory levels one read returns at most (a page, as in store/queries.py)
+
+
 async def inventory_of(
-    seller_id: int, warehouse_id: int | None, sku: str | None
+    seller_id: int,
+    warehouse_id: int | None,
+    sku: str | None,
+    *,
+    first: int = MAX_LEVELS,
+    after: tuple[int, str] | None = None,
 ) -> list[LevelRecord]:
+    """At most `first` levels, by warehouse id then SKU, from just past `after` (a level's
+    warehouse id and SKU) when given."""
     q = Q(warehouse__seller_id=seller_id)
     if warehouse_id is not None:
         q &= Q(warehouse_id=warehouse_id)
@@ -76,8 +75,15 @@ async def inventory_of(
         if len(sku) > limit:
             return []  # longer than any stored SKU: nothing can match
         q &= Q(sku=sku)
+    if after is not None:
+        q &= Q(warehouse_id__gt=after[0]) | Q(warehouse_id=after[0], sku__gt=after[1])
+    if first <= 0:
+        return []
     rows = (
-        await InventoryLevel.filter(q).select_related("warehouse").order_by("warehouse_id", "sku")
+        await InventoryLevel.filter(q)
+        .select_related("warehouse")
+        .order_by("warehouse_id", "sku")
+        .limit(first)
     )
     return [LevelRecord(_warehouse(r.warehouse), r.sku, r.sellable, r.damaged) for r in rows]
 
@@ -88,6 +94,28 @@ async def inventory_of(
 class Stock:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    async def warehouse_count(self, seller_id: int) -> int:
+        """The seller's warehouses, counted under a lock on the seller's row (PostgreSQL), so
+        two transactions creating one each cannot both see room for the last."""
+        if dialect(self._conn) == "postgres":
+            await Seller.filter(id=seller_id).using_db(self._conn).select_for_update().first()
+        return await Warehouse.filter(seller_id=seller_id).using_db(self._conn).count()
+
+    async def create_warehouse(self, seller_id: int, new: NewWarehouse) -> WarehouseRecord | None:
+        """None when the seller already has a warehouse with this code."""
+
+        async def insert(conn: Connection) -> Warehouse:
+            return await Warehouse.create(
+                using_db=conn,
+                seller_id=seller_id,
+                code=new.code,
+                name=new.name,
+                address=new.address,
+            )
+
+        row = await insert_or_none(self._conn, insert)
+        return _warehouse(row) if row is not None else None
 
     async def warehouse_of(self, seller_id: int, warehouse_id: int) -> WarehouseRecord | None:
         """The warehouse if it belongs to the seller, else None (another seller's is not found)."""
