@@ -9,7 +9,9 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+import pytest
 from graphql import parse, specified_rules, validate
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from api.cost import cost_of
 from api.schema import LIMIT_RULES, MAX_ALIASES, MAX_DEPTH, schema
@@ -25,6 +27,10 @@ def chained(count: int, last: str, on: str = "Query") -> str:
         f"fragment F{n} on {on} {{ {last} ...F{n + 1} ...F{n + 1} }}" for n in range(count)
     )
     return f"{fragments} fragment F{count} on {on} {{ {last} }}"
+
+
+def aliases_of(count: int) -> str:
+    return " ".join(f"s{n}: shops {{ shopId }}" for n in range(count))
 
 
 def within(seconds: float, work: Callable[[], T]) -> T:
@@ -97,3 +103,31 @@ def test_the_cost_of_nested_fragments_spread_in_several_fields_multiplies() -> N
 
     # 2 edges x 2 nodes, each 10 after-sales with two lists: 4 * 10 * 3.
     assert spent.reads == 120
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "query Deep { " + DEEP + " }",
+        "{ " + DEEP + " shops { shopId } }",
+        "query Q { ...A } fragment A on Query { shops { " + DEEP + " } }",
+        "query Q { ... on Query { " + DEEP + " } }",
+        "query Ok { shops { shopId } }",
+        "{ __schema { types { fields { type { fields { type { name } } } } } } }",
+        "query A { " + DEEP + " } query B { shops { shopId } }",
+        "query { " + aliases_of(MAX_ALIASES + 1) + " }",
+        "query { ...F } fragment F on Query { " + aliases_of(MAX_ALIASES) + " }",
+    ],
+)
+def test_documents_without_repeated_spreads_get_the_errors_strawberry_gave(document: str) -> None:
+    """Outside the exponential case, clients see what Strawberry's limiters told them."""
+    strawberry_rules = [
+        *specified_rules,
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
+
+    ours = validate(schema._schema, parse(document), RULES)
+    theirs = validate(schema._schema, parse(document), strawberry_rules)
+
+    assert [e.formatted for e in ours] == [e.formatted for e in theirs]
