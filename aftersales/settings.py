@@ -65,6 +65,10 @@ class Settings:
     # Development only: the key was generated into the local secrets file by this process, so
     # credentials already in the database were encrypted with another one (commands warn).
     secret_key_generated: bool = False
+    # READ_TIMEOUT_SECONDS: how long a request's headers, then its body, may take to arrive.
+    read_timeout: timedelta = timedelta(seconds=10)
+    # OPERATOR_TOKEN: when set, /metrics, /health/jobs and /readyz need it as a bearer token.
+    operator_token: str | None = field(default=None, repr=False)
 
     @property
     def sync_enabled(self) -> bool:
@@ -350,4 +354,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         tiktok_retry_max=_seconds(env, "TIKTOK_RETRY_MAX_SECONDS", 600, MAX_INTERVAL_SECONDS),
         secret_keys=parse_secret_keys(env.get(SECRET_KEY_NAME, "")),
+        read_timeout=_seconds(env, "READ_TIMEOUT_SECONDS", 10, MAX_INTERVAL_SECONDS),
+        operator_token=env.get("OPERATOR_TOKEN", "").strip() or None,
     )

@@ -9,7 +9,6 @@ and is counted (api/metrics.py).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -25,19 +24,11 @@ from starlette.routing import Route
 from aftersales.settings import Settings
 from aftersales.store import db
 from api import logs, metrics, playground, probes
+from api.auth import OperatorOnly
 from api.endpoint import GraphQLEndpoint
 from api.labels import download
 from scheduler import health, service, tiktok
 from webhooks import endpoints
-
-
-def fast_server_options() -> dict[str, Any]:
-    """uvicorn's event loop and HTTP parser: uvloop and httptools when they are installed (they
-    are dependencies; a platform without a wheel falls back to asyncio and h11)."""
-    return {
-        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
-    }
 
 
 class ServeConfig(uvicorn.Config):
@@ -45,7 +36,8 @@ class ServeConfig(uvicorn.Config):
     loads it, so that with `--workers N` each worker process (spawned: it receives this
     config pickled) builds its own app, scheduler and database pool from the very settings the
     parent resolved. uvicorn's own access log is off (api/logs.py writes the access line, with
-    the request id) and its other lines go through api/logs.py's handler, in LOG_FORMAT."""
+    the request id) and its other lines go through api/logs.py's handler, in LOG_FORMAT. The
+    event loop, parser and limits come with `options` (api/server.py, `uvicorn_options`)."""
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         self.settings = settings  # before uvicorn's __init__, which configures logging
@@ -54,7 +46,6 @@ class ServeConfig(uvicorn.Config):
             log_level="info",
             log_config=None,
             access_log=False,
-            **fast_server_options(),
             **options,
         )
 
@@ -66,6 +57,11 @@ class ServeConfig(uvicorn.Config):
     def load(self) -> None:
         self.app = create_app(self.settings)
         super().load()
+
+
+# What OPERATOR_TOKEN protects: what a process knows about itself. /healthz and /health stay
+# open for load balancers and orchestrators that send no token.
+OPERATOR_PATHS = frozenset({"/metrics", "/health/jobs", "/readyz"})
 
 
 def utcnow() -> datetime:
@@ -120,4 +116,8 @@ def create_app(
         Middleware(logs.RequestContextMiddleware),  # outermost: its id is on every line below
         Middleware(metrics.MetricsMiddleware),
     ]
+    if settings.operator_token:  # else the operator endpoints are open (an internal listener)
+        middleware.append(
+            Middleware(OperatorOnly, token=settings.operator_token, paths=OPERATOR_PATHS)
+        )
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -5,7 +5,8 @@ document and its variables before anything runs, and refused above two budgets.
   list asked for on it (`items`, `notes`, `history`, `stockedIn`). `afterSales(first: n)`
   holds n of them (n as sent, default 20, at most 100); a bulk payload's `results` one per id;
   any other field that returns an after-sale, one. A page of 100 with all four lists costs 500;
-  a request may cost `MAX_READS`, ten such pages.
+  a request may cost `MAX_READS`, ten such pages. `warehouses` costs the most a seller may
+  have (200), `inventory(first: n)` n (default and at most 100).
 - **commands**: each mutation field runs one command, a bulk mutation one per id in `ids`; a
   request may run `MAX_COMMANDS`, two full bulk calls.
 
@@ -43,6 +44,7 @@ from graphql import (
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
+from aftersales.domain.stock import MAX_WAREHOUSES
 from aftersales.store.queries import MAX_PAGE
 
 MAX_READS = 5000
@@ -51,6 +53,9 @@ CODE = "COST_LIMIT"
 
 AFTER_SALE = "AfterSale"
 NESTED_LISTS = frozenset({"items", "notes", "history", "stockedIn"})
+QUERY = "Query"
+# The stock lists: how many items each may hold (None: its `first`, at most MAX_PAGE).
+STOCK_LISTS: dict[str, int | None] = {"warehouses": MAX_WAREHOUSES, "inventory": None}
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,9 @@ class Cost:
         over = []
         if self.reads > MAX_READS:
             over.append(
-                f"it may read {self.reads:,} after-sales and nested lists (at most {MAX_READS:,},"
-                " such as ten pages of 100 with items, notes, history and stockedIn)"
+                f"it may read {self.reads:,} after-sales and nested lists, warehouses and"
+                f" inventory levels (at most {MAX_READS:,}, such as ten pages of 100 with items,"
+                " notes, history and stockedIn)"
             )
         if self.commands > MAX_COMMANDS:
             over.append(
@@ -116,37 +122,64 @@ def cost_of(
 
 
 class _Walk:
+    """The walk is linear in the document: each selection set's reads are computed once per
+    type and list size (they scale with the count of objects), and a fragment spread twice in
+    one selection set is collected once, as execution does (graphql-core's collect_fields). A
+    document whose fragments each spread the next one twice would otherwise cost 2^N steps."""
+
     def __init__(self, document: DocumentNode, variables: Mapping[str, Any]) -> None:
         self.variables = dict(variables)
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        # (selection set, type, size) -> reads of one object; the selection set is kept with it
+        # so its id is not reused while the walk runs
+        self._reads: dict[tuple[int, str, int], tuple[SelectionSetNode, int]] = {}
 
     def reads(
         self, selections: SelectionSetNode, parent: GraphQLObjectType, count: int, size: int
     ) -> int:
         """Reads of `count` objects of type `parent` with these selections; `size` is how many
         items each list below holds (a page's `first`, a bulk call's ids), until one is met."""
-        total = count if parent.name == AFTER_SALE else 0
+        if count == 0:
+            return 0
+        key = (id(selections), parent.name, size)
+        known = self._reads.get(key)
+        if known is None:
+            # 0 while it is being computed: a fragment cycle (refused by validation anyway)
+            # ends here instead of recursing forever.
+            self._reads[key] = (selections, 0)
+            known = (selections, self._reads_of_one(selections, parent, size))
+            self._reads[key] = known
+        return count * known[1]
+
+    def _reads_of_one(
+        self, selections: SelectionSetNode, parent: GraphQLObjectType, size: int
+    ) -> int:
+        total = 1 if parent.name == AFTER_SALE else 0
         for field in self.fields(selections):
             name = field.name.value
             definition = parent.fields.get(name)
             if definition is None:  # __typename
                 continue
+            if name in STOCK_LISTS and parent.name == QUERY:
+                items = STOCK_LISTS[name]
+                if items is None:  # `first` says
+                    items = self.size(field, definition) or 0
+                total += items  # one read per warehouse or inventory level
+                continue
             if parent.name == AFTER_SALE and name in NESTED_LISTS:
-                total += count  # one list per after-sale
+                total += 1  # one list per after-sale
                 continue
             target = get_named_type(definition.type)
             if field.selection_set is None or not is_object_type(target):
                 continue
             assert isinstance(target, GraphQLObjectType)
             if is_list_type(get_nullable_type(definition.type)):
-                total += self.reads(field.selection_set, target, count * size, 1)
+                total += self.reads(field.selection_set, target, size, 1)
             else:
                 own = self.size(field, definition)
-                total += self.reads(
-                    field.selection_set, target, count, size if own is None else own
-                )
+                total += self.reads(field.selection_set, target, 1, size if own is None else own)
         return total
 
     def size(self, field: FieldNode, definition: GraphQLField) -> int | None:
@@ -180,9 +213,11 @@ class _Walk:
         return definition.args[name].default_value
 
     def fields(
-        self, selections: SelectionSetNode, seen: frozenset[str] = frozenset()
+        self, selections: SelectionSetNode, seen: set[str] | None = None
     ) -> Iterator[FieldNode]:
-        """The fields selected, fragments spread (our schema has no abstract types)."""
+        """The fields selected, fragments spread (our schema has no abstract types); a fragment
+        already spread in this selection set is not collected again."""
+        seen = set() if seen is None else seen
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
                 yield selection
@@ -192,7 +227,8 @@ class _Walk:
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:
-                    yield from self.fields(fragment.selection_set, seen | {name})
+                    seen.add(name)
+                    yield from self.fields(fragment.selection_set, seen)
 
 
 class CostLimit(SchemaExtension):

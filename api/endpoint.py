@@ -1,6 +1,7 @@
 """The /graphql endpoint: GraphiQL for browsers; for everything else a bounded body, bearer-token
 authentication, then refused NUL characters, lone surrogates and over-deep JSON (400), in front
-of Strawberry's ASGI view. Nothing is parsed before the token is checked.
+of Strawberry's ASGI view. Nothing is read or parsed before the token is checked; a body must
+arrive within READ_TIMEOUT_SECONDS (408).
 
 It speaks GraphQL over HTTP (docs/graphql.md): POST with a JSON body, or GET with query
 parameters for queries; the response is `application/json` (errors answered 200, as legacy
@@ -28,10 +29,10 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from aftersales.settings import Settings
-from api.auth import Unauthenticated, authenticate
+from api.auth import Unauthenticated, seller_of, unauthorized
 from api.context import Context
 from api.schema import schema
-from webhooks.http import BodyTooLarge, BodyUnreadable, read_body
+from webhooks.http import CLOSE, BodyTooLarge, BodyTooSlow, BodyUnreadable, read_body
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -117,7 +118,12 @@ class _View(GraphQL[Context, None]):
         parsed = _parsed_body.get()
         if parsed is not None and parsed[0] == data:
             return parsed[1]
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError as exc:
+            # Bytes that are not UTF-8 are malformed JSON too: Strawberry answers a
+            # JSONDecodeError with its 400, anything else with a 500.
+            raise json.JSONDecodeError(f"not UTF-8: {exc.reason}", "", 0) from exc
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
@@ -132,14 +138,6 @@ class _View(GraphQL[Context, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response
-
-
-def _unauthorized(message: str) -> Response:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401,
-        headers={"WWW-Authenticate": "Bearer"},
-    )
 
 
 MAX_JSON_DEPTH = 64  # arrays and objects nested in a request body (variables included)
@@ -270,6 +268,7 @@ class GraphQLEndpoint:
         self, settings: Settings, clock: Callable[[], datetime], graphiql_html: str | None
     ) -> None:
         self.view = _View(settings, clock, graphql_ide=None, allow_queries_via_get=True)
+        self.settings = settings
         self.graphiql_html = graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -300,8 +299,13 @@ class GraphQLEndpoint:
                 return
             await self.view(scope, receive, send)
             return
+        # The token first: a stranger's body is never read, let alone buffered or parsed.
+        if not await self._authenticated(request, scope, receive, send):
+            return
         try:
-            body = await read_body(request, MAX_BODY_BYTES)
+            body = await read_body(
+                request, MAX_BODY_BYTES, deadline=self.settings.read_timeout.total_seconds()
+            )
         except BodyTooLarge:
             await JSONResponse(
                 {"errors": [{"message": f"request body over {MAX_BODY_BYTES} bytes"}]},
@@ -313,7 +317,10 @@ class GraphQLEndpoint:
                 scope, receive, send
             )
             return
-        if not await self._authenticated(request, scope, receive, send):
+        except BodyTooSlow as exc:
+            await JSONResponse({"errors": [{"message": str(exc)}]}, status_code=408, headers=CLOSE)(
+                scope, receive, send
+            )
             return
         refusal = _refusal(body)
         if refusal is not None:
@@ -326,9 +333,9 @@ class GraphQLEndpoint:
     ) -> bool:
         """True with the seller's id in the request's state; else answers 401 and is False."""
         try:
-            seller_id = await authenticate(request.headers)
+            seller_id = await seller_of(request)
         except Unauthenticated as exc:
-            await _unauthorized(exc.message)(scope, receive, send)
+            await unauthorized(exc)(scope, receive, send)
             return False
         scope.setdefault("state", {})["seller_id"] = seller_id
         return True

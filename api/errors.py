@@ -35,7 +35,7 @@ class AfterSaleErrorCode(enum.Enum):
 
 C = AfterSaleErrorCode
 
-# domain error -> (code, HTTP status)
+# domain error -> (code, HTTP status); subclasses map as their nearest listed base
 ERRORS: dict[type[errors.DomainError], tuple[AfterSaleErrorCode, int]] = {
     errors.NotFound: (C.NOT_FOUND, 404),
     errors.InvalidTransition: (C.INVALID_TRANSITION, 409),
@@ -52,12 +52,23 @@ ERRORS: dict[type[errors.DomainError], tuple[AfterSaleErrorCode, int]] = {
 }
 
 
+def _mapped(exc: errors.DomainError) -> tuple[AfterSaleErrorCode, int]:
+    """The entry of the most specific class in the table that `exc` is an instance of: its own
+    class, else the nearest base (a subclass of NotFound is NOT_FOUND); VALIDATION for a
+    DomainError the table does not name."""
+    for cls in type(exc).__mro__:
+        found = ERRORS.get(cls)
+        if found is not None:
+            return found
+    return (C.VALIDATION, 400)
+
+
 def code_of(exc: errors.DomainError) -> AfterSaleErrorCode:
-    return ERRORS.get(type(exc), (C.VALIDATION, 400))[0]
+    return _mapped(exc)[0]
 
 
 def http_status_of(exc: errors.DomainError) -> int:
-    return ERRORS.get(type(exc), (C.VALIDATION, 400))[1]
+    return _mapped(exc)[1]
 
 
 @strawberry.type

@@ -30,10 +30,8 @@ from graphql.pyutils import Path, gather_with_cancel
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -46,6 +44,7 @@ from strawberry.types.field import StrawberryField
 from api.context import PREFETCHED
 from api.cost import CostLimit
 from api.labels.mutations import LabelMutation
+from api.limits import alias_limit_rule, depth_limit_rule
 from api.sales.mutations import SaleMutation
 from api.sales.queries import SaleQuery
 from api.shops.queries import ShopQuery
@@ -64,11 +63,10 @@ MAX_TOKENS = 3000
 CACHED_DOCUMENTS = 128
 
 # The limits' validation rules are built once, not per request: the validation cache keys on
-# the rule classes, and QueryDepthLimiter / MaxAliasesLimiter make a new class per instance.
-LIMIT_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-]
+# the rule classes, and each of these functions makes a new class per call. Both run in time
+# linear in the document (api/limits.py), unlike Strawberry's QueryDepthLimiter and
+# MaxAliasesLimiter, which are exponential in chained fragment spreads.
+LIMIT_RULES = [depth_limit_rule(MAX_DEPTH), alias_limit_rule(MAX_ALIASES)]
 
 
 def _is_client_error(error: GraphQLError) -> bool:

@@ -1,11 +1,12 @@
 """GET /health/jobs: when each scheduled job last ran, what it did, and whether it is healthy.
 
 Statuses: `ok`; `running` (started, not finished yet); `never_run`; `failing` (the last run
-raised: see `last_error`); `late` (no run started for three intervals: the scheduler is not
-running anywhere); `degraded` (the TikTok poll runs, but some shops fail: see its
-`failing_shops`, each shop's id and why). The response is 503 when any job is failing or late,
-so a load balancer or uptime probe can alert on it, and 200 otherwise (`status: degraded` when a
-job is: the other shops still sync, and another replica would not do better).
+raised: `last_error` names the exception's class, the log has the rest); `late` (no run started
+for three intervals: the scheduler is not running anywhere); `degraded` (the TikTok poll runs,
+but some shops fail: see its `failing_shops`, each shop's id and why). The response is 503 when
+any job is failing or late, so a load balancer or uptime probe can alert on it, and 200
+otherwise (`status: degraded` when a job is: the other shops still sync, and another replica
+would not do better).
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ def job_status(run: jobruns.JobRunRecord, now: datetime, interval: timedelta | N
     return "ok"
 
 
+def public_error(error: str | None) -> str | None:
+    """What the answer says of a failed run: the exception's class, not its text (which may
+    name hosts, shops or data); the job logged the whole of it, with its traceback."""
+    if error is None:
+        return None
+    kind = error.partition(":")[0].strip()
+    if not kind.replace(".", "").replace("_", "").isalnum():
+        kind = "the last run failed"
+    return f"{kind} (the service's log has the details)"
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -68,7 +80,7 @@ def describe(
                 "last_started_at": _iso(run.last_started_at),
                 "last_finished_at": _iso(run.last_finished_at),
                 "last_count": run.last_count,
-                "last_error": run.last_error,
+                "last_error": public_error(run.last_error),
                 "runs": run.runs,
             }
         )

@@ -2,9 +2,10 @@
 
 An endpoint only checks what arrived (size, signature, envelope) and hands the delivery to the
 core's inbox (aftersales.inbox), which records and applies it in one transaction; it answers 200
-only after that commit. 401 (bad signature) stores nothing; 400 (signed but malformed) is logged
-with the reason; 413 is over `WEBHOOK_MAX_BYTES`. A database that is down gets 503, so the
-sender retries.
+only after that commit. 401 (bad signature) stores nothing and logs a warning naming the header
+(at most one per endpoint every 10 s, counting the ones left out); 400 (signed but malformed)
+is logged with the reason; 413 is over `WEBHOOK_MAX_BYTES`; 408 a body that took longer than
+`READ_TIMEOUT_SECONDS` to arrive. A database that is down gets 503, so the sender retries.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from aftersales.inbox.receive import receive_parcel_event, receive_tiktok, rejec
 from aftersales.settings import Settings
 from aftersales.store.deliveries import LOGISTICS, TIKTOK
 from webhooks import metrics
-from webhooks.http import BodyTooLarge, BodyUnreadable, read_body
+from webhooks.http import CLOSE, BodyTooLarge, BodyTooSlow, BodyUnreadable, read_body
 from webhooks.signing import logistics_signature, matches, tiktok_signature
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,43 @@ def _kept_headers(request: Request) -> dict[str, str]:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+# At most one warning a signature-refusing endpoint logs per this many seconds; the next one
+# counts the refusals it left unsaid. A stranger's flood of bad signatures costs a line, not a
+# disk, and a misconfigured sender still shows up in the log within seconds.
+WARN_EVERY_SECONDS = 10.0
+
+
+class _RefusalLog:
+    """Rate-limited warnings about one endpoint's refused signatures. It names the header that
+    failed, never its value or the secret."""
+
+    def __init__(self, source: str, header: str, clock: Callable[[], datetime]) -> None:
+        self.source = source
+        self.header = header
+        self.clock = clock
+        self.last: datetime | None = None
+        self.suppressed = 0
+
+    def refused(self, sent: str | None) -> None:
+        now = self.clock()
+        if self.last is not None and (now - self.last).total_seconds() < WARN_EVERY_SECONDS:
+            self.suppressed += 1
+            return
+        why = "is missing" if not sent else "does not match the body"
+        more = (
+            f" ({self.suppressed} more refused since the last warning)" if self.suppressed else ""
+        )
+        log.warning(
+            "%s webhook refused with 401: the signature in the %s header %s; check the"
+            " sender's secret%s",
+            self.source,
+            self.header.title(),
+            why,
+            more,
+        )
+        self.last = now
+        self.suppressed = 0
+
 
 def _endpoint(
     settings: Settings,
@@ -56,15 +94,25 @@ def _endpoint(
     source: str,
     clock: Callable[[], datetime],
 ) -> Handler:
+    refusals = _RefusalLog(source, header, clock)
+
     async def endpoint(request: Request) -> Response:
         try:
-            body = await read_body(request, settings.webhook_max_bytes)
+            body = await read_body(
+                request, settings.webhook_max_bytes, deadline=settings.read_timeout.total_seconds()
+            )
         except BodyTooLarge as exc:
             return PlainTextResponse(str(exc), status_code=413)
+        except BodyTooSlow as exc:
+            return PlainTextResponse(str(exc), status_code=408, headers=CLOSE)
         except BodyUnreadable as exc:
             return PlainTextResponse(str(exc), status_code=400)
         expected = signature(body)
-        if expected is None or not matches(expected, request.headers.get(header)):
+        if expected is None:  # the endpoint's secret is not set: `signature` logged it
+            return Response(status_code=401)
+        sent = request.headers.get(header)
+        if not matches(expected, sent):
+            refusals.refused(sent)
             return Response(status_code=401)
         headers = _kept_headers(request)
         try:

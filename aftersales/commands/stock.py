@@ -62,6 +62,11 @@ async def create_warehouse(
 ) -> WarehouseRecord:
     new = inventory.validate_warehouse(code, name, address)
     async with uow() as tx:
+        if await tx.stock.warehouse_count(seller_id) >= inventory.MAX_WAREHOUSES:
+            raise Invalid(
+                f"you have {inventory.MAX_WAREHOUSES} warehouses, the most a seller may have",
+                field="code",
+            )
         created = await tx.stock.create_warehouse(seller_id, new)
     if created is None:
         raise Invalid(f"you already have a warehouse with code {new.code!r}", field="code")

@@ -29,6 +29,8 @@ MAX_LINE_QUANTITY = 10_000
 MAX_LEVEL = 2**31 - 1
 MAX_KEY_LENGTH = 120
 MAX_CODE_LENGTH = 64
+# Warehouses a seller may have: every list of them stays one bounded answer.
+MAX_WAREHOUSES = 200
 MAX_NAME_LENGTH = 200
 # What the "RETURN TO" block of a 4 x 6 inch label holds in full (api/labels/pdf.py).
 MAX_ADDRESS_LINES = 8

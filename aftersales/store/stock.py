@@ -24,11 +24,12 @@ from aftersales.store.models import (
     AfterSaleItem,
     IdempotentResult,
     InventoryLevel,
+    Seller,
     StockMovement,
     Warehouse,
 )
 from aftersales.store.records import LevelRecord, WarehouseRecord
-from aftersales.store.sql import Connection, Savepoint, insert_or_none
+from aftersales.store.sql import Connection, Savepoint, dialect, insert_or_none
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ def _warehouse(row: Warehouse) -> WarehouseRecord:
 
 
 # --- warehouses and inventory: the read side -------------------------------------------
+
+
+MAX_LEVELS = 100  # inventory levels one read returns at most (a page, as in store/queries.py)
 
 
 class StockReads:
@@ -61,8 +65,16 @@ class StockReads:
         return _warehouse(row) if row is not None else None
 
     async def inventory_of(
-        self, seller_id: int, warehouse_id: int | None, sku: str | None
+        self,
+        seller_id: int,
+        warehouse_id: int | None,
+        sku: str | None,
+        *,
+        first: int = MAX_LEVELS,
+        after: tuple[int, str] | None = None,
     ) -> list[LevelRecord]:
+        """At most `first` levels, by warehouse id then SKU, from just past `after` (a level's
+        warehouse id and SKU) when given."""
         q = Q(warehouse__seller_id=seller_id)
         if warehouse_id is not None:
             q &= Q(warehouse_id=warehouse_id)
@@ -71,11 +83,16 @@ class StockReads:
             if len(sku) > limit:
                 return []  # longer than any stored SKU: nothing can match
             q &= Q(sku=sku)
+        if after is not None:
+            q &= Q(warehouse_id__gt=after[0]) | Q(warehouse_id=after[0], sku__gt=after[1])
+        if first <= 0:
+            return []
         rows = (
             await InventoryLevel.filter(q)
             .using_db(self._conn)
             .select_related("warehouse")
             .order_by("warehouse_id", "sku")
+            .limit(first)
         )
         return [LevelRecord(_warehouse(r.warehouse), r.sku, r.sellable, r.damaged) for r in rows]
 
@@ -87,6 +104,13 @@ class Stock(StockReads):
     def __init__(self, conn: Connection, savepoint: Savepoint) -> None:
         super().__init__(conn)
         self._savepoint = savepoint
+
+    async def warehouse_count(self, seller_id: int) -> int:
+        """The seller's warehouses, counted under a lock on the seller's row (PostgreSQL), so
+        two transactions creating one each cannot both see room for the last."""
+        if dialect(self._conn) == "postgres":
+            await Seller.filter(id=seller_id).using_db(self._conn).select_for_update().first()
+        return await Warehouse.filter(seller_id=seller_id).using_db(self._conn).count()
 
     async def create_warehouse(self, seller_id: int, new: NewWarehouse) -> WarehouseRecord | None:
         """None when the seller already has a warehouse with this code."""

@@ -67,6 +67,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from uvicorn.supervisors import Multiprocess
 
     from api.app import ServeConfig
+    from api.server import uvicorn_options
 
     settings.check_production()
     sockets = bind(args.host, args.port)
@@ -90,6 +91,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"serving GraphQL on http://{args.host}:{args.port}/graphql{workers}", flush=True)
         config = ServeConfig(
             settings,
+            **uvicorn_options(settings),
             host=args.host,
             port=args.port,
             workers=args.workers,

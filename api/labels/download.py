@@ -1,8 +1,9 @@
 """`GET /labels/{id}.pdf`: the return label's PDF.
 
-It takes the same `Authorization: Bearer <token>` as /graphql and serves a label to the seller
-who owns the after-sale only; anyone else gets 404, as if it did not exist. Nothing is signed or
-stored: the URL names the after-sale (and the warehouse), the token says who asks.
+It takes the same `Authorization: Bearer <token>` as /graphql, answers the same 401, and serves a
+label to the seller who owns the after-sale only; anyone else gets 404, as if it did not exist.
+Nothing is signed or stored: the URL names the after-sale (and the warehouse), the token says
+who asks.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from aftersales.commands import labels
 from aftersales.domain.errors import DomainError
-from api.auth import Unauthenticated, authenticate
+from api.auth import Unauthenticated, seller_of, unauthorized
 from api.errors import http_status_of
 from api.ids import parse_id
 from api.labels.pdf import render_pdf
@@ -31,11 +32,9 @@ def _error(status: int, message: str) -> Response:
 def routes(clock: Callable[[], datetime]) -> list[BaseRoute]:
     async def download(request: Request) -> Response:
         try:
-            seller_id = await authenticate(request.headers)
+            seller_id = await seller_of(request)
         except Unauthenticated as exc:
-            response = _error(401, exc.message)
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
+            return unauthorized(exc)
         sale_id = parse_id(request.path_params["after_sale_id"])
         raw_warehouse = request.query_params.get("warehouseId")
         warehouse_id = None if raw_warehouse is None else (parse_id(raw_warehouse) or 0)

@@ -33,6 +33,9 @@ class InventoryLevel:
     sku: str
     sellable: int
     damaged: int
+    cursor: str = strawberry.field(
+        description="Pass it as `inventory(after:)` for the levels that follow this one."
+    )
 
 
 @strawberry.type

@@ -54,6 +54,27 @@ async def test_a_request_without_a_valid_token_is_refused_with_a_clear_401(
     assert "data" not in body
 
 
+@pytest.mark.parametrize(
+    "authorization", [None, "Basic dXNlcjpwYXNz", "Bearer as_not-a-real-token"]
+)
+async def test_every_route_refuses_a_bad_token_with_the_same_401(
+    app: AppClient, authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+
+    answers = [
+        await app.client.post("/graphql", json={"query": SHOPS}, headers=headers),
+        await app.client.get("/graphql", params={"query": SHOPS}, headers=headers),
+        await app.client.get("/labels/1.pdf", headers=headers),
+    ]
+
+    assert [a.status_code for a in answers] == [401, 401, 401]
+    assert [a.headers["www-authenticate"] for a in answers] == ["Bearer"] * 3
+    first = answers[0].json()
+    assert first["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert [a.json() for a in answers] == [first] * 3
+
+
 async def test_a_401_tells_the_client_to_use_a_bearer_token(app: AppClient) -> None:
     response = await app.client.post("/graphql", json={"query": SHOPS})
 

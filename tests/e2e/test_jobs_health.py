@@ -59,7 +59,9 @@ async def test_a_failing_sweep_shows_its_error_and_answers_503(
     assert run.error == "RuntimeError: database went away"
     assert status_code == 503
     assert job["status"] == "failing"
-    assert job["last_error"] == "RuntimeError: database went away"
+    # The class only: the text may name hosts or data; the log has it.
+    assert job["last_error"] == "RuntimeError (the service's log has the details)"
+    assert "database went away" not in str(job)
 
 
 async def test_the_next_good_run_clears_the_error(
@@ -130,4 +132,5 @@ async def test_a_failing_rematch_shows_its_error_and_answers_503(
     status_code, job = await _rematch_health(app)
 
     assert run.error == "RuntimeError: boom"
-    assert (status_code, job["status"], job["last_error"]) == (503, "failing", "RuntimeError: boom")
+    assert (status_code, job["status"]) == (503, "failing")
+    assert job["last_error"] == "RuntimeError (the service's log has the details)"

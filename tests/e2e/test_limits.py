@@ -3,6 +3,7 @@ a 500."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -105,6 +106,11 @@ async def test_an_unexpected_internal_error_is_masked_and_logged(
     ("content", "content_type", "message"),
     [
         (b"{not json", "application/json", "Unable to parse request body as JSON"),
+        (
+            b'{"query": "{ shops { shopId } }", "x": "\xff\xfe"}',
+            "application/json",
+            "Unable to parse request body as JSON",
+        ),
         (b'{"query": 5}', "application/json", "`query` must be a string"),
         (b'{"variables": {}}', "application/json", "No GraphQL query found"),
         (b"query=x", "application/x-www-form-urlencoded", "Unsupported content type"),
@@ -179,6 +185,30 @@ async def test_other_methods_are_a_405(app: AppClient) -> None:
     response = await app.client.put("/graphql", json={"query": SHOPS})
 
     assert response.status_code == 405
+
+
+# --- fragments that each spread the next one twice (api/limits.py, api/cost.py) -------------
+
+
+def chained_fragments(count: int) -> str:
+    """About 1 KB for 30 fragments; 2^30 selections once every spread is expanded."""
+    fragments = " ".join(
+        f"fragment F{n} on Query {{ shops {{ shopId }} ...F{n + 1} ...F{n + 1} }}"
+        for n in range(count)
+    )
+    return f"query {{ ...F0 }} {fragments} fragment F{count} on Query {{ shops {{ shopId }} }}"
+
+
+@pytest.mark.parametrize("count", [25, 30])
+async def test_chained_fragment_spreads_are_answered_at_once(app: AppClient, count: int) -> None:
+    seller = await make_seller()
+
+    started = time.perf_counter()
+    data = await app.gql(chained_fragments(count), token=seller.token)
+    took = time.perf_counter() - started
+
+    assert data == {"shops": [{"shopId": seller.shop_id}]}
+    assert took < 2.0  # it was minutes at 25, hours at 30, with the event loop blocked
 
 
 # --- the cost limit (api/cost.py) ---------------------------------------------------------

@@ -34,7 +34,10 @@ def aliases(count: int, field: str) -> str:
         ("{ afterSales(first: 100) { edges { node { " + ALL_LISTS + " } } } }", 500),
         ("{ afterSales(first: 5000) { edges { node { id } } } }", 100),  # refused anyway
         ("{ afterSale(id: 1) { id notes { text } } }", 2),
-        ("{ shops { shopId } warehouses { id } inventory { sku } }", 0),
+        ("{ shops { shopId } afterSaleCounts(type: RETURN) { count } }", 0),
+        ("{ warehouses { id } }", 200),  # the most a seller may have
+        ("{ inventory { sku warehouse { code } } }", 100),
+        ("{ inventory(first: 10) { sku } }", 10),
     ],
 )
 def test_a_query_costs_its_after_sales_and_their_nested_lists(document: str, reads: int) -> None:
@@ -73,6 +76,13 @@ def test_only_the_operation_named_is_counted() -> None:
 
     assert cost(document, name="Small").reads == 1
     assert cost(document, name="Large").reads == 100
+
+
+def test_thirty_aliased_warehouse_lists_are_over_the_read_limit() -> None:
+    spent = cost("{ " + aliases(30, "warehouses { id code name address }") + " }")
+
+    assert spent.reads == 30 * 200 > MAX_READS
+    assert not spent.within_limits
 
 
 def test_aliases_multiply_a_page() -> None:
