@@ -17,7 +17,7 @@ from graphql import Undefined
 from strawberry.extensions import SchemaExtension
 
 from api.context import PREFETCHED
-from api.schema import FastExecution
+from api.fast_execution import FastExecution
 
 
 @strawberry.enum
