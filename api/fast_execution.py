@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from graphql import (
+    FragmentSpreadNode,
     GraphQLField,
     GraphQLID,
     GraphQLList,
@@ -22,12 +23,14 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
+    OperationDefinitionNode,
     Undefined,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
 )
+from graphql.execution.collect_fields import FragmentDetails
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
@@ -146,6 +149,57 @@ def _step(name: str, details: Any, field: GraphQLField | None) -> _Step:
     return step
 
 
+# Operation (a parsed document's node, the same object for every request that sends the same
+# text: api/schema.py caches parsed documents) -> its plans by parent type and field nodes.
+# Bounded like the document cache; each entry keeps its operation alive, so ids stay its own.
+SHARED_OPERATIONS = 128
+_shared: dict[int, tuple[OperationDefinitionNode, dict[tuple[Any, ...], list[_Step]] | None]] = {}
+
+
+def _shared_plans(
+    operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDetails]
+) -> dict[tuple[Any, ...], list[_Step]] | None:
+    """The plans kept for this operation across requests, or None when it is not
+    `_plannable` (its plans are then made per request, as before)."""
+    entry = _shared.get(id(operation))
+    if entry is not None and entry[0] is operation:
+        return entry[1]
+    plans: dict[tuple[Any, ...], list[_Step]] | None = (
+        {} if _plannable(operation, fragments) else None
+    )
+    if len(_shared) >= SHARED_OPERATIONS:
+        del _shared[next(iter(_shared))]  # the oldest
+    _shared[id(operation)] = (operation, plans)
+    return plans
+
+
+def _plannable(
+    operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDetails]
+) -> bool:
+    """True when which fields run, and how, depends on the document alone, not on the
+    request's variables: no directive anywhere (`@skip`/`@include` take variables, `@defer`
+    changes the execution) and no fragment variables. Then a plan made once holds for every
+    request of that operation."""
+    if operation.directives:
+        return False
+    pending: list[Any] = [operation.selection_set]
+    for fragment in fragments.values():
+        if fragment.definition.directives or fragment.variable_signatures:
+            return False
+        pending.append(fragment.definition.selection_set)
+    while pending:
+        selection_set = pending.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            if selection.directives:
+                return False
+            if isinstance(selection, FragmentSpreadNode) and getattr(selection, "arguments", None):
+                return False
+            pending.append(getattr(selection, "selection_set", None))
+    return True
+
+
 class FastExecution(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, with a shorter way for the fields that make up a page: plain
     attributes of Strawberry objects (no resolver, arguments or directives), lists of them,
@@ -165,16 +219,31 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
         self._fast = not (manager and getattr(manager, "middlewares", None))
         # grouped field set's id -> (the set, kept alive so the id stays its own; its steps)
         self._plans: dict[int, tuple[Any, list[_Step]]] = {}
+        # The operation's plans kept across requests, when it is `_plannable` (None if not).
+        self._shared = _shared_plans(self.operation, self.fragments) if self._fast else None
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step]:
         cached = self._plans.get(id(grouped_field_set))
         if cached is not None and cached[0] is grouped_field_set:
             return cached[1]
-        fields = parent_type.fields
-        plan = [
-            _step(name, details, fields.get(details[0].node.name.value))
-            for name, details in grouped_field_set.items()
-        ]
+        shared = self._shared
+        key: tuple[Any, ...] = ()
+        plan = None
+        if shared is not None:
+            # The same fields of the same document nodes: the same steps as last time.
+            key = (
+                parent_type.name,
+                *(id(d.node) for details in grouped_field_set.values() for d in details),
+            )
+            plan = shared.get(key)
+        if plan is None:
+            fields = parent_type.fields
+            plan = [
+                _step(name, details, fields.get(details[0].node.name.value))
+                for name, details in grouped_field_set.items()
+            ]
+            if shared is not None:
+                shared[key] = plan
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
