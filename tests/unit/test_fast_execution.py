@@ -16,7 +16,7 @@ import strawberry
 from graphql import Undefined
 from strawberry.extensions import ParserCache, SchemaExtension
 
-from api import fast_execution
+from api import fast_plan
 from api.context import PREFETCHED
 from api.fast_execution import FastExecution
 
@@ -317,7 +317,7 @@ def test_only_operations_whose_fields_do_not_depend_on_variables_keep_their_plan
         asyncio.run(schema.execute(QUERIES[name]))
     kept = {
         operation.loc.source.body if operation.loc else "": plans
-        for operation, plans in fast_execution._shared.values()
+        for operation, plans in fast_plan._shared.values()
     }
 
     assert kept[QUERIES["all"]]  # steps made on the first request, kept for the next
