@@ -55,6 +55,9 @@ class Settings:
     webhook_max_bytes: int = 1024 * 1024
     tiktok_api_base_url: str | None = None
     graphiql: bool = True
+    # GRAPHQL_FAST_EXECUTION=off: graphql-core's own executor instead of api/fast_execution.py
+    # (the same answers, slower), should a graphql-core or Strawberry upgrade break it.
+    graphql_fast_execution: bool = True
     log_format: str = "text"  # LOG_FORMAT: `text`, or `json` (one object a line) for shippers
     tiktok_auth_base_url: str = DEFAULT_TIKTOK_AUTH_BASE_URL
     tiktok_poll_interval: timedelta = timedelta(seconds=300)
@@ -346,6 +349,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_max_bytes=_whole_number(env, "WEBHOOK_MAX_BYTES", 1024 * 1024, MAX_WEBHOOK_BYTES),
         tiktok_api_base_url=_base_url(env, "TIKTOK_API_BASE_URL", None),
         graphiql=_switch(env, "GRAPHIQL", default=environment != "production"),
+        graphql_fast_execution=_switch(env, "GRAPHQL_FAST_EXECUTION", default=True),
         log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS),
         tiktok_auth_base_url=_base_url(env, "TIKTOK_AUTH_BASE_URL", DEFAULT_TIKTOK_AUTH_BASE_URL)
         or DEFAULT_TIKTOK_AUTH_BASE_URL,

@@ -31,7 +31,7 @@ from strawberry.types import ExecutionResult
 from aftersales.settings import Settings
 from api.auth import Unauthenticated, seller_of, unauthorized
 from api.context import Context
-from api.schema import schema
+from api.schema import schema_for
 from webhooks.http import CLOSE, BodyTooLarge, BodyTooSlow, BodyUnreadable, read_body
 
 MAX_BODY_BYTES = 256 * 1024
@@ -73,7 +73,7 @@ def _is_request_error(result: ExecutionResult) -> bool:
 
 class _View(GraphQL[Context, None]):
     def __init__(self, settings: Settings, clock: Callable[[], datetime], **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
+        super().__init__(schema_for(fast_execution=settings.graphql_fast_execution), **kwargs)
         self.settings = settings
         self.clock = clock
 

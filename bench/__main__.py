@@ -18,8 +18,12 @@ bench/lua/*.lua after a warm-up:
 - statements per request, counted in-process (bench/statements.py);
 - the dispute sweep at 100,000 expired rows against a bare UPDATE (bench/sweep.py).
 
-BENCH_QUICK=1: 5-second runs and BIG = 100,000 instead of 1,000,000, to smoke-test the bench.
-The last line printed is one JSON object with every figure.
+Each throughput load (the list, webhooks) runs BENCH_RUNS times (default 3), service and bare
+alternating: its figures are the median run's, its ratio the median of the runs' ratios with
+their spread (`_min`, `_max`). BENCH_QUICK=1: 5-second runs and BIG = 100,000 instead of
+1,000,000, to smoke-test the bench. BENCH_PORT=N confines the processes to ports N to N+9,
+BENCH_DB_PREFIX the names of the databases it creates and drops (default `bench`).
+The last line printed is one JSON object with every figure, the CPU model among them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -53,11 +58,42 @@ def same_json(service: dict[str, Any], bare: dict[str, Any], what: str) -> None:
         raise SystemExit(f"error: the bare {what} answers other JSON than the service:\n{where}")
 
 
+def bench_runs() -> int:
+    """BENCH_RUNS (default 3): how many times each throughput load runs, service and bare
+    alternating; the figures are the median run's, the ratios' spread is reported too."""
+    raw = os.environ.get("BENCH_RUNS", "").strip() or "3"
+    if not raw.isdigit() or not 1 <= int(raw) <= 20:
+        raise SystemExit(f"error: BENCH_RUNS must be a whole number from 1 to 20, got {raw!r}")
+    return int(raw)
+
+
+def spread(name: str, ratios: list[float]) -> dict[str, float]:
+    """`name`: the median of the runs' ratios; `name_min` / `name_max`: their spread."""
+    return {
+        name: round(statistics.median(ratios), 3),
+        f"{name}_min": round(min(ratios), 3),
+        f"{name}_max": round(max(ratios), 3),
+    }
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else what the platform says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> int:
     quick = os.environ.get("BENCH_QUICK", "").strip() not in ("", "0")
     seconds, warmup = (5.0, 2.0) if quick else (15.0, 5.0)
     small, big = 10_000, (100_000 if quick else 1_000_000)
     rounds = 30 if quick else 100
+    runs = bench_runs()
     admin = os.environ.get("BENCH_POSTGRES_URL", "").strip() or data.ADMIN_URL
     load.wrk_path()
     out: dict[str, Any] = {}
@@ -75,17 +111,16 @@ def main() -> int:
         page.write_bytes(load.page_body(50))
         filtered.write_bytes(load.page_body(50, filtered=True))
         # Enough bodies for 5,000 deliveries a second on each side: none is sent twice.
+        wanted = [("statements", data.WEBHOOK_SHOP, 1)]
+        for n in range(1, runs + 1):
+            wanted += [
+                (f"service-warm-{n}", data.WEBHOOK_SHOP, int(warmup * 5000)),
+                (f"service-{n}", data.WEBHOOK_SHOP, int(seconds * 5000)),
+                (f"bare-warm-{n}", data.BARE_WEBHOOK_SHOP, int(warmup * 5000)),
+                (f"bare-{n}", data.BARE_WEBHOOK_SHOP, int(seconds * 5000)),
+            ]
         bodies = {}
-        for n, (name, shop, count) in enumerate(
-            (
-                ("statements", data.WEBHOOK_SHOP, 1),
-                ("service-warm", data.WEBHOOK_SHOP, int(warmup * 5000)),
-                ("service", data.WEBHOOK_SHOP, int(seconds * 5000)),
-                ("bare-warm", data.BARE_WEBHOOK_SHOP, int(warmup * 5000)),
-                ("bare", data.BARE_WEBHOOK_SHOP, int(seconds * 5000)),
-            ),
-            start=1,
-        ):
+        for n, (name, shop, count) in enumerate(wanted, start=1):
             bodies[name] = work / f"webhooks-{name}.txt"
             load.webhook_bodies(bodies[name], count, shop=shop, prefix=10 + n)
 
@@ -106,40 +141,65 @@ def main() -> int:
                     what,
                 )
             log("list: the service and the bare endpoint answer the same JSON")
-            s = load.list_load(service.url, token, page, seconds, warmup)
-            b = load.list_load(bare_graphql.url, token, page, seconds, warmup)
-            log(
-                f"list: service {s.per_s:.0f} req/s p99 {s.p99_ms:.1f} ms;"
-                f" bare {b.per_s:.0f} req/s p99 {b.p99_ms:.1f} ms"
-            )
+            s_runs, b_runs = [], []
+            for n in range(1, runs + 1):  # alternated, so a slow spell of the machine hits both
+                s_runs.append(load.list_load(service.url, token, page, seconds, warmup))
+                b_runs.append(load.list_load(bare_graphql.url, token, page, seconds, warmup))
+                log(
+                    f"list run {n}/{runs}: service {s_runs[-1].per_s:.0f} req/s"
+                    f" p99 {s_runs[-1].p99_ms:.1f} ms; bare {b_runs[-1].per_s:.0f} req/s"
+                    f" p99 {b_runs[-1].p99_ms:.1f} ms"
+                )
+            s, b = load.median_run(s_runs), load.median_run(b_runs)
+            ratios = [x.per_s / y.per_s for x, y in zip(s_runs, b_runs, strict=True)]
             out |= {
                 "graphql_list_per_s": round(s.per_s, 1),
                 "graphql_list_p50_ms": round(s.p50_ms, 2),
                 "graphql_list_p99_ms": round(s.p99_ms, 2),
                 "bare_list_per_s": round(b.per_s, 1),
                 "bare_list_p99_ms": round(b.p99_ms, 2),
-                "graphql_list_ratio": round(s.per_s / b.per_s, 3),
+                **spread("graphql_list_ratio", ratios),
             }
             small_ms = load.latencies_ms(service.url, token, filtered.read_bytes(), rounds)
-        with procs.bare("bench.bare_webhook", url, work) as bare_hooks:
-            b = load.webhook_load(
-                bare_hooks.url, bodies["bare-warm"], bodies["bare"], seconds, warmup
-            )
-        with procs.service(url, work) as service:
-            s = load.webhook_load(
-                service.url, bodies["service-warm"], bodies["service"], seconds, warmup
-            )
-        log(
-            f"webhooks: service {s.per_s:.0f}/s p99 {s.p99_ms:.1f} ms;"
-            f" bare {b.per_s:.0f}/s p99 {b.p99_ms:.1f} ms"
-        )
+        with (
+            procs.bare("bench.bare_webhook", url, work) as bare_hooks,
+            procs.service(url, work) as service,
+        ):
+            s_runs, b_runs = [], []
+            for n in range(1, runs + 1):
+                b_runs.append(
+                    load.webhook_load(
+                        bare_hooks.url,
+                        bodies[f"bare-warm-{n}"],
+                        bodies[f"bare-{n}"],
+                        seconds,
+                        warmup,
+                    )
+                )
+                s_runs.append(
+                    load.webhook_load(
+                        service.url,
+                        bodies[f"service-warm-{n}"],
+                        bodies[f"service-{n}"],
+                        seconds,
+                        warmup,
+                    )
+                )
+                log(
+                    f"webhooks run {n}/{runs}: service {s_runs[-1].per_s:.0f}/s"
+                    f" p99 {s_runs[-1].p99_ms:.1f} ms; bare {b_runs[-1].per_s:.0f}/s"
+                    f" p99 {b_runs[-1].p99_ms:.1f} ms"
+                )
+        s, b = load.median_run(s_runs), load.median_run(b_runs)
         out |= {
             "webhook_per_s": round(s.per_s, 1),
             "webhook_p50_ms": round(s.p50_ms, 2),
             "webhook_p99_ms": round(s.p99_ms, 2),
             "bare_webhook_per_s": round(b.per_s, 1),
             "bare_webhook_p99_ms": round(b.p99_ms, 2),
-            "webhook_ratio": round(s.per_s / b.per_s, 3),
+            **spread(
+                "webhook_ratio", [x.per_s / y.per_s for x, y in zip(s_runs, b_runs, strict=True)]
+            ),
         }
 
         with procs.service(url, work, workers=2) as service:
@@ -186,6 +246,8 @@ def main() -> int:
         "database": "PostgreSQL",
         "big": big,
         "quick": quick,
+        "runs": runs,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "machine": platform.platform(),
         "python": platform.python_version(),

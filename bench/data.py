@@ -61,6 +61,17 @@ def _sql_list(values: tuple[str, ...]) -> str:
     return "ARRAY[" + ",".join(f"'{v}'" for v in values) + "]"
 
 
+def db_prefix() -> str:
+    """BENCH_DB_PREFIX (default `bench`): how the names of the databases a run creates (and
+    drops) begin, so that runs beside other users of the server stay in their own names."""
+    prefix = os.environ.get("BENCH_DB_PREFIX", "").strip() or "bench"
+    if not prefix.replace("_", "").isalnum() or not prefix.isascii() or len(prefix) > 40:
+        raise SystemExit(
+            f"error: BENCH_DB_PREFIX must be letters, digits and _ (at most 40), got {prefix!r}"
+        )
+    return prefix
+
+
 @dataclass(frozen=True)
 class Database:
     admin_url: str
@@ -73,7 +84,7 @@ class Database:
 
 
 async def create(admin_url: str) -> Database:
-    name = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
+    name = f"{db_prefix()}_{os.getpid()}_{secrets.token_hex(3)}"
     conn = await asyncpg.connect(admin_url)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')

@@ -203,5 +203,11 @@ def latencies_ms(url: str, token: str, body: bytes, rounds: int) -> Sequence[flo
     return times
 
 
+def median_run(runs: Sequence[Run]) -> Run:
+    """The run of median throughput (the lower middle one of an even number)."""
+    ordered = sorted(runs, key=lambda run: run.per_s)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)

@@ -22,7 +22,22 @@ AFTERSALES = shutil.which("aftersales", path=str(BIN)) or "aftersales"
 KEY, SECRET = "bench-app-key", "bench-app-secret-0123456789abcdef"
 
 
+# BENCH_PORT=N: the processes a run starts listen on N, N+1, ... (at most PORTS of them, each
+# on the next port); unset, each gets a free port from the system.
+PORTS = 10
+_next_port = 0
+
+
 def free_port() -> int:
+    """The next of BENCH_PORT's ports, or a free one from the system."""
+    global _next_port
+    raw = os.environ.get("BENCH_PORT", "").strip()
+    if raw:
+        if not raw.isdigit() or not 1024 <= int(raw) <= 65535 - PORTS:
+            raise SystemExit(f"error: BENCH_PORT must be a port from 1024 to {65535 - PORTS}")
+        port = int(raw) + _next_port % PORTS
+        _next_port += 1
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
@@ -165,6 +166,46 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
     return q
 
 
+# `_plain_page`'s filters: a column of the after-sale equal to an enum's value.
+_PLAIN_EQUALS = ("type", "status", "return_status", "dispute_status")
+
+
+def _plain_page(
+    seller_id: int, flt: SaleFilter, cursor: tuple[datetime, int] | None
+) -> tuple[str, list[Any], str, list[Any]] | None:
+    """The page's and its total's WHERE (with their parameters) written out, the same SQL
+    `_scoped` makes Tortoise build, for the filters a list's tabs use (shop, type, statuses,
+    cursor); None for the others (search, stock-in, response deadline, a shop id longer than
+    the column), which keep Tortoise's query builder."""
+    if flt.search or flt.awaiting_stock_in is not None or flt.response_due_before is not None:
+        return None
+    where: list[str] = []
+    params: list[Any] = []
+    if flt.shop_id is not None:
+        limit = getattr(Shop._meta.fields_map["shop_id"], "max_length", None)
+        if limit is not None and len(flt.shop_id) > limit:
+            return None
+        # A scalar subquery, not a join: see `_scoped`.
+        where.append(
+            'a."shop_id" = (SELECT "id" FROM "shop" WHERE "shop_id" = ? AND "seller_id" = ?)'
+        )
+        params += [flt.shop_id, seller_id]
+    else:
+        where.append('s."seller_id" = ?')
+        params.append(seller_id)
+    for name in _PLAIN_EQUALS:
+        value = getattr(flt, name)
+        if value is not None:
+            where.append(f'a."{name}" = ?')
+            params.append(value.value)
+    count_where, count_params = " AND ".join(where), list(params)
+    if cursor is not None:
+        created_at, sale_id = cursor
+        where.append('(a."created_at" < ? OR (a."created_at" = ? AND a."id" < ?))')
+        params += [created_at, created_at, sale_id]
+    return " AND ".join(where), params, count_where, count_params
+
+
 # Stored values -> enum members, for the nested lists' rows (a page decodes hundreds of them;
 # a dict lookup is several times cheaper than the enum's call). An unknown value still fails as
 # the enum's call does.
@@ -184,13 +225,28 @@ class SaleReads:
     ) -> Page:
         if first < 0 or first > MAX_PAGE:
             raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
+        cursor = decode_cursor(after) if after else None
+        plain = _plain_page(seller_id, flt, cursor) if first > 0 else None
+        if plain is not None:
+            where, params, count_where, count_params = plain
+            found, total = await rows.fetch_page_with_total(
+                self._conn, where, params, count_where, count_params, first + 1
+            )
+            if total is None:  # an empty page: the total counts the matches before the cursor too
+                scoped = _scoped(self._conn, seller_id, flt)
+                total = await self._matching(scoped).count() if after else 0
+            return Page(
+                records=[rows.sale(r) for r in found[:first]],
+                total_count=total,
+                has_next_page=len(found) > first,
+            )
         q = _scoped(self._conn, seller_id, flt)
         if flt.awaiting_stock_in is not None:
             waiting = awaiting_stock_in()
             q &= waiting if flt.awaiting_stock_in else ~waiting
         page_q = q
-        if after:
-            created_at, sale_id = decode_cursor(after)
+        if cursor is not None:
+            created_at, sale_id = cursor
             page_q &= Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=sale_id)
         if first == 0:
             # A count only: no rows, so no next page to follow (a pager would loop on a page that

@@ -11,7 +11,8 @@ from typing import Any
 from aftersales.domain.model import LineItem
 from aftersales.settings import Settings
 from api.context import Context
-from api.schema import FastExecution, build_schema
+from api.fast_execution import FastExecution
+from api.schema import build_schema
 from tests.perf.test_statements import PAGE
 from tests.support.builders import make_sale, make_seller, seller_id_of
 from tests.support.clock import Clock

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import Undefined
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 
+from api import fast_plan
 from api.context import PREFETCHED
-from api.schema import FastExecution
+from api.fast_execution import FastExecution
 
 
 @strawberry.enum
@@ -270,3 +271,55 @@ def test_plain_fields_do_not_go_the_generic_way() -> None:
     # `things` and each thing's `fetched` (a resolver, not prefetched here) only.
     assert _generic_fields(1) == 2
     assert _generic_fields(20) == 21
+
+
+def build_cached(context_class: Any, sources: Callable[[], list[Thing]]) -> Any:
+    """`build`, with parsed documents cached as api/schema.py caches them: every request
+    with the same text runs the same document nodes (so FastExecution reuses its plans)."""
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def things(self) -> list[Thing]:
+            return sources()
+
+        @strawberry.field
+        async def maybe_things(self) -> list[Thing | None] | None:
+            return sources()
+
+    return strawberry.Schema(
+        query=Query,
+        execution_context_class=context_class,
+        extensions=[lambda: ParserCache(maxsize=8)],
+    )
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_plans_kept_across_requests_answer_every_later_request_as_graphql_core(
+    query: str,
+) -> None:
+    current = ["good"]
+    fast = build_cached(FastExecution, lambda: CASES[current[0]]())
+    generic = build_cached(None, lambda: CASES[current[0]]())
+    for case in [*CASES, "good", *reversed(CASES)]:
+        current[0] = case
+        for variables in (None, {"yes": False}, {"yes": True}):
+            got = outcome(await fast.execute(QUERIES[query], variable_values=variables))
+            expected = outcome(await generic.execute(QUERIES[query], variable_values=variables))
+            assert got == expected, (case, variables)
+
+
+def test_only_operations_whose_fields_do_not_depend_on_variables_keep_their_plans() -> None:
+    import asyncio
+
+    schema = build_cached(FastExecution, lambda: [good()])
+    for name in ("all", "fragments and aliases", "typename", "directives"):
+        asyncio.run(schema.execute(QUERIES[name]))
+    kept = {
+        operation.loc.source.body if operation.loc else "": plans
+        for operation, plans in fast_plan._shared.values()
+    }
+
+    assert kept[QUERIES["all"]]  # steps made on the first request, kept for the next
+    assert kept[QUERIES["fragments and aliases"]]
+    assert kept[QUERIES["directives"]] is None  # @include(if: $yes): planned per request
