@@ -12,8 +12,8 @@ import pytest
 from aftersales.domain.model import AfterSaleStatus, AfterSaleType, ReturnStatus
 from aftersales.store import queries, rows
 from tests.support.builders import make_sale, make_seller, seller_id_of
-from tests.support.door import read
 from tests.support.clock import T0
+from tests.support.door import read
 
 FILTERS = {
     "everything": queries.SaleFilter(),
