@@ -27,6 +27,7 @@ from api import logs, metrics, playground, probes
 from api.auth import OperatorOnly
 from api.endpoint import GraphQLEndpoint
 from api.labels import download
+from api.server import settle_heap
 from scheduler import health, service, tiktok
 from webhooks import endpoints
 
@@ -57,6 +58,7 @@ class ServeConfig(uvicorn.Config):
     def load(self) -> None:
         self.app = create_app(self.settings)
         super().load()
+        settle_heap()  # in the process that serves (each worker's own, with --workers N)
 
 
 # What OPERATOR_TOKEN protects: what a process knows about itself. /healthz and /health stay
