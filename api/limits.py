@@ -20,6 +20,8 @@ graphql-core's own rules (KnownFragmentNames, NoFragmentCycles) refuse the docum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from graphql import (
     ASTValidationRule,
     FieldNode,
@@ -35,6 +37,11 @@ from graphql import (
 )
 
 
+def _fragments(definitions: Sequence[Node]) -> dict[str, FragmentDefinitionNode]:
+    """The document's fragments by name."""
+    return {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+
+
 def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
     """A validation rule class refusing operations nested deeper than `max_depth`."""
 
@@ -42,9 +49,7 @@ def depth_limit_rule(max_depth: int) -> type[ASTValidationRule]:
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             definitions = context.document.definitions
-            fragments = {
-                d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)
-            }
+            fragments = _fragments(definitions)
             for definition in definitions:
                 if isinstance(definition, OperationDefinitionNode):
                     name = definition.name.value if definition.name else "anonymous"
@@ -68,9 +73,7 @@ def alias_limit_rule(max_aliases: int) -> type[ASTValidationRule]:
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             definitions = context.document.definitions
-            fragments = {
-                d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)
-            }
+            fragments = _fragments(definitions)
             count = _Aliases(fragments)
             total = sum(
                 count.of(d.selection_set)
