@@ -3,15 +3,26 @@
 An endpoint only checks what arrived (size, signature, envelope) and hands the delivery to the
 core's inbox (aftersales.inbox), which records and applies it in one transaction; it answers 200
 only after that commit. 401 (bad signature) stores nothing and logs a warning naming the header
-(at most one per endpoint every 10 s, counting the ones left out); 400 (signed but malformed)
-is logged with the reason; 413 is over `WEBHOOK_MAX_BYTES`; 408 a body that took longer than
-`READ_TIMEOUT_SECONDS` to arrive. A database that is down gets 503, so the sender retries.
+(at most one per endpoint every 10 s, counting the ones left out); 413 is over
+`WEBHOOK_MAX_BYTES`; 408 a body that took longer than `READ_TIMEOUT_SECONDS` to arrive. A
+database that is down gets 503, so the sender retries.
+
+A signed body that is not a valid delivery is kept in the delivery log as rejected, with the
+reason. The two endpoints answer it differently, because their senders do:
+- TikTok accepts only 200 or 401 with an empty body and retries anything else four times (2
+  min, 30 min, 3 h, 12 h), while a 401 is final. A retry of the same bytes cannot fix them, so
+  a rejected delivery is answered 200, empty. The service missing TIKTOK_APP_KEY or
+  TIKTOK_APP_SECRET answers 503, not 401: TikTok keeps retrying until the service is
+  configured, instead of dropping the event until the next poll.
+- The tracking feed is ours to configure: a rejected delivery gets 400 with the reason, and a
+  missing LOGISTICS_WEBHOOK_SECRET 401.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from starlette.requests import Request
@@ -86,6 +97,28 @@ class _RefusalLog:
         self.suppressed = 0
 
 
+@dataclass(frozen=True)
+class Answers:
+    """How an endpoint answers what its sender cannot fix by retrying, and a missing secret."""
+
+    rejected: Callable[[str], Response]  # a signed body that is not a valid delivery
+    unconfigured: Callable[[], Response]  # the endpoint's secret is not set
+
+
+# TikTok: 200 or 401 with an empty body, anything else is retried (see the module docstring).
+TIKTOK_ANSWERS = Answers(
+    rejected=lambda reason: Response(status_code=200),
+    unconfigured=lambda: PlainTextResponse(
+        "TikTok webhooks are not configured on this service yet: retry later",
+        status_code=503,
+    ),
+)
+LOGISTICS_ANSWERS = Answers(
+    rejected=lambda reason: PlainTextResponse(reason, status_code=400),
+    unconfigured=lambda: Response(status_code=401),
+)
+
+
 def _endpoint(
     settings: Settings,
     signature: Callable[[bytes], str | None],
@@ -93,6 +126,7 @@ def _endpoint(
     accept: Callable[[bytes, dict[str, str]], Awaitable[Result]],
     source: str,
     clock: Callable[[], datetime],
+    answers: Answers,
 ) -> Handler:
     refusals = _RefusalLog(source, header, clock)
 
@@ -109,7 +143,7 @@ def _endpoint(
             return PlainTextResponse(str(exc), status_code=400)
         expected = signature(body)
         if expected is None:  # the endpoint's secret is not set: `signature` logged it
-            return Response(status_code=401)
+            return answers.unconfigured()
         sent = request.headers.get(header)
         if not matches(expected, sent):
             refusals.refused(sent)
@@ -121,7 +155,8 @@ def _endpoint(
             except payloads.Malformed as exc:
                 rejected = await reject(source, body, headers, exc.reason, now=clock())
                 metrics.delivered(source, rejected.outcome)
-                return PlainTextResponse(exc.reason, status_code=400)
+                log.warning("%s webhook delivery rejected: %s", source, exc.reason)
+                return answers.rejected(exc.reason)
         except Exception:  # the database is unreachable: nothing was recorded, so ask for a retry
             log.exception("could not record a %s webhook delivery", source)
             return PlainTextResponse("temporarily unavailable, retry later", status_code=503)
@@ -147,7 +182,10 @@ async def _logistics_feed_off(request: Request) -> Response:
 def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]:
     def tiktok_expected(body: bytes) -> str | None:
         if not settings.tiktok_app_key or not settings.tiktok_app_secret:
-            log.warning("TIKTOK_APP_KEY/TIKTOK_APP_SECRET not set: TikTok webhooks refused")
+            log.warning(
+                "TIKTOK_APP_KEY/TIKTOK_APP_SECRET not set: TikTok webhooks answered 503 (TikTok"
+                " retries them)"
+            )
             return None
         return tiktok_signature(settings.tiktok_app_key, settings.tiktok_app_secret, body)
 
@@ -176,7 +214,15 @@ def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]
     return [
         Route(
             "/webhooks/tiktok",
-            _endpoint(settings, tiktok_expected, "authorization", accept_tiktok, TIKTOK, clock),
+            _endpoint(
+                settings,
+                tiktok_expected,
+                "authorization",
+                accept_tiktok,
+                TIKTOK,
+                clock,
+                TIKTOK_ANSWERS,
+            ),
             methods=["POST"],
         ),
         Route(
@@ -184,7 +230,13 @@ def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]
             _logistics_feed_off
             if settings.is_production and not settings.logistics_webhook_secret
             else _endpoint(
-                settings, logistics_expected, "x-signature", accept_parcel, LOGISTICS, clock
+                settings,
+                logistics_expected,
+                "x-signature",
+                accept_parcel,
+                LOGISTICS,
+                clock,
+                LOGISTICS_ANSWERS,
             ),
             methods=["POST"],
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,6 +17,7 @@ from aftersales.commands import accounts
 from aftersales.domain import tiktok as platform
 from aftersales.inbox import apply
 from aftersales.store.models import WebhookDelivery
+from api.app import create_app
 from tests.support.builders import make_seller
 from tests.support.clock import T0
 from tests.support.http import AppClient
@@ -334,17 +336,54 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
-async def test_a_signed_malformed_body_is_400_logged_and_changes_nothing(
-    app: AppClient, body: bytes
+async def test_a_signed_malformed_body_is_kept_as_rejected_and_answered_200_empty(
+    app: AppClient, body: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # TikTok retries anything but an empty 200 or 401 four times; the same bytes cannot get
+    # better, so the delivery is kept (with why) and answered as taken.
     seller = await make_seller()
 
-    response = await post_tiktok(app, body.replace(b"7494049642642441621", seller.shop_id.encode()))
+    with caplog.at_level(logging.WARNING, logger="webhooks.endpoints"):
+        response = await post_tiktok(
+            app, body.replace(b"7494049642642441621", seller.shop_id.encode())
+        )
 
-    assert response.status_code == 400 and response.text
+    assert (response.status_code, response.content) == (200, b"")
     assert await outcomes() == ["rejected"]
-    assert (await WebhookDelivery.first()).reason == response.text  # type: ignore[union-attr]
+    delivery = await WebhookDelivery.first()
+    assert delivery is not None and delivery.reason
+    assert [r.getMessage() for r in caplog.records] == [
+        f"tiktok webhook delivery rejected: {delivery.reason}"
+    ]
     assert await sales(app, seller.token) == []
+
+
+async def test_without_the_app_secret_a_delivery_is_503_so_tiktok_retries_it(
+    app: AppClient,
+) -> None:
+    # A 401 would make TikTok give up on the event until the next poll; a 503 is retried (2 min,
+    # 30 min, 3 h, 12 h) and goes through once the service has its secrets.
+    seller = await make_seller()
+    unconfigured = dataclasses.replace(app.settings, tiktok_app_key=None, tiktok_app_secret=None)
+    asgi = create_app(unconfigured, clock=app.clock.now, manage_database=False, run_jobs=False)
+    body = envelope(seller.shop_id, return_data("RETURN_OR_REFUND_REQUEST_PENDING"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=asgi), base_url="http://testserver"
+    ) as client:
+        signature = tiktok_signature(
+            app.settings.tiktok_app_key or "", app.settings.tiktok_app_secret or "", body
+        )
+        refused = await client.post(
+            "/webhooks/tiktok", content=body, headers={"Authorization": signature}
+        )
+
+    assert refused.status_code == 503
+    assert await WebhookDelivery.all().count() == 0
+
+    retried = await post_tiktok(app, body)  # TikTok's retry, once the secrets are set
+
+    assert (retried.status_code, retried.content) == (200, b"")
+    assert [s["status"] for s in await sales(app, seller.token)] == ["PENDING_REQUEST"]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Both webhook endpoints under random bodies, signed and unsigned: only 200, 400, 401 or 413,
-never a traceback or SQL in a response, and nothing stored for a body that is not signed."""
+never a traceback or SQL in a response, and nothing stored for a body that is not signed. TikTok's
+endpoint answers a signed body 200 whatever it holds (TikTok retries any other answer but 401)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,7 @@ async def _post_a_random_body(
     data: st.DataObject,
     shaped: Callable[[str], st.SearchStrategy[dict[str, Any]]],
     post: Callable[..., Awaitable[Any]],
+    signed_answers: tuple[int, ...],
 ) -> None:
     """Draw a body (shaped like the endpoint's format, any JSON, or any bytes), sign it or not,
     post it, and check the answer and what was stored."""
@@ -112,17 +114,19 @@ async def _post_a_random_body(
     if not signed:
         assert response.status_code == 401
         assert await WebhookDelivery.all().count() == before
+    else:
+        assert response.status_code in signed_answers, (response.status_code, response.text)
 
 
 @given(data=st.data())
 async def test_tiktok_webhook_answers_random_bodies_cleanly(
     app: AppClient, data: st.DataObject
 ) -> None:
-    await _post_a_random_body(app, data, tiktok_envelope, post_tiktok)
+    await _post_a_random_body(app, data, tiktok_envelope, post_tiktok, signed_answers=(200,))
 
 
 @given(data=st.data())
 async def test_logistics_webhook_answers_random_bodies_cleanly(
     app: AppClient, data: st.DataObject
 ) -> None:
-    await _post_a_random_body(app, data, parcel_event, post_parcel)
+    await _post_a_random_body(app, data, parcel_event, post_parcel, signed_answers=(200, 400))
