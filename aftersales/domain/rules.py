@@ -89,6 +89,10 @@ def check(sale: Sale, action: SellerAction) -> None:
     """Raise the DomainError that forbids `action` on `sale` now, or return if it is allowed."""
     if action is A.ADD_NOTE:
         return
+    if action is A.RETRY_SYNC:
+        # Not a rule of the request's status: `retrySync` answers for itself, and
+        # `availableActions` lists it while the last decision sent to TikTok is FAILED.
+        raise InvalidTransition("only a decision whose sync FAILED can be retried")
     if action is A.REPRINT_SHIPPING_LABEL:
         if sale.type is T.ABNORMAL_RETURN:
             if not sale.tracking_number:

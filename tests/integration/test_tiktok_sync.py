@@ -6,6 +6,7 @@ local-only shops that send nothing (docs/tiktok-sync.md)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -252,7 +253,8 @@ async def test_each_decision_is_sent_once_with_its_call_and_key(
     assert call.method == "POST"
     assert call.path == f"/return_refund/202309/returns/{return_id}/{verb}"
     assert call.body == body
-    assert call.idempotency_key and call.idempotency_key.startswith(f"aftersales-{sale_id}-")
+    key = rf"[A-Za-z0-9_]{{16}}-{return_id}-v[0-9]+-{action.value.lower()}-1"
+    assert call.idempotency_key and re.fullmatch(key, call.idempotency_key)
     assert call.code == 0 and call.changed
     done = await _sale(world, return_id)
     assert (done.status, done.sync_status, done.sync_error, done.sync_attempts) == (
