@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from email.utils import formatdate
 from collections.abc import Callable
+from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
