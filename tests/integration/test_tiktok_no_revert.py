@@ -287,3 +287,56 @@ async def test_a_wrong_type_answers_its_type_error_before_the_reason_code(world:
 
     with pytest.raises(ActionNotAllowedForType):
         await world.decide(sale_id, A.REJECT_REFUND, reason="Used")  # and no reasonCode
+
+
+async def test_an_access_token_tiktok_calls_invalid_is_refreshed_once(world: World) -> None:
+    return_id = world.put(PENDING)
+    sale_id = await world.imported(return_id)
+    await world.decide(sale_id, A.ACCEPT_RETURN)
+    # TikTok no longer knows our access token (36009004 naming it); the refresh token works.
+    world.sandbox.shops[world.seller.shop_id].access_token = "TTP_issued-elsewhere"
+
+    assert (await dispatch.dispatch(world.link)).synced == 1
+
+    assert [c.code for c in world.decisions()] == [36009004, 0]
+    creds = await world.link.shop(world.shop_pk)
+    assert creds is not None
+    assert creds.access_token == world.sandbox.shops[world.seller.shop_id].access_token
+
+
+async def test_an_access_token_still_invalid_after_a_refresh_fails(world: World) -> None:
+    return_id = world.put(PENDING)
+    sale_id = await world.imported(return_id)
+    await world.decide(sale_id, A.ACCEPT_RETURN)
+    invalid = "Invalid credentials. The x-tts-access-token header is invalid."
+    world.sandbox.fail("/approve", Fault.code(36009004, invalid), Fault.code(36009004, invalid))
+
+    assert (await dispatch.dispatch(world.link)).failed == 1
+
+    assert [c.code for c in world.decisions()] == [36009004, 36009004]
+    assert (await _sale(world, return_id)).sync_error == f"TikTok 36009004: {invalid}"
+
+
+async def test_a_decision_from_a_clock_60_seconds_fast_goes_through(world: World) -> None:
+    return_id = world.put(PENDING)
+    sale_id = await world.imported(return_id)
+    await world.decide(sale_id, A.ACCEPT_RETURN)
+    fast = TikTokClient(
+        base_url=world.base_url,
+        auth_base_url=world.base_url,
+        app_key=APP_KEY,
+        app_secret=APP_SECRET,
+        max_retries=0,
+        now=lambda: world.time() + 60,
+    )
+    link = Link(client=fast, vault=world.link.vault, windows=WINDOWS, clock=world.clock.now)
+
+    try:
+        run = await dispatch.dispatch(link)
+    finally:
+        await fast.aclose()
+
+    assert run.synced == 1
+    assert [c.code for c in world.decisions()] == [36009004, 0]  # refused once, then corrected
+    done = await _sale(world, return_id)
+    assert (done.sync_status, done.sync_attempts) == ("SYNCED", 2)
