@@ -272,10 +272,14 @@ def dispute_expired(
     dispute_status: DisputeStatus,
     dispute_deadline: datetime | None,
     now: datetime,
+    *,
+    sync_failed: bool = False,
 ) -> bool:
-    """True when the sweep must close the request (docs/timers.md). The store's SQL mirrors this."""
+    """True when the sweep must close the request (docs/timers.md). The store's SQL mirrors this.
+    `sync_failed`: the rejection never reached TikTok (its sync FAILED): never closed here."""
     return (
-        status in DISPUTABLE_STATUSES
+        not sync_failed
+        and status in DISPUTABLE_STATUSES
         and dispute_status is not DisputeStatus.IN_PROGRESS
         and dispute_deadline is not None
         and dispute_deadline <= now
