@@ -87,6 +87,10 @@ async def decide(
                 **change.fields,
                 "last_event_at": _later(sale.last_event_at, now),
             }
+            if acting.status is not sale.status:
+                # Deciding again from TikTok's status: what the refused decision set (its
+                # dispute window, its offer, its refund) never happened on TikTok.
+                fields = {**_UNDONE, **fields}
             saved = await tx.sales.save(
                 sale,
                 Change(fields, change.action, change.from_status, change.to_status),
@@ -186,6 +190,13 @@ def _detail(decision: Decision) -> dict[str, str] | None:
     if decision.reason_code:
         detail["reason_code"] = decision.reason_code.strip()
     return detail or None
+
+
+_UNDONE: ChangeFields = {
+    "dispute_deadline": None,
+    "partial_refund_offer": None,
+    "refund_amount": None,
+}
 
 
 def _later(a: datetime | None, b: datetime) -> datetime:

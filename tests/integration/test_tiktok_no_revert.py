@@ -199,6 +199,7 @@ async def test_deciding_again_while_failed_starts_from_tiktoks_status(world: Wor
 
     sale = await _sale(world, return_id)
     assert (sale.status, sale.sync_status) == (S.AWAITING_BUYER_SHIPMENT, "SYNCED")
+    assert failed.dispute_deadline is not None and sale.dispute_deadline is None  # never TikTok's
     history = (await queries.history_by_sale([sale_id]))[sale_id]
     assert (history[-1].from_status, history[-1].to_status) == (
         S.PENDING_REQUEST,
