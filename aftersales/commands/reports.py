@@ -2,7 +2,14 @@
 
 TikTok is the source of truth for what it reports: a newer report is applied even when it skips
 steps we never heard about, and a report about a return we have never seen creates it. A stale
-report only fills in the details the after-sale still lacks, with the same versioned save.
+report only fills in the details the after-sale still lacks, with the same versioned save, and
+sets `platform_status` when it agrees with our status (TikTok confirming our decision) or our
+last decision FAILED; it never changes the status.
+
+No silent revert (docs/tiktok-sync.md): a decision TikTok refused stays the after-sale's status,
+FAILED, with TikTok's status beside it, until the seller retries or decides again, or TikTok
+reports a status newer than the decision; that report is applied like any other and ends the
+FAILED state (syncStatus SYNCED: the after-sale shows TikTok's state).
 """
 
 from __future__ import annotations
@@ -33,10 +40,8 @@ async def apply_return_report(
     """Apply one report in `tx`.
 
     `current`: the report is TikTok's state right now (a return fetched from its API), not a
-    point in time. Then, even when older than our last local change, its status replaces ours
-    when they differ, our last decision did not reach TikTok (sync FAILED) and none is on its
-    way: the platform wins (a buyer's cancellation TikTok applied before the seller's accept,
-    a decision TikTok refused).
+    point in time. It is applied by the same rules: older than our last local change, it never
+    replaces the seller's decision (no silent revert), even one TikTok refused.
 
     `found`: the shop and after-sale already read in `tx` (`tx.sales.for_report`), for the
     first attempt; a retry reads the after-sale again. An attempt writes nothing before the
@@ -65,20 +70,23 @@ async def apply_return_report(
             if created is None:  # a concurrent delivery created it first
                 raise Lost
             return Result(Outcome.CREATED, created.id)
-        if tiktok.is_stale(report, sale.last_event_at) and not (
-            current
-            and sale.sync_status == SyncStatus.FAILED.value
-            and tiktok.reports_other_status(sale.as_sale(), report)
-            and not await tx.calls.decisions_waiting(sale.id)
-        ):
+        if tiktok.is_stale(report, sale.last_event_at):
             return await _fill_missing(
                 tx, sale, report, now=now, source=source, has_items=has_items
             )
         change = tiktok.interpret(sale.as_sale(), report, dispute_window=window)
-        if sale.last_event_at is not None and sale.last_event_at > report.update_time:
-            # The platform's state replaces ours, but the newest moment applied stays.
-            kept: ChangeFields = {**change.fields, "last_event_at": sale.last_event_at}
-            change = Change(kept, change.action, change.from_status, change.to_status)
+        if (
+            sale.sync_status == SyncStatus.FAILED.value
+            and change.action == tiktok.PLATFORM_STATUS_ACTION
+        ):
+            # TikTok reports a status newer than the seller's refused decision: it is the
+            # after-sale's status now, and the FAILED state ends (the call keeps its error).
+            ended: ChangeFields = {
+                **change.fields,
+                "sync_status": SyncStatus.SYNCED.value,
+                "sync_error": None,
+            }
+            change = Change(ended, change.action, change.from_status, change.to_status)
         saved = await tx.sales.save(
             sale,
             change,
@@ -107,15 +115,31 @@ async def _fill_missing(
     has_items: bool | None,
 ) -> Result:
     """A stale report: its status is ignored, the details the after-sale lacks are filled in
-    (one history entry, only when it filled something). `has_items`: whether the after-sale has
-    lines, when known. Raises Lost on a lost version check."""
+    (one history entry, only when it filled something), and `platform_status` is set when
+    `tiktok.platform_seen` says so (no history entry of its own). `has_items`: whether the
+    after-sale has lines, when known. Raises Lost on a lost version check."""
     if report.items and has_items is None:
         has_items = await tx.sales.has_items(sale.id)
     has_items = not report.items or bool(has_items)
     change = tiktok.fill_missing(sale.as_sale(), report, has_items=has_items)
+    seen = tiktok.platform_seen(
+        sale.as_sale(),
+        report,
+        platform_status=sale.platform_status,
+        platform_updated_at=sale.platform_updated_at,
+        failed=sale.sync_status == SyncStatus.FAILED.value,
+    )
     if change is None:
-        return Result(Outcome.STALE, sale.id)
+        if not seen:
+            return Result(Outcome.STALE, sale.id)
+        quiet = Change(seen, tiktok.PLATFORM_STATUS_ACTION, sale.status, sale.status, False)
+        if not await tx.sales.save(sale, quiet, at=now, actor=report.actor, source=source):
+            raise Lost
+        return Result(
+            Outcome.STALE, sale.id, reason="not newer than the last change; TikTok's status noted"
+        )
     filled = sorted(change.fields)
+    change = Change({**change.fields, **seen}, change.action, change.from_status, change.to_status)
     saved = await tx.sales.save(
         sale,
         change,

@@ -7,12 +7,12 @@ read; after a few lost races the caller gets `Conflict`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from aftersales.commands.retry import Lost, retrying
-from aftersales.domain import rules, sync
+from aftersales.domain import rules, sync, tiktok
 from aftersales.domain.errors import Invalid, NotFound
 from aftersales.domain.model import (
     Actor,
@@ -51,13 +51,23 @@ async def decide(
     """Apply a status-changing seller action; the after-sale's id.
 
     With `push` (the TikTok API is configured) and a shop that has credentials, the decision is
-    also queued for TikTok in the same transaction (docs/tiktok-sync.md)."""
-    rules.limit_text(decision.reason, "reason", rules.MAX_REASON_LENGTH)
-    note = rules.limit_text(decision.note, "note", rules.MAX_NOTE_LENGTH)
+    also queued for TikTok in the same transaction (docs/tiktok-sync.md).
+
+    Refusals come in SPEC §2's order: the type, region and status rules first, then the
+    inputs (`reason`, `reasonCode`, `note`), then the amount. While the last decision sent to
+    TikTok is FAILED, the decision is checked against the status TikTok reports
+    (`tiktok.acting_status`), where the request stands there."""
 
     async def attempt() -> int:
         async with uow() as tx:
             sale = await load(tx, seller_id, sale_id)
+            acting = replace(
+                sale.as_sale(),
+                status=tiktok.acting_status(sale.status, sale.platform_status, sale.sync_status),
+            )
+            rules.check(acting, decision.action)
+            rules.limit_text(decision.reason, "reason", rules.MAX_REASON_LENGTH)
+            note = rules.limit_text(decision.note, "note", rules.MAX_NOTE_LENGTH)
             syncing = (
                 push
                 and sync.is_pushed(decision.action)
@@ -66,7 +76,7 @@ async def decide(
             )
             sync.check_reason_code(decision.action, decision.reason_code, syncing=syncing)
             change = rules.decide(
-                sale.as_sale(),
+                acting,
                 decision.action,
                 now=now,
                 dispute_window=windows.for_region(sale.shop.region),
@@ -77,6 +87,10 @@ async def decide(
                 **change.fields,
                 "last_event_at": _later(sale.last_event_at, now),
             }
+            if acting.status is not sale.status:
+                # Deciding again from TikTok's status: what the refused decision set (its
+                # dispute window, its offer, its refund) never happened on TikTok.
+                fields = {**_UNDONE, **fields}
             saved = await tx.sales.save(
                 sale,
                 Change(fields, change.action, change.from_status, change.to_status),
@@ -111,7 +125,9 @@ async def _push(tx: Tx, sale: SaleRecord, decision: Decision, *, now: datetime) 
         sale_id=sale.id,
         return_id=sale.return_id,
         call=call,
-        idempotency_key=sync.idempotency_key(sale.id, sale.version + 1, decision.action),
+        idempotency_key=sync.idempotency_key(
+            await tx.install.install_id(now=now), sale.return_id, sale.version + 1, decision.action
+        ),
         now=now,
     )
 
@@ -174,6 +190,13 @@ def _detail(decision: Decision) -> dict[str, str] | None:
     if decision.reason_code:
         detail["reason_code"] = decision.reason_code.strip()
     return detail or None
+
+
+_UNDONE: ChangeFields = {
+    "dispute_deadline": None,
+    "partial_refund_offer": None,
+    "refund_amount": None,
+}
 
 
 def _later(a: datetime | None, b: datetime) -> datetime:

@@ -76,6 +76,8 @@ class SellerAction(enum.Enum):
     ADD_NOTE = "ADD_NOTE"
     REPRINT_SHIPPING_LABEL = "REPRINT_SHIPPING_LABEL"
     STOCK_IN = "STOCK_IN"
+    # `retrySync`: listed only while the last decision sent to TikTok is FAILED.
+    RETRY_SYNC = "RETRY_SYNC"
 
 
 class ChangeAction(enum.StrEnum):
@@ -96,6 +98,7 @@ class ChangeAction(enum.StrEnum):
     ADD_NOTE = "ADD_NOTE"
     REPRINT_SHIPPING_LABEL = "REPRINT_SHIPPING_LABEL"
     STOCK_IN = "STOCK_IN"
+    RETRY_SYNC = "RETRY_SYNC"
     # TikTok's reports (domain/tiktok.py).
     PLATFORM_STATUS_REPORTED = "PLATFORM_STATUS_REPORTED"
     PLATFORM_STATUS_UNMAPPED = "PLATFORM_STATUS_UNMAPPED"
@@ -199,6 +202,9 @@ class ChangeFields(TypedDict, total=False):
     last_event_at: datetime | None
     parcel_event_at: datetime | None
     items: tuple[LineItem, ...]
+    platform_updated_at: datetime | None  # TikTok's time of the report that set platform_status
+    sync_status: str  # a report that ends a FAILED decision's state (docs/tiktok-sync.md)
+    sync_error: str | None
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,10 @@ def check(sale: Sale, action: SellerAction) -> None:
     """Raise the DomainError that forbids `action` on `sale` now, or return if it is allowed."""
     if action is A.ADD_NOTE:
         return
+    if action is A.RETRY_SYNC:
+        # Not a rule of the request's status: `retrySync` answers for itself, and
+        # `availableActions` lists it while the last decision sent to TikTok is FAILED.
+        raise InvalidTransition("only a decision whose sync FAILED can be retried")
     if action is A.REPRINT_SHIPPING_LABEL:
         if sale.type is T.ABNORMAL_RETURN:
             if not sale.tracking_number:
@@ -268,10 +272,14 @@ def dispute_expired(
     dispute_status: DisputeStatus,
     dispute_deadline: datetime | None,
     now: datetime,
+    *,
+    sync_failed: bool = False,
 ) -> bool:
-    """True when the sweep must close the request (docs/timers.md). The store's SQL mirrors this."""
+    """True when the sweep must close the request (docs/timers.md). The store's SQL mirrors this.
+    `sync_failed`: the rejection never reached TikTok (its sync FAILED): never closed here."""
     return (
-        status in DISPUTABLE_STATUSES
+        not sync_failed
+        and status in DISPUTABLE_STATUSES
         and dispute_status is not DisputeStatus.IN_PROGRESS
         and dispute_deadline is not None
         and dispute_deadline <= now

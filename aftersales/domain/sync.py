@@ -117,10 +117,31 @@ def decision_call(
     return DecisionCall(verb=verb, decision=decision, body=body)
 
 
-def idempotency_key(sale_id: int, version: int, action: SellerAction) -> str:
-    """Stable for one decision: the after-sale, the version the decision produced, the action.
-    Sent again unchanged on every retry, so TikTok applies the decision once."""
-    return f"aftersales-{sale_id}-v{version}-{action.value.lower()}"
+# --- idempotency keys (issue 17) ------------------------------------------------------------
+
+
+def idempotency_key(
+    install_id: str, return_id: str, version: int, action: SellerAction, attempt: int = 1
+) -> str:
+    """`{installId}-{return_id}-v{version}-{action}-{attempt}`: this install's random id (so two
+    installs, or one after a database reset, never share a key), TikTok's return, the version
+    the decision produced, the action, and the attempt (`retrySync` starts the next one). Sent
+    unchanged on every retry within an attempt, so TikTok applies the decision once. At most
+    255 characters: the install id is 16 and a return id at most 64."""
+    key = f"{install_id}-{return_id}-v{version}-{action.value.lower()}-{attempt}"
+    return key[:255]
+
+
+def next_attempt_key(key: str) -> str:
+    """The key of the next attempt of the same decision: its attempt number plus one (a key
+    made before attempts were numbered gets `-2`)."""
+    head, _, attempt = key.rpartition("-")
+    if head and attempt.isdigit():
+        return f"{head}-{int(attempt) + 1}"
+    return f"{key[:253]}-2"
+
+
+# --- end of idempotency keys -------------------------------------------------------------------
 
 
 def retry_delay(

@@ -26,6 +26,7 @@ from aftersales.domain.model import (
     Sale,
 )
 from aftersales.domain.rules import advance_return_status, seller_response_deadline
+from aftersales.domain.sync import SyncStatus
 
 S = AfterSaleStatus
 
@@ -112,10 +113,42 @@ def is_stale(report: ReturnReport, last_event_at: datetime | None) -> bool:
     return last_event_at is not None and report.update_time <= last_event_at
 
 
-def reports_other_status(sale: Sale, report: ReturnReport) -> bool:
-    """Whether the report names a status (one we map) other than the after-sale's."""
+def acting_status(
+    status: AfterSaleStatus | None, platform_status: str | None, sync_status: str
+) -> AfterSaleStatus | None:
+    """The status a seller acts from (`availableActions`, the check of a new decision): ours,
+    or, while our last decision FAILED, the one TikTok reports (`platform_status` mapped), since
+    that is where the request stands on TikTok. Ours when TikTok's is one we do not map."""
+    if sync_status != SyncStatus.FAILED.value or platform_status is None:
+        return status
+    return PLATFORM_STATUSES.get(platform_status.upper(), status)
+
+
+def platform_seen(
+    sale: Sale,
+    report: ReturnReport,
+    *,
+    platform_status: str | None,
+    platform_updated_at: datetime | None,
+    failed: bool,
+) -> ChangeFields:
+    """What a stale report still sets besides missing details (SPEC §3.1, §10): `platform_status`
+    and TikTok's last update time, when the report agrees with our status (TikTok confirming a
+    decision we pushed, often within the same second) or our last decision FAILED (TikTok's
+    state is then shown beside the seller's decision), and it is not older than the report that
+    last set `platform_status`. The time only ever moves forward; the status never changes."""
     reported = PLATFORM_STATUSES.get(report.return_status.upper())
-    return reported is not None and reported is not sale.status
+    agrees = reported is not None and reported is sale.status
+    if not (agrees or failed):
+        return {}
+    if platform_updated_at is not None and report.update_time < platform_updated_at:
+        return {}
+    fields: ChangeFields = {}
+    if report.return_status != platform_status:
+        fields["platform_status"] = report.return_status
+    if platform_updated_at is None or report.update_time > platform_updated_at:
+        fields["platform_updated_at"] = report.update_time
+    return fields
 
 
 def is_thin(report: ReturnReport) -> bool:
@@ -213,6 +246,7 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
         to_status = S.PENDING_REQUEST
     fields: ChangeFields = {
         "platform_status": report.return_status,
+        "platform_updated_at": report.update_time,
         "last_event_at": report.update_time,
     }
     if to_status is not None:

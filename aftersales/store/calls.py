@@ -21,7 +21,14 @@ from typing import Any
 import orjson
 from tortoise.expressions import Q
 
-from aftersales.domain.sync import CallKind, CallStatus, DecisionCall, SyncStatus, readable
+from aftersales.domain.sync import (
+    CallKind,
+    CallStatus,
+    DecisionCall,
+    SyncStatus,
+    next_attempt_key,
+    readable,
+)
 from aftersales.store import rows
 from aftersales.store.models import AfterSale, Shop, TikTokCall
 from aftersales.store.sql import Connection, dialect, numbered
@@ -176,8 +183,21 @@ class Calls:
         if call.kind is CallKind.DECISION:
             await self._show(call, SyncStatus.PENDING, error)
 
+    async def retrying_in_call(self, call: CallRecord, error: str) -> None:
+        """The client retries the call at once (inside one attempt, same key): `call.attempts`
+        counts the try about to be made; the after-sale shows it, PENDING with the reason."""
+        error = readable(error)
+        await (
+            TikTokCall.filter(id=call.id)
+            .using_db(self._conn)
+            .update(attempts=call.attempts, last_error=error)
+        )
+        if call.kind is CallKind.DECISION:
+            await self._show(call, SyncStatus.PENDING, error)
+
     async def requeue_failed(self, sale_id: int, *, now: datetime) -> bool:
-        """Queue the after-sale's last decision again if it FAILED (`retrySync`): attempts and
+        """Queue the after-sale's last decision again if it FAILED (`retrySync`): a new attempt
+        with the next idempotency key (TikTok may keep its answer to the old one); attempts and
         the 24-hour retry budget start over. False when its last decision did not fail."""
         last = (
             await TikTokCall.filter(after_sale_id=sale_id, kind=CallKind.DECISION.value)
@@ -192,6 +212,9 @@ class Calls:
             .using_db(self._conn)
             .update(
                 status=CallStatus.PENDING.value,
+                idempotency_key=None
+                if last.idempotency_key is None
+                else next_attempt_key(last.idempotency_key),
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,

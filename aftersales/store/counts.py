@@ -11,7 +11,7 @@ rows it summed: a row inserted meanwhile, committed or not, stays and is counted
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aftersales.domain.model import AfterSaleStatus, AfterSaleType
 from aftersales.store.sql import Connection, dialect, numbered
@@ -23,9 +23,24 @@ WHERE s.seller_id = ? AND c.type = ? {shop}
 GROUP BY c.status
 """
 GROUPED_SQL = """
-SELECT a.status, count(*) AS n
+SELECT a.status, count(*) AS n, 0 AS parts,
+       sum(CASE WHEN a.sync_status = 'FAILED' THEN 1 ELSE 0 END) AS failed
 FROM after_sale AS a JOIN shop AS s ON s.id = a.shop_id
 WHERE s.seller_id = ? AND a.type = ? {shop}
+GROUP BY a.status
+"""
+# `syncFailed` beside the counts table's sums, in the same statement: FAILED decisions are
+# rare, and the partial index on (shop_id, type, status) WHERE sync_status = 'FAILED'
+# (migration 0009) holds exactly them. The literal matches the index's predicate.
+COUNTS_WITH_FAILED_SQL = """
+SELECT c.status, sum(c.n) AS n, count(*) AS parts, 0 AS failed
+FROM after_sale_count AS c JOIN shop AS s ON s.id = c.shop_id
+WHERE s.seller_id = ? AND c.type = ? {shop}
+GROUP BY c.status
+UNION ALL
+SELECT COALESCE(a.status, '') AS status, 0 AS n, 0 AS parts, count(*) AS failed
+FROM after_sale AS a JOIN shop AS s ON s.id = a.shop_id
+WHERE s.seller_id = ? AND a.type = ? AND a.sync_status = 'FAILED' {shop_a}
 GROUP BY a.status
 """
 # Fold the rows of at most `limit` ids at a time: DELETE ... RETURNING hands back exactly the
@@ -47,6 +62,8 @@ class StatusCounts:
 
     by_status: dict[AfterSaleStatus | None, int]
     untidy: bool
+    # How many in each status have their last decision FAILED (`syncFailed`); none left out.
+    failed: dict[AfterSaleStatus | None, int] = field(default_factory=dict)
 
 
 async def count_by_status(
@@ -55,20 +72,25 @@ async def count_by_status(
     """How many of the seller's after-sales of `type_` are in each status (optionally of one
     shop)."""
     postgres = dialect(conn) == "postgres"
-    sql = (COUNTS_SQL if postgres else GROUPED_SQL).format(
-        shop="AND s.shop_id = ?" if shop_id is not None else ""
-    )
+    shop = "AND s.shop_id = ?" if shop_id is not None else ""
+    sql = (COUNTS_WITH_FAILED_SQL if postgres else GROUPED_SQL).format(shop=shop, shop_a=shop)
     params: list[object] = [seller_id, type_.value]
     if shop_id is not None:
         params.append(shop_id)
+    if postgres:
+        params = params * 2
     found = await conn.execute_query_dict(numbered(sql) if postgres else sql, params)
-    untidy = postgres and sum(int(r["parts"]) for r in found) > FOLD_AFTER * max(1, len(found))
-    by_status = {
-        (AfterSaleStatus(r["status"]) if r["status"] else None): int(r["n"])
-        for r in found
-        if int(r["n"]) > 0
-    }
-    return StatusCounts(by_status, untidy=untidy)
+    summed = [r for r in found if int(r["parts"]) > 0]
+    untidy = postgres and sum(int(r["parts"]) for r in summed) > FOLD_AFTER * max(1, len(summed))
+    by_status: dict[AfterSaleStatus | None, int] = {}
+    failed: dict[AfterSaleStatus | None, int] = {}
+    for row in found:
+        status = AfterSaleStatus(row["status"]) if row["status"] else None
+        if int(row["n"]) > 0:
+            by_status[status] = by_status.get(status, 0) + int(row["n"])
+        if int(row["failed"] or 0) > 0:
+            failed[status] = failed.get(status, 0) + int(row["failed"])
+    return StatusCounts(by_status, untidy=untidy, failed=failed)
 
 
 class Counts:

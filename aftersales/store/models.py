@@ -111,6 +111,9 @@ class AfterSale(Model):
     sync_status = fields.CharField(max_length=16, default="LOCAL_ONLY")
     sync_error = fields.TextField(null=True)
     sync_attempts = fields.IntField(default=0, db_default=0)
+    # TikTok's own update_time of the report that last set `platform_status` (docs/webhooks.md):
+    # a later report that agrees with our status may still set it; this never moves back.
+    platform_updated_at = fields.DatetimeField(null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -339,3 +342,14 @@ class JobRun(Model):
 
     class Meta:
         table = "job_run"
+
+
+# This installation's random id (one row, made on first use): the prefix of every idempotency
+# key sent to TikTok, so two installs, or one after a database reset, never share a key.
+class Install(Model):
+    id = fields.IntField(primary_key=True)  # always 1
+    install_id = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "install"

@@ -27,6 +27,7 @@ from aftersales.domain.model import (
     ReturnStatus,
     StockCondition,
 )
+from aftersales.domain.sync import SyncStatus
 from aftersales.store import counts, rows
 from aftersales.store.models import AfterSale, Shop
 from aftersales.store.records import (
@@ -69,6 +70,7 @@ class SaleFilter:
     dispute_status: DisputeStatus | None = None
     awaiting_stock_in: bool | None = None
     response_due_before: datetime | None = None
+    sync_status: SyncStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,8 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
         q &= Q(return_status=flt.return_status)
     if flt.dispute_status is not None:
         q &= Q(dispute_status=flt.dispute_status)
+    if flt.sync_status is not None:
+        q &= Q(sync_status=flt.sync_status.value)
     if flt.search:
         term = flt.search.strip()
         q &= (
@@ -198,6 +202,10 @@ def _plain_page(
         if value is not None:
             where.append(f'a."{name}" = ?')
             params.append(value.value)
+    if flt.sync_status is not None:
+        # A literal, not a parameter: the partial indexes of FAILED and PENDING after-sales
+        # (migration 0009) are used only for a predicate that names their value.
+        where.append(f"a.\"sync_status\" = '{flt.sync_status.value}'")
     count_where, count_params = " AND ".join(where), list(params)
     if cursor is not None:
         created_at, sale_id = cursor

@@ -61,6 +61,8 @@ class SaleRecord:
     sync_status: str
     sync_error: str | None
     sync_attempts: int
+    # TikTok's own update_time of the report that last set `platform_status`.
+    platform_updated_at: datetime | None
     version: int
     created_at: datetime
     updated_at: datetime

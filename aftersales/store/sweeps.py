@@ -13,6 +13,9 @@ Why each piece is there:
   overwritten; the next run sees whatever that transaction committed. A writer that arrives
   while a batch holds its rows waits for the batch, then fails its version check (the close bumps
   `version`) and retries from a fresh read, as every command does.
+- A rejection whose sync with TikTok FAILED is never closed: TikTok never took it, so its
+  dispute window is not TikTok's, and the seller's decision stays visible until they retry or
+  decide again, or TikTok reports a newer status (docs/tiktok-sync.md, no silent revert).
 - `last_event_at` is deliberately left alone: a TikTok report newer than the last change TikTok
   made (a buyer's dispute delivered late, say) still applies after the close. TikTok is the
   source of truth for what it reports.
@@ -52,6 +55,7 @@ _PG_CLOSE = """
 WITH picked AS (
     SELECT id FROM after_sale
     WHERE status = $1 AND dispute_deadline <= $2 AND dispute_status <> $3
+      AND sync_status <> 'FAILED'
     ORDER BY dispute_deadline
     LIMIT $4
     FOR UPDATE SKIP LOCKED
@@ -61,6 +65,7 @@ WITH picked AS (
     FROM picked
     WHERE s.id = picked.id
       AND s.status = $1 AND s.dispute_deadline <= $2 AND s.dispute_status <> $3
+      AND s.sync_status <> 'FAILED'
     RETURNING s.id
 ), logged AS (
     INSERT INTO history_entry (after_sale_id, at, actor, action, from_status, to_status, source)
@@ -76,10 +81,11 @@ SET status = ?, version = version + 1, updated_at = ?
 WHERE id IN (
     SELECT id FROM after_sale
     WHERE status = ? AND dispute_deadline <= ? AND dispute_status <> ?
+      AND sync_status <> 'FAILED'
     ORDER BY dispute_deadline
     LIMIT ?
 )
-  AND status = ? AND dispute_deadline <= ? AND dispute_status <> ?
+  AND status = ? AND dispute_deadline <= ? AND dispute_status <> ? AND sync_status <> 'FAILED'
 RETURNING id
 """
 

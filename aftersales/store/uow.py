@@ -44,6 +44,7 @@ from aftersales.store.counts import Counts
 from aftersales.store.credentials import CredentialReads, Credentials
 from aftersales.store.db import DatabaseUnavailable
 from aftersales.store.deliveries import Deliveries, DeliveryReads
+from aftersales.store.install import Install
 from aftersales.store.jobruns import JobReads, Jobs
 from aftersales.store.queries import SaleReads
 from aftersales.store.readiness import Health
@@ -72,6 +73,7 @@ class Tx:
         self.jobs = Jobs(conn)
         self.counts = Counts(conn)
         self.sweeps = Sweeps(conn)
+        self.install = Install(conn)  # this installation's id (idempotency keys)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[Tx]:

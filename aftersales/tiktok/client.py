@@ -6,9 +6,12 @@ One `TikTokClient` per process talks to one API host and one auth host. Every sh
 are the bytes sent. TikTok answers `{code, message, request_id, data}`: code 0 gives back `data`,
 anything else raises `TikTokError` with TikTok's code and message.
 
-Transient failures (HTTP 429 and 5xx, codes 36009002, 36009003 and 36009007, timeouts, lost
+Transient failures (HTTP 429 and 5xx, the codes of `RETRYABLE_CODES`, timeouts, lost
 connections) are retried here, up to `max_retries` more times, sleeping `min(cap, base * 2**n)`
-with jitter, or what a 429's `Retry-After` asks for (capped the same way). An expired access
+with jitter, or what a 429's `Retry-After` asks for (capped the same way); the caller may be
+told of each (`on_retry`). A 36009004 that names the timestamp is retried once at once, signed
+with our clock corrected by the answer's `Date` header (the offset is kept for later calls). A
+429 or 5xx whose body is not TikTok's envelope reads "HTTP 429 (rate limited)". An expired access
 token (105002) is not retried here: the error comes back with `token_expired` set, and the caller
 refreshes the token (`refresh_token`) and then calls again with the new one.
 
@@ -54,7 +57,14 @@ REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
 REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
 
 TOKEN_EXPIRED = 105002
-RETRYABLE_CODES = frozenset({36009002, 36009003, 36009007})
+# Rate limits (36009002, 36009003, 36009007) and TikTok's "internal error, try again" family of
+# the return_refund calls: 25020008 internal error, 25001028 reverse lock failed, 25007002 db
+# access error, 25001058 reverse downstream data load error.
+RETRYABLE_CODES = frozenset({36009002, 36009003, 36009007, 25020008, 25001028, 25007002, 25001058})
+# App key, timestamp or access token refused: which one, only the message says.
+BAD_CREDENTIALS = 36009004
+# What an HTTP status says when its body is not TikTok's envelope (a gateway's page).
+_STATUS_REASONS = {429: "rate limited", 502: "bad gateway", 503: "unavailable", 504: "timeout"}
 MAX_IDEMPOTENCY_KEY = 255
 MAX_DEPTH = 64  # nesting of a JSON answer; TikTok's are a few levels deep
 DEFAULT_MAX_BODY = 8 * 1024 * 1024  # a page of 50 returns is well under 1 MiB
@@ -63,6 +73,9 @@ _RETURN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MASK = "***"
 
 T = TypeVar("T")
+# Told of each retry made inside one call, before its wait (aftersales/tiktok/dispatch.py shows
+# them on the after-sale while they last): the error that is retried.
+OnRetry = Callable[["TikTokError"], Awaitable[None]]
 
 SECRET_PARAMS = ("app_secret", "refresh_token", "access_token")
 
@@ -146,17 +159,34 @@ class TikTokError(Exception):
         self.transport = transport
         self.retry_after = retry_after
         self.attempts = 1
+        self.server_time: float | None = None  # the answer's `Date` header, Unix seconds
+        self.status_only = False  # an HTTP status without TikTok's envelope (a gateway's page)
 
     @property
     def token_expired(self) -> bool:
         return self.code == TOKEN_EXPIRED
 
+    @property
+    def clock_skewed(self) -> bool:
+        """TikTok refused our timestamp (36009004 whose message names it)."""
+        return self.code == BAD_CREDENTIALS and "timestamp" in self.message.lower()
+
+    @property
+    def token_invalid(self) -> bool:
+        """TikTok refused the access token (36009004 whose message names it): a refresh may
+        cure it once."""
+        text = self.message.lower()
+        return self.code == BAD_CREDENTIALS and "token" in text and "timestamp" not in text
+
     def describe(self) -> str:
-        """One line for `syncError`: "TikTok CODE: message", "transport: …" or "HTTP n: …"."""
+        """One line for `syncError`: "TikTok CODE: message", "transport: …", "HTTP 429 (rate
+        limited)" or "HTTP n: …"."""
         if self.code is not None:
             return f"TikTok {self.code}: {self.message}"
         if self.transport:
             return f"transport: {self.message}"
+        if self.http_status is not None and self.status_only:
+            return f"HTTP {self.http_status} ({self.message})"
         if self.http_status is not None:
             return f"HTTP {self.http_status}: {self.message}"
         return self.message
@@ -208,6 +238,9 @@ class TikTokClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._now = now
+        # Seconds to add to `now` for TikTok's timestamp: learnt from a `Date` header when
+        # TikTok refuses our timestamp (a host clock off by more than TikTok allows).
+        self._skew = 0.0
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def __aenter__(self) -> TikTokClient:
@@ -255,8 +288,11 @@ class TikTokClient:
         verb: Literal["approve", "reject"],
         body: dict[str, Any],
         idempotency_key: str,
+        *,
+        on_retry: OnRetry | None = None,
     ) -> dict[str, Any]:
-        """Approve or reject a return; TikTok applies a repeated `idempotency_key` once."""
+        """Approve or reject a return; TikTok applies a repeated `idempotency_key` once.
+        `on_retry` is told of each retry made inside this call."""
         if verb not in ("approve", "reject"):
             raise ValueError(f"verb must be approve or reject, not {verb!r}")
         if not _RETURN_ID.fullmatch(return_id):
@@ -267,7 +303,9 @@ class TikTokClient:
             raise ValueError(f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
         path = DECIDE_PATH.format(return_id=return_id, verb=verb)
         params = {"idempotency_key": idempotency_key}
-        return await self._shop_call("POST", path, creds, params=params, body=body)
+        return await self._shop_call(
+            "POST", path, creds, params=params, body=body, on_retry=on_retry
+        )
 
     async def reject_reasons(self, creds: Credentials, return_id: str) -> list[tuple[str, str]]:
         """The reasons a seller may give to reject this return, as `(name, text)`."""
@@ -303,6 +341,7 @@ class TikTokClient:
         *,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
+        on_retry: OnRetry | None = None,
     ) -> dict[str, Any]:
         content = b"" if body is None else compact_json(body)
         headers = {"x-tts-access-token": creds.access_token, "Content-Type": "application/json"}
@@ -320,34 +359,50 @@ class TikTokClient:
             )
             return self._send(request)
 
-        return await self._with_retries(path, attempt)
+        return await self._with_retries(path, attempt, on_retry)
 
     def _signed_query(
         self, path: str, params: Mapping[str, str], shop_cipher: str | None, content: bytes
     ) -> dict[str, str]:
         """A fresh timestamp and signature for each attempt."""
-        query = {**params, "app_key": self._app_key, "timestamp": str(int(self._now()))}
+        stamp = int(self._now() + self._skew)
+        query = {**params, "app_key": self._app_key, "timestamp": str(stamp)}
         if shop_cipher:
             query["shop_cipher"] = shop_cipher
         query["sign"] = sign(self._app_secret, path, query, content)
         return query
 
-    async def _with_retries(self, path: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    async def _with_retries(
+        self, path: str, attempt: Callable[[], Awaitable[T]], on_retry: OnRetry | None = None
+    ) -> T:
         try:
             async with asyncio.timeout(self._deadline):
-                return await self._retried(path, attempt)
+                return await self._retried(path, attempt, on_retry)
         except TimeoutError:
             raise TikTokError(
                 f"no answer within {self._deadline:g}s on {path}", transport=True, retryable=True
             ) from None
 
-    async def _retried(self, path: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    async def _retried(
+        self, path: str, attempt: Callable[[], Awaitable[T]], on_retry: OnRetry | None
+    ) -> T:
         retries = 0
+        made = 0
+        corrected = False
         while True:
+            made += 1
             try:
                 return await attempt()
             except TikTokError as error:
-                error.attempts = retries + 1
+                error.attempts = made
+                if error.clock_skewed and not corrected and error.server_time is not None:
+                    # Our clock is off by more than TikTok allows: take TikTok's time from its
+                    # `Date` header, keep the offset for every later call, and retry once now.
+                    corrected = True
+                    self._correct_clock(error.server_time, path)
+                    if on_retry is not None:
+                        await on_retry(error)
+                    continue
                 if not error.retryable or retries >= self._max_retries:
                     raise
                 delay = self._delay(error, retries)
@@ -360,7 +415,19 @@ class TikTokClient:
                     self._max_retries,
                     delay,
                 )
+                if on_retry is not None:
+                    await on_retry(error)
                 await asyncio.sleep(delay)
+
+    def _correct_clock(self, server_time: float, path: str) -> None:
+        skew = server_time - self._now()
+        log.warning(
+            "TikTok refused the timestamp of %s: this host's clock is %+.0fs off TikTok's"
+            " (its Date header); signing with the corrected time from now on. Keep NTP on.",
+            path,
+            -skew,
+        )
+        self._skew = skew
 
     def _delay(self, error: TikTokError, retries: int) -> float:
         if error.retry_after is not None:
@@ -395,6 +462,7 @@ class TikTokClient:
             return _envelope_data(response, body, self._now)
         except TikTokError as error:
             error.message = _masked(error.message, request.secrets)
+            error.server_time = _date(response)
             raise
 
 
@@ -453,6 +521,26 @@ def _status_retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def _date(response: httpx.Response) -> float | None:
+    """The answer's `Date` header as Unix seconds, if it has a readable one."""
+    value = response.headers.get("Date", "").strip()
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _status_error(status: int) -> TikTokError:
+    """A 429 or 5xx without TikTok's envelope: named by its status ("HTTP 429 (rate limited)"),
+    not as a malformed answer."""
+    reason = _STATUS_REASONS.get(status, "server error" if status >= 500 else "rate limited")
+    error = TikTokError(reason, http_status=status, retryable=True)
+    error.status_only = True
+    return error
+
+
 def _malformed(status: int, what: str) -> TikTokError:
     return TikTokError(
         f"malformed response: {what}", http_status=status, retryable=_status_retryable(status)
@@ -485,11 +573,16 @@ def _envelope_data(
             raise ValueError("nested too deep")
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        error = _malformed(status, "the body is not JSON")
+        plain = _status_retryable(status)
+        error = _status_error(status) if plain else _malformed(status, "the body is not JSON")
         error.retry_after = retry_after
         raise error from None
     code = payload.get("code") if isinstance(payload, dict) else None
     if not isinstance(code, int) or isinstance(code, bool):
+        if _status_retryable(status):
+            gateway = _status_error(status)
+            gateway.retry_after = retry_after
+            raise gateway
         raise _malformed(status, "no integer `code` in the body")
     if code != 0:
         raise _business_error(payload, code, status, retry_after)

@@ -14,15 +14,18 @@ What happens to a call:
 - Anything unexpected while making it (an answer we cannot store, a bug): that call's failure
   only, retried like a transient one and FAILED after 24 hours; the batch goes on.
 - Any other answer: FAILED with TikTok's code and message, and for a decision the return is
-  fetched at once and applied as TikTok's truth (platform wins): the after-sale shows what
-  TikTok holds, and `syncError` why our decision did not go through.
+  fetched at once. No silent revert: the after-sale keeps showing the seller's decision, FAILED,
+  with TikTok's status beside it (`platformStatus`) and `syncError` saying why, until the
+  seller retries or decides again, or TikTok reports a newer status (aftersales/commands/
+  reports.py).
+Retries the client makes inside one call count in `syncAttempts` and show in `syncError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from aftersales.domain.sync import CallKind, gives_up, retry_delay
@@ -96,17 +99,26 @@ async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
     if creds is None:
         await _failed(link, call, "the shop has no TikTok credentials any more", run)
         return
+    # Retries inside this one call (the client's quick ones) are counted and shown while they
+    # last: a seller looking during a long backoff sees the attempts and the last reason.
+    tries = _InCallRetries(call)
     try:
         if call.kind is CallKind.DECISION:
             verb: Literal["approve", "reject"] = "reject" if call.verb == "reject" else "approve"
             assert call.idempotency_key is not None
             key, body = call.idempotency_key, call.body or {}
-            await link.call(creds, lambda c: link.client.decide(c, call.return_id, verb, body, key))
+            await link.call(
+                creds,
+                lambda c: link.client.decide(
+                    c, call.return_id, verb, body, key, on_retry=tries.record
+                ),
+            )
         else:
             await imports.fetch(link, creds, call.return_id)
     except TikTokError as exc:
-        await _refused(link, call, exc, run)
+        await _refused(link, tries.call, exc, run)
         return
+    call = tries.call
     async with uow() as tx:
         await tx.calls.succeeded(call, now=link.clock())
     run.synced += 1
@@ -116,6 +128,19 @@ async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
         call.decision or "",
         call.return_id,
     )
+
+
+class _InCallRetries:
+    """Records each retry the client makes inside one call on the call and its after-sale
+    (`syncAttempts` + 1, `syncError` the reason); `call` is the call with its attempts so far."""
+
+    def __init__(self, call: CallRecord) -> None:
+        self.call = call
+
+    async def record(self, error: TikTokError) -> None:
+        self.call = replace(self.call, attempts=self.call.attempts + 1)
+        async with uow() as tx:
+            await tx.calls.retrying_in_call(self.call, error.describe())
 
 
 async def _refused(link: Link, call: CallRecord, exc: TikTokError, run: DispatchRun) -> None:
@@ -145,8 +170,9 @@ async def _failed(link: Link, call: CallRecord, error: str, run: DispatchRun) ->
 
 
 async def _correct(link: Link, call: CallRecord) -> None:
-    """TikTok refused our decision (or never took it): its state of the return replaces ours,
-    now; if the fetch fails too, it is queued and retried like any call."""
+    """TikTok refused our decision (or never took it): fetch its state of the return now, to
+    show beside the seller's decision (it replaces the status only if newer than the decision);
+    if the fetch fails too, it is queued and retried like any call."""
     try:
         creds = await link.shop(call.shop_pk)
         if creds is not None:

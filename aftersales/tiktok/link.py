@@ -52,12 +52,12 @@ class Link:
             return await r.credentials.for_shop(self.vault, shop_pk)
 
     async def call(self, creds: ShopCredentials, make: Callable[[Credentials], Awaitable[T]]) -> T:
-        """`make` with the shop's token; if TikTok answers that it expired, refresh it and
-        call once more."""
+        """`make` with the shop's token; if TikTok answers that it expired (105002) or is
+        invalid (36009004 naming the token), refresh it and call once more."""
         try:
             return await make(Credentials(creds.access_token, creds.shop_cipher))
         except TikTokError as exc:
-            if not exc.token_expired:
+            if not (exc.token_expired or exc.token_invalid):
                 raise
         fresh = await self.refresh(creds)
         return await make(Credentials(fresh.access_token, fresh.shop_cipher))

@@ -6,9 +6,10 @@ from datetime import datetime
 
 import strawberry
 
-from aftersales.commands.counts import count_by_status
+from aftersales.commands.counts import status_counts
 from aftersales.domain import model as domain
 from aftersales.domain.errors import Invalid
+from aftersales.domain.sync import SyncStatus
 from aftersales.store import queries
 from aftersales.store.uow import reading
 from api.context import Info
@@ -42,6 +43,10 @@ class AfterSaleConnection:
 class StatusCount:
     status: domain.AfterSaleStatus | None
     count: int
+    sync_failed: int = strawberry.field(
+        default=0,
+        description="How many in this status have their last decision to TikTok FAILED.",
+    )
 
 
 @strawberry.type
@@ -60,6 +65,7 @@ class SaleQuery:
         dispute_status: domain.DisputeStatus | None = None,
         awaiting_stock_in: bool | None = None,
         response_due_before: datetime | None = None,
+        sync_status: SyncStatus | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> AfterSaleConnection:
@@ -72,6 +78,7 @@ class SaleQuery:
             dispute_status=dispute_status,
             awaiting_stock_in=awaiting_stock_in,
             response_due_before=response_due_before,
+            sync_status=sync_status,
         )
         try:
             async with reading() as r:
@@ -117,7 +124,18 @@ class SaleQuery:
     async def after_sale_counts(
         self, info: Info, type: domain.AfterSaleType, shop_id: str | None = None
     ) -> list[StatusCount]:
-        counts = await count_by_status(info.context.seller_id, type, shop_id)
+        counts = await status_counts(info.context.seller_id, type, shop_id)
         if type is domain.AfterSaleType.ABNORMAL_RETURN:
-            return [StatusCount(status=None, count=sum(counts.values()))]
-        return [StatusCount(status=s, count=counts.get(s, 0)) for s in domain.AfterSaleStatus]
+            return [
+                StatusCount(
+                    status=None,
+                    count=sum(counts.by_status.values()),
+                    sync_failed=sum(counts.failed.values()),
+                )
+            ]
+        return [
+            StatusCount(
+                status=s, count=counts.by_status.get(s, 0), sync_failed=counts.failed.get(s, 0)
+            )
+            for s in domain.AfterSaleStatus
+        ]

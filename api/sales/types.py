@@ -23,6 +23,7 @@ from graphql import (
 from aftersales.domain import model as domain
 from aftersales.domain.rules import actions_for
 from aftersales.domain.sync import SyncStatus
+from aftersales.domain.tiktok import acting_status
 from aftersales.store.queries import SaleReads
 from aftersales.store.records import (
     HistoryRecord,
@@ -327,15 +328,7 @@ class AfterSale:
             dispute_deadline=record.dispute_deadline,
             dispute_status=record.dispute_status,
             returned_at=record.returned_at,
-            available_actions=list(
-                actions_for(
-                    record.type,
-                    record.status,
-                    record.shop.region,
-                    record.tracking_number,
-                    record.return_status,
-                )
-            ),
+            available_actions=seller_actions(record),
             sync_status=SyncStatus(record.sync_status),
             sync_error=record.sync_error,
             sync_attempts=record.sync_attempts,
@@ -346,6 +339,19 @@ class AfterSale:
             prefetched_history=None if history is None else history_of(history),
             prefetched_stocked_in=None if stocked_in is None else stocked_in_of(stocked_in),
         )
+
+
+def seller_actions(record: SaleRecord) -> list[domain.SellerAction]:
+    """`availableActions`: the rules' actions from the status the seller acts from (TikTok's
+    while the last decision is FAILED: docs/tiktok-sync.md), plus RETRY_SYNC while it is."""
+    failed = record.sync_status == SyncStatus.FAILED.value
+    status = record.status
+    if failed:
+        status = acting_status(record.status, record.platform_status, record.sync_status)
+    actions = actions_for(
+        record.type, status, record.shop.region, record.tracking_number, record.return_status
+    )
+    return [*actions, domain.SellerAction.RETRY_SYNC] if failed else list(actions)
 
 
 @strawberry.type

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
@@ -104,7 +105,11 @@ class Sandbox(State):
 
     def _answer(self, incoming: Incoming, answer: Answer) -> Response:
         self._record(incoming, answer.code, answer.changed, answer.http_status)
-        return JSON(answer.envelope(self.seconds()), answer.http_status)
+        response = JSON(answer.envelope(self.seconds()), answer.http_status)
+        # TikTok's own time, as TikTok's gateway sends it: a client whose timestamp is refused
+        # (36009004) corrects its clock from it. Served with uvicorn's own Date header off.
+        response.headers["Date"] = formatdate(self.seconds(), usegmt=True)
+        return response
 
     def _record(self, incoming: Incoming, code: int | None, changed: bool, status: int) -> None:
         query = {
@@ -169,5 +174,7 @@ def run_sandbox(
     log(f"TikTok sandbox on http://{host}:{port} for app key {app_key}")
     if webhook_url:
         log(f"pushing type-12 webhooks to {webhook_url}")
-    config = uvicorn.Config(sandbox.app, host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        sandbox.app, host=host, port=port, log_level="warning", lifespan="off", date_header=False
+    )
     uvicorn.Server(config).run()

@@ -131,6 +131,20 @@ async def test_requests_not_rejected_or_not_yet_due_are_left_alone() -> None:
     assert statuses == ["PENDING_REQUEST", "SHIPPED_BY_BUYER", "REFUNDED", "REJECTED"]
 
 
+async def test_a_rejection_tiktok_never_took_is_not_closed() -> None:
+    seller = await make_seller()
+    failed = await make_sale(seller, status=REJECT, at=T0)
+    synced = await make_sale(seller, status=REJECT, at=T0)
+    await AfterSale.filter(id=failed).update(sync_status="FAILED")
+    await AfterSale.filter(id=synced).update(sync_status="SYNCED")
+
+    closed = await sweep_expired_disputes(T0 + WINDOW + timedelta(days=30))
+
+    assert closed == 1
+    assert (await _status(failed), await _status(synced)) == ("REJECTED", "REQUEST_CLOSED")
+    assert await _sweep_history(failed) == []
+
+
 async def test_a_sweep_after_downtime_catches_up_every_missed_expiry() -> None:
     seller = await make_seller()
     ids = [await make_sale(seller, status=REJECT, at=T0 + timedelta(hours=h)) for h in range(5)]

@@ -23,13 +23,22 @@ REFRESH_TOKEN = "TTP_refresh-token-do-not-leak"
 
 
 @asynccontextmanager
-async def serving(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """Serve `app` on a free loopback port for the block; yields its base URL."""
+async def serving(
+    app: Any, *, host: str = "127.0.0.1", date_header: bool = True
+) -> AsyncIterator[str]:
+    """Serve `app` on a free loopback port for the block; yields its base URL. `date_header`
+    False: the app sends its own `Date` (the sandbox, from its clock)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        date_header=date_header,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
@@ -51,7 +60,7 @@ async def serving(app: Any, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
 @asynccontextmanager
 async def serving_sandbox(sandbox: Sandbox) -> AsyncIterator[str]:
     """`serving(sandbox.app)`, and wait for its webhook pushes before stopping."""
-    async with serving(sandbox.app) as base_url:
+    async with serving(sandbox.app, date_header=False) as base_url:
         try:
             yield base_url
         finally:

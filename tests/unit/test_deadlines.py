@@ -81,6 +81,12 @@ def test_rejection_without_a_deadline_never_expires() -> None:
     assert dispute_expired(S.REJECTED, DisputeStatus.NONE, None, T0) is False
 
 
+def test_a_rejection_whose_sync_failed_never_expires() -> None:
+    late = T0 + timedelta(days=30)
+
+    assert dispute_expired(S.REJECTED, DisputeStatus.NONE, T0, late, sync_failed=True) is False
+
+
 def test_dispute_window_can_be_overridden_per_region_whatever_its_case() -> None:
     windows = DisputeWindows(default=timedelta(hours=48), by_region={"ID": timedelta(hours=24)})
 

@@ -99,6 +99,8 @@ def expected_refusal(sale: Sale, action: SellerAction) -> type[DomainError] | No
     """What docs/lifecycle.md and docs/stock.md say `check` raises; None when it is allowed."""
     if action is A.ADD_NOTE:
         return None
+    if action is A.RETRY_SYNC:  # listed by sync state, never by the rules (docs/tiktok-sync.md)
+        return InvalidTransition
     if action is A.REPRINT_SHIPPING_LABEL:
         if sale.type in (T.ABNORMAL_RETURN, T.RETURN_AND_REFUND):
             return None if sale.tracking_number else InvalidTransition
