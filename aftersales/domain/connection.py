@@ -59,7 +59,8 @@ def connection(facts: ConnectionFacts, *, sync_configured: bool, now: datetime) 
         return Connection(
             ShopConnection.LOCAL_ONLY,
             None,
-            "no access token: connect it with `shops connect` or set one with `shops credentials`",
+            "no TikTok credentials (no access token): connect it with `shops connect` or set"
+            " them with `shops credentials`",
         )
     if not facts.has_shop_cipher:
         return Connection(

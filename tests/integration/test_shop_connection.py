@@ -1,0 +1,527 @@
+"""A shop's connection to TikTok, end to end on both databases, against the stand-in TikTok over
+real loopback HTTP, with TikTok's webhooks (types 6 and 7) signed and posted to the service's
+POST /webhooks/tiktok: a revoked shop sends nothing until reconnected, its decisions wait with
+their retry budget paused, then go out; an announced end; notices for shops we do not sync;
+refused refreshes; the cipher rule; `shops check`; /metrics (docs/tiktok-sync.md)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from aftersales.commands import seller as seller_commands
+from aftersales.commands.credentials import CredentialsGiven, set_shop_credentials
+from aftersales.commands.seller import Decision
+from aftersales.domain.connection import DISCONNECTED_ERROR
+from aftersales.domain.model import SellerAction
+from aftersales.settings import load_settings
+from aftersales.store.credentials import Vault
+from aftersales.store.models import AfterSale, Shop, TikTokCall, WebhookDelivery
+from aftersales.tiktok import dispatch, imports
+from aftersales.tiktok.check import CipherLookupFailed, check_shop, lookup_cipher
+from aftersales.tiktok.client import TikTokClient
+from aftersales.tiktok.link import Link, refresh_due
+from api.app import create_app
+from devtools.sandbox import Fault, Sandbox
+from devtools.sandbox.webhooks import deauthorization_body, expiring_body
+from tests.support.builders import (
+    WINDOWS,
+    Seller,
+    make_sale,
+    make_seller,
+    seller_id_of,
+    unique_id,
+)
+from tests.support.clock import Clock
+from tests.support.door import write
+from tests.support.sandbox import (
+    ACCESS_TOKEN,
+    APP_KEY,
+    APP_SECRET,
+    CIPHER,
+    REFRESH_TOKEN,
+    serving,
+    serving_sandbox,
+)
+from webhooks import registration
+from webhooks.signing import tiktok_signature
+
+credentials = write("credentials")
+
+SHOPS = """
+query { shops { shopId connection authorizationExpiresAt syncError } }
+"""
+NEW_ACCESS = "TTP_new-access-token-after-reconnect"
+NEW_REFRESH = "TTP_new-refresh-token-after-reconnect"
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    link: Link
+    seller: Seller
+    seller_id: int
+    shop_pk: int
+    clock: Clock
+    vault: Vault
+    service: httpx.AsyncClient  # the service, over real HTTP
+    settings: Any
+
+    def put(self, status: str = "RETURN_OR_REFUND_REQUEST_PENDING") -> str:
+        return_id = unique_id()
+        self.sandbox.put_return(
+            self.seller.shop_id,
+            {"return_id": return_id, "return_type": "RETURN_AND_REFUND", "return_status": status},
+        )
+        return return_id
+
+    async def imported(self, return_id: str) -> int:
+        creds = await self.link.shop(self.shop_pk)
+        assert creds is not None
+        await imports.fetch(self.link, creds, return_id)
+        found = await AfterSale.get(return_id=return_id)
+        return found.id
+
+    async def accept(self, sale_id: int) -> None:
+        await seller_commands.decide(
+            self.seller_id,
+            sale_id,
+            Decision(SellerAction.ACCEPT_RETURN),
+            now=self.clock.now(),
+            windows=WINDOWS,
+            push=True,
+        )
+
+    async def shop(self) -> dict[str, Any]:
+        response = await self.service.post(
+            "/graphql",
+            json={"query": SHOPS},
+            headers={"Authorization": f"Bearer {self.seller.token}"},
+        )
+        assert response.status_code == 200, response.text
+        [shop] = response.json()["data"]["shops"]
+        return shop  # type: ignore[no-any-return]
+
+    async def post_webhook(self, body: bytes) -> int:
+        signature = tiktok_signature(APP_KEY, APP_SECRET, body)
+        response = await self.service.post(
+            "/webhooks/tiktok",
+            content=body,
+            headers={"Authorization": signature, "Content-Type": "application/json"},
+        )
+        return response.status_code
+
+    async def reconnect(self) -> None:
+        """The seller authorizes the app again; `shops credentials` stores the new tokens."""
+        self.sandbox.add_shop(
+            self.seller.shop_id, cipher=CIPHER, access_token=NEW_ACCESS, refresh_token=NEW_REFRESH
+        )
+        given = CredentialsGiven(access_token=NEW_ACCESS, refresh_token=NEW_REFRESH)
+        await set_shop_credentials(self.vault, self.seller.shop_id, given, now=self.clock.now())
+
+    def decisions(self) -> list[Any]:
+        return [c for c in self.sandbox.calls if c.path.endswith(("/approve", "/reject"))]
+
+
+@pytest.fixture
+async def world(database: str, clock: Clock) -> AsyncIterator[World]:
+    sandbox = Sandbox(APP_KEY, APP_SECRET)
+    seller = await make_seller(region="ID")
+    sandbox.add_shop(
+        seller.shop_id, cipher=CIPHER, access_token=ACCESS_TOKEN, refresh_token=REFRESH_TOKEN
+    )
+    key = Fernet.generate_key().decode()
+    vault = Vault([key])
+    await credentials.set_credentials(
+        vault,
+        seller.shop_id,
+        access_token=ACCESS_TOKEN,
+        refresh_token=REFRESH_TOKEN,
+        shop_cipher=CIPHER,
+        access_token_expires_at=clock.now() + timedelta(days=7),
+        refresh_token_expires_at=clock.now() + timedelta(days=90),
+        now=clock.now(),
+    )
+    shop = await Shop.get(shop_id=seller.shop_id)
+    async with serving_sandbox(sandbox) as base_url:
+        settings = load_settings(
+            {
+                "DATABASE_URL": database,
+                "TIKTOK_APP_KEY": APP_KEY,
+                "TIKTOK_APP_SECRET": APP_SECRET,
+                "LOGISTICS_WEBHOOK_SECRET": "test-logistics-secret",
+                "TIKTOK_API_BASE_URL": base_url,
+                "TIKTOK_AUTH_BASE_URL": base_url,
+                "AFTERSALES_SECRET_KEY": key,
+            }
+        )
+        service_app = create_app(settings, clock=clock.now, manage_database=False, run_jobs=False)
+        async with serving(service_app) as service_url:
+            sandbox.webhook_url = service_url + "/webhooks/tiktok"
+            client = TikTokClient(
+                base_url=base_url,
+                auth_base_url=base_url,
+                app_key=APP_KEY,
+                app_secret=APP_SECRET,
+                timeout=2.0,
+                max_retries=0,
+            )
+            link = Link(client=client, vault=vault, windows=WINDOWS, clock=clock.now)
+            async with httpx.AsyncClient(base_url=service_url) as service:
+                try:
+                    yield World(
+                        sandbox,
+                        link,
+                        seller,
+                        await seller_id_of(seller),
+                        shop.id,
+                        clock,
+                        vault,
+                        service,
+                        settings,
+                    )
+                finally:
+                    await link.aclose()
+
+
+async def _deauthorized(world: World) -> None:
+    """The seller revokes the app on TikTok: its type-6 webhook reaches the service."""
+    world.sandbox.deauthorize(world.seller.shop_id)
+    await world.sandbox.wait_for_webhooks()
+    assert [push.status for push in world.sandbox.webhooks] == [200]
+
+
+async def test_a_deauthorization_stops_every_call_until_the_shop_is_reconnected(
+    world: World,
+) -> None:
+    return_id = world.put()
+    sale_id = await world.imported(return_id)
+    assert (await world.shop())["connection"] == "CONNECTED"
+
+    await _deauthorized(world)
+    await world.accept(sale_id)
+    calls_before = len(world.sandbox.calls)
+    run = await dispatch.dispatch(world.link)
+    polled = await imports.poll(world.link)
+    refreshed = await refresh_due(world.link)
+    shop = await world.shop()
+    waiting = await AfterSale.get(id=sale_id)
+
+    assert shop["connection"] == "DISCONNECTED"
+    assert "revoked" in shop["syncError"]
+    assert (run.total, polled.shops, refreshed) == (0, 0, 0)
+    assert len(world.sandbox.calls) == calls_before  # no call reached TikTok
+    assert (waiting.sync_status, waiting.sync_error) == ("PENDING", DISCONNECTED_ERROR)
+    [delivery] = await WebhookDelivery.filter(event_type="6")
+    assert (delivery.outcome, delivery.reason) == ("applied", "shop disconnected")
+
+    await world.reconnect()
+    reconnected = await world.shop()
+    resumed = await AfterSale.get(id=sale_id)
+    run = await dispatch.dispatch(world.link)
+    done = await AfterSale.get(id=sale_id)
+
+    assert (reconnected["connection"], reconnected["syncError"]) == ("CONNECTED", None)
+    assert (resumed.sync_status, resumed.sync_error) == ("PENDING", None)
+    assert run.synced == 1
+    [decision] = world.decisions()
+    assert decision.code == 0 and decision.query["shop_cipher"] == CIPHER
+    assert done.sync_status == "SYNCED"
+
+
+async def test_polling_resumes_from_the_mark_after_a_reconnect(world: World) -> None:
+    await imports.poll(world.link)
+    mark = (await Shop.get(id=world.shop_pk)).synced_until
+    await _deauthorized(world)
+    world.clock.advance(hours=2)
+    await world.reconnect()
+
+    world.put()
+    searches_before = len([c for c in world.sandbox.calls if c.path.endswith("/search")])
+    polled = await imports.poll(world.link)
+
+    searches = [c for c in world.sandbox.calls if c.path.endswith("/search")]
+    assert polled.shops == 1 and len(searches) == searches_before + 1
+    assert mark is not None
+    assert searches[-1].body["update_time_ge"] == int((mark - imports.OVERLAP).timestamp())
+
+
+async def test_the_retry_budget_is_paused_while_the_shop_is_disconnected(world: World) -> None:
+    sale_id = await world.imported(world.put())
+    await world.accept(sale_id)
+    queued = await TikTokCall.get(after_sale_id=sale_id)
+    world.clock.advance(hours=1)
+    await _deauthorized(world)
+    world.clock.advance(hours=30)  # disconnected longer than the whole 24-hour budget
+
+    await world.reconnect()
+    shifted = await TikTokCall.get(id=queued.id)
+    world.sandbox.fail("/approve", Fault.http(503))
+    run = await dispatch.dispatch(world.link)
+
+    assert shifted.created_at == queued.created_at + timedelta(hours=30)
+    assert (run.retrying, run.failed) == (1, 0)  # one hour of budget spent: retried, not FAILED
+    retried = await AfterSale.get(id=sale_id)
+    assert retried.sync_status == "PENDING"
+
+
+async def test_a_decision_made_while_disconnected_waits_and_says_why(world: World) -> None:
+    sale_id = await world.imported(world.put())
+    await _deauthorized(world)
+
+    await world.accept(sale_id)
+    run = await dispatch.dispatch(world.link)
+
+    sale = await AfterSale.get(id=sale_id)
+    assert (sale.status.value, sale.sync_status, sale.sync_error) == (
+        "AWAITING_BUYER_SHIPMENT",
+        "PENDING",
+        DISCONNECTED_ERROR,
+    )
+    assert run.total == 0 and world.decisions() == []
+
+
+async def test_an_expiry_notice_makes_the_shop_expiring_with_its_end(world: World) -> None:
+    ends = int(time.time()) + 20 * 86400
+
+    world.sandbox.announce_expiry(world.seller.shop_id, ends)
+    await world.sandbox.wait_for_webhooks()
+    shop = await world.shop()
+
+    assert shop["connection"] == "EXPIRING"
+    assert shop["authorizationExpiresAt"] == datetime.fromtimestamp(ends, UTC).isoformat()
+    [delivery] = await WebhookDelivery.filter(event_type="7")
+    assert delivery.outcome == "applied"
+
+
+async def test_a_refresh_token_ending_within_30_days_is_expiring(world: World) -> None:
+    ends = world.clock.now() + timedelta(days=29)
+    await credentials.set_credentials(
+        None,
+        world.seller.shop_id,
+        access_token=None,
+        refresh_token=None,
+        shop_cipher=None,
+        refresh_token_expires_at=ends,
+        now=world.clock.now(),
+    )
+
+    shop = await world.shop()
+
+    assert shop["connection"] == "EXPIRING"
+    assert shop["authorizationExpiresAt"] == ends.isoformat()
+
+
+async def test_notices_for_an_unknown_shop_are_recorded_and_never_replayed(world: World) -> None:
+    shop_id = unique_id()
+    now = int(time.time())
+    six = await world.post_webhook(deauthorization_body(shop_id, now))
+    seven = await world.post_webhook(expiring_body(shop_id, now, now + 86400))
+
+    await credentials_for_new_shop(world, shop_id)
+    replayed = await registration.apply_waiting_deliveries(shop_id, world.settings)
+
+    assert (six, seven) == (200, 200)
+    deliveries = await WebhookDelivery.filter(shop_id=shop_id).order_by("id")
+    assert [(d.event_type, d.outcome) for d in deliveries] == [
+        ("6", "recorded"),
+        ("7", "recorded"),
+    ]
+    assert replayed == ""
+    registered = await Shop.get(shop_id=shop_id)
+    assert (registered.disconnected_at, registered.announced_expiration_at) == (None, None)
+
+
+async def credentials_for_new_shop(world: World, shop_id: str) -> None:
+    """`shops add … --access-token --shop-cipher` for a shop of the world's seller."""
+    from aftersales.commands import accounts
+
+    await accounts.add_shop(world.seller.name, shop_id, "ID", "Second shop")
+    given = CredentialsGiven(access_token=ACCESS_TOKEN, shop_cipher="ROW_second")
+    await set_shop_credentials(world.vault, shop_id, given, now=world.clock.now())
+
+
+async def test_notices_for_a_local_only_shop_change_nothing(world: World) -> None:
+    local = await make_seller(region="ID")
+    now = int(time.time())
+
+    six = await world.post_webhook(deauthorization_body(local.shop_id, now))
+    seven = await world.post_webhook(expiring_body(local.shop_id, now, now + 86400))
+
+    assert (six, seven) == (200, 200)
+    deliveries = await WebhookDelivery.filter(shop_id=local.shop_id).order_by("id")
+    assert [d.outcome for d in deliveries] == ["recorded", "recorded"]
+    row = await Shop.get(shop_id=local.shop_id)
+    assert (row.disconnected_at, row.announced_expiration_at, row.sync_error) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"type":6,"tts_notification_id":"1","timestamp":1700000000,"data":{}}',
+        b'{"type":7,"tts_notification_id":"2","shop_id":"9","timestamp":1700000000,"data":{}}',
+        b'{"type":7,"tts_notification_id":"3","shop_id":"9","timestamp":1700000000,'
+        b'"data":{"expiration_time":"soon"}}',
+    ],
+    ids=["6-without-shop", "7-without-expiration", "7-expiration-not-seconds"],
+)
+async def test_a_malformed_notice_is_rejected(world: World, body: bytes) -> None:
+    status = await world.post_webhook(body)
+
+    [delivery] = await WebhookDelivery.all()
+    assert delivery.outcome == "rejected"
+    assert status in (200, 400)  # the answer itself belongs to the webhook endpoint's rules
+
+
+async def test_a_refused_token_refresh_disconnects_the_shop(world: World) -> None:
+    world.sandbox.deauthorize(world.seller.shop_id, webhook=False)  # the type 6 got lost
+    world.clock.advance(days=7)  # the access token is due for a refresh
+
+    refreshed = await refresh_due(world.link)
+    shop = await world.shop()
+
+    assert refreshed == 0
+    assert shop["connection"] == "DISCONNECTED"
+    assert "36004014" in shop["syncError"]
+
+
+async def test_a_call_whose_refresh_is_refused_waits_for_the_reconnect(world: World) -> None:
+    sale_id = await world.imported(world.put())
+    await world.accept(sale_id)
+    world.sandbox.expire_token(world.seller.shop_id)
+    world.sandbox.fail("/token/refresh", Fault.code(36004014, "Invalid refresh token."))
+
+    run = await dispatch.dispatch(world.link)
+
+    sale = await AfterSale.get(id=sale_id)
+    assert (run.failed, run.retrying) == (0, 1)
+    assert (sale.sync_status, sale.sync_error) == ("PENDING", DISCONNECTED_ERROR)
+    assert (await world.shop())["connection"] == "DISCONNECTED"
+
+
+async def test_a_shop_without_a_cipher_does_not_sync_and_the_lookup_finds_it(
+    world: World,
+) -> None:
+    other = await make_seller(region="ID")
+    await credentials.set_credentials(
+        world.vault,
+        other.shop_id,
+        access_token=ACCESS_TOKEN,
+        refresh_token=None,
+        shop_cipher=None,
+        now=world.clock.now(),
+    )
+    other_pk = (await Shop.get(shop_id=other.shop_id)).id
+    sale_id = await make_sale(other, refund=None)
+
+    await seller_commands.decide(
+        await seller_id_of(other),
+        sale_id,
+        Decision(SellerAction.ACCEPT_RETURN),
+        now=world.clock.now(),
+        windows=WINDOWS,
+        push=True,
+    )
+    polled = await imports.poll(world.link)
+    found = await lookup_cipher(world.link.client, ACCESS_TOKEN, world.seller.shop_id)
+
+    assert await world.link.shop(other_pk) is None
+    assert (await AfterSale.get(id=sale_id)).sync_status == "LOCAL_ONLY"
+    assert not await TikTokCall.filter(shop_id=other_pk).exists()
+    assert polled.shops == 1  # the world's shop alone
+    assert found.cipher == CIPHER
+    with pytest.raises(CipherLookupFailed, match="not among the shops"):
+        await lookup_cipher(world.link.client, ACCESS_TOKEN, other.shop_id)
+    with pytest.raises(CipherLookupFailed, match="36009004"):
+        await lookup_cipher(world.link.client, "TTP_unknown-token", world.seller.shop_id)
+
+
+async def _check(world: World) -> Any:
+    return await check_shop(
+        world.link.client,
+        world.vault,
+        world.seller.shop_id,
+        sync_configured=True,
+        now=world.clock.now(),
+    )
+
+
+async def test_shops_check_passes_for_a_connected_shop(world: World) -> None:
+    report = await _check(world)
+
+    assert report.ok
+    assert report.lines[0].startswith(f"shop {world.seller.shop_id}: CONNECTED")
+    assert [line[0] for line in report.lines[1:]] == ["✓"] * 4
+    assert report.lines[-1].startswith("✓ Search Returns: shop cipher and return scope accepted")
+    searches = [c for c in world.sandbox.calls if c.path.endswith("/search")]
+    assert searches[-1].query["page_size"] == "10"
+
+
+async def test_shops_check_names_what_tiktok_refuses(world: World) -> None:
+    world.sandbox.fail("/returns/search", Fault.code(105005, "scope missing"))
+
+    report = await _check(world)
+
+    assert not report.ok
+    assert report.lines[-1].startswith("✗ Search Returns: TikTok 105005: scope missing")
+
+
+async def test_shops_check_finds_a_wrong_cipher_and_a_revoked_token(world: World) -> None:
+    await credentials.set_credentials(
+        None,
+        world.seller.shop_id,
+        access_token=None,
+        refresh_token=None,
+        shop_cipher="ROW_wrong",
+        now=world.clock.now(),
+    )
+    wrong = await _check(world)
+    world.sandbox.deauthorize(world.seller.shop_id, webhook=False)
+    revoked = await _check(world)
+
+    assert not wrong.ok
+    assert any(line.startswith("✗ the stored shop cipher is not TikTok's") for line in wrong.lines)
+    assert any(line.startswith("✗ Search Returns: TikTok 101000") for line in wrong.lines)
+    assert not revoked.ok
+    assert revoked.lines[1].startswith("✗ Get Authorized Shops: TikTok 36009004")
+
+
+async def test_shops_check_says_when_a_shop_cannot_be_checked(world: World) -> None:
+    local = await make_seller(region="ID")
+
+    no_token = await check_shop(
+        world.link.client, world.vault, local.shop_id, sync_configured=True, now=world.clock.now()
+    )
+    unknown = await check_shop(
+        world.link.client, world.vault, "404", sync_configured=True, now=world.clock.now()
+    )
+    off = await check_shop(
+        None, None, world.seller.shop_id, sync_configured=False, now=world.clock.now()
+    )
+
+    assert not no_token.ok and no_token.lines[-1].startswith("✗ no access token")
+    assert not unknown.ok and unknown.lines == [
+        "✗ no shop 404: register it with `aftersales shops add`"
+    ]
+    assert not off.ok and "LOCAL_ONLY (sync not configured" in off.lines[0]
+    assert off.lines[-1].startswith("✗ sync not configured")
+
+
+async def test_metrics_count_shops_by_connection_state(world: World) -> None:
+    await make_seller(region="ID")  # local-only
+    await _deauthorized(world)
+
+    response = await world.service.get("/metrics")
+
+    lines = response.text.splitlines()
+    assert 'aftersales_shops{connection="DISCONNECTED"} 1.0' in lines
+    assert 'aftersales_shops{connection="LOCAL_ONLY"} 1.0' in lines
+    assert 'aftersales_shops{connection="CONNECTED"} 0.0' in lines
+    assert 'aftersales_shops{connection="EXPIRING"} 0.0' in lines
