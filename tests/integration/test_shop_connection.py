@@ -525,3 +525,14 @@ async def test_metrics_count_shops_by_connection_state(world: World) -> None:
     assert 'aftersales_shops{connection="LOCAL_ONLY"} 1.0' in lines
     assert 'aftersales_shops{connection="CONNECTED"} 0.0' in lines
     assert 'aftersales_shops{connection="EXPIRING"} 0.0' in lines
+
+
+async def test_a_notice_sent_before_the_credentials_were_last_set_is_stale(world: World) -> None:
+    before = int((world.clock.now() - timedelta(hours=1)).timestamp())
+
+    status = await world.post_webhook(deauthorization_body(world.seller.shop_id, before))
+
+    assert status == 200
+    [delivery] = await WebhookDelivery.filter(event_type="6")
+    assert delivery.outcome == "stale"
+    assert (await world.shop())["connection"] == "CONNECTED"
