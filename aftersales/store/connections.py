@@ -84,7 +84,7 @@ class Connections(ConnectionReads):
         changed = await (
             Shop.filter(id=shop_pk, disconnected_at__isnull=True)
             .using_db(self._conn)
-            .update(disconnected_at=at, sync_error=readable(reason), poll_lease_until=None)
+            .update(disconnected_at=at, sync_error=readable(reason))
         )
         if changed:
             await self._show_waiting(shop_pk)
