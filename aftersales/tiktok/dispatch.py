@@ -99,7 +99,8 @@ async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
     if creds is None:
         if await _waits_for_reconnect(link, call, run):
             return
-        await _failed(link, call, "the shop has no TikTok credentials any more", run)
+        error = "the shop does not sync any more: no TikTok access token or no shop cipher"
+        await _failed(link, call, error, run)
         return
     try:
         if call.kind is CallKind.DECISION:

@@ -6,6 +6,7 @@ refused refreshes; the cipher rule; `shops check`; /metrics (docs/tiktok-sync.md
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -191,6 +192,28 @@ async def world(database: str, clock: Clock) -> AsyncIterator[World]:
                     await link.aclose()
 
 
+def _type_12(shop_id: str, return_id: str) -> bytes:
+    """A thin type-12 report of a new return, as TikTok pushes it."""
+    now = int(time.time())
+    return json.dumps(
+        {
+            "type": 12,
+            "tts_notification_id": unique_id(),
+            "shop_id": shop_id,
+            "timestamp": now,
+            "data": {
+                "order_id": unique_id(),
+                "return_id": return_id,
+                "return_role": "BUYER",
+                "return_type": "RETURN_AND_REFUND",
+                "return_status": "RETURN_OR_REFUND_REQUEST_PENDING",
+                "create_time": now,
+                "update_time": now,
+            },
+        }
+    ).encode()
+
+
 async def _deauthorized(world: World) -> None:
     """The seller revokes the app on TikTok: its type-6 webhook reaches the service."""
     world.sandbox.deauthorize(world.seller.shop_id)
@@ -207,6 +230,8 @@ async def test_a_deauthorization_stops_every_call_until_the_shop_is_reconnected(
 
     await _deauthorized(world)
     await world.accept(sale_id)
+    other = world.put()  # a return TikTok reports meanwhile: its fetch waits too
+    webhook = await world.post_webhook(_type_12(world.seller.shop_id, other))
     calls_before = len(world.sandbox.calls)
     run = await dispatch.dispatch(world.link)
     polled = await imports.poll(world.link)
@@ -228,9 +253,11 @@ async def test_a_deauthorization_stops_every_call_until_the_shop_is_reconnected(
     run = await dispatch.dispatch(world.link)
     done = await AfterSale.get(id=sale_id)
 
+    assert webhook == 200
     assert (reconnected["connection"], reconnected["syncError"]) == ("CONNECTED", None)
     assert (resumed.sync_status, resumed.sync_error) == ("PENDING", None)
-    assert run.synced == 1
+    assert run.synced == 2  # the decision, and the fetch of the other return
+    assert await AfterSale.filter(return_id=other).exists()
     [decision] = world.decisions()
     assert decision.code == 0 and decision.query["shop_cipher"] == CIPHER
     assert done.sync_status == "SYNCED"
