@@ -42,6 +42,7 @@ from tests.support.builders import (
 )
 from tests.support.clock import Clock
 from tests.support.door import write
+from tests.support.http import AppClient
 from tests.support.sandbox import (
     ACCESS_TOKEN,
     APP_KEY,
@@ -563,3 +564,30 @@ async def test_a_notice_sent_before_the_credentials_were_last_set_is_stale(world
     [delivery] = await WebhookDelivery.filter(event_type="6")
     assert delivery.outcome == "stale"
     assert (await world.shop())["connection"] == "CONNECTED"
+
+
+async def test_without_the_sync_configured_a_shop_with_credentials_is_local_only(
+    app: AppClient, clock: Clock
+) -> None:
+    seller = await make_seller(region="ID")
+    await credentials.set_credentials(
+        Vault([Fernet.generate_key().decode()]),
+        seller.shop_id,
+        access_token=ACCESS_TOKEN,
+        refresh_token=None,
+        shop_cipher=CIPHER,
+        now=clock.now(),
+    )
+    body = deauthorization_body(seller.shop_id, int(time.time()))
+    signature = tiktok_signature("test-app-key", "test-app-secret", body)
+
+    response = await app.client.post(
+        "/webhooks/tiktok", content=body, headers={"Authorization": signature}
+    )
+    shops = await app.gql(SHOPS, token=seller.token)
+
+    assert response.status_code == 200
+    [delivery] = await WebhookDelivery.filter(shop_id=seller.shop_id)
+    assert delivery.outcome == "recorded"
+    assert shops["shops"][0]["connection"] == "LOCAL_ONLY"
+    assert (await Shop.get(shop_id=seller.shop_id)).disconnected_at is None
