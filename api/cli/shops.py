@@ -20,10 +20,11 @@ from aftersales.commands.credentials import (
 from aftersales.domain.connection import ShopConnection
 from aftersales.settings import Settings
 from aftersales.store.credentials import CredentialStatus, Vault
+from api.cli import connection
 from api.cli.arguments import instant
 from api.cli.output import print_table, when
 from api.cli.runner import UserFacingError, run_with_database
-from api.cli.secrets_setup import vault_for, with_secret_key, with_secrets
+from api.cli.secrets_setup import vault_for
 from webhooks import registration
 
 
@@ -54,7 +55,7 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--clear", action="store_true", help="remove the tokens and shop cipher: local-only"
     )
     creds.set_defaults(handler=cmd_shops_credentials)
-    _configure_check(shops)
+    connection.configure(shops)
 
 
 def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +84,9 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
 
     async def add() -> int:
         # The cipher before anything is stored: a lookup TikTok refuses registers nothing.
-        settings_now = await _with_cipher(given, args.shop_id, settings, stored=None)
+        settings_now, given.shop_cipher = await connection.with_cipher(
+            given.access_token, given.shop_cipher, args.shop_id, settings, stored=None
+        )
         shop = await accounts.add_shop(args.seller, args.shop_id, args.region, args.name)
         who = "new seller" if shop.seller_created else "seller"
         print(
@@ -265,79 +268,10 @@ def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 0
         stored = await credential_status(args.shop_id)
-        settings_now = await _with_cipher(given, args.shop_id, settings, stored=stored)
+        settings_now, given.shop_cipher = await connection.with_cipher(
+            given.access_token, given.shop_cipher, args.shop_id, settings, stored=stored
+        )
         await _set_credentials(vault, args.shop_id, given, settings_now)
         return 0
 
     return run_with_database(change(), settings)
-
-
-async def _with_cipher(
-    given: CredentialOptions, shop_id: str, settings: Settings, *, stored: CredentialStatus | None
-) -> Settings:
-    """A new access token without --shop-cipher, for a shop with no stored cipher: the cipher is
-    looked up from TikTok's Get Authorized Shops and set in `given` (UserFacingError, nothing
-    stored, when TikTok cannot be reached, refuses, or does not list the shop). Without
-    TIKTOK_API_BASE_URL nothing is looked up: the shop stays local-only until it has one."""
-    if given.access_token is None or given.shop_cipher is not None or not settings.sync_enabled:
-        return settings
-    if stored is not None and stored.shop_cipher:
-        return settings  # a rotated token keeps the stored cipher
-    from aftersales.tiktok.check import CipherLookupFailed, lookup_cipher
-    from scheduler import tiktok as tiktok_link
-
-    settings = with_secrets(settings)
-    link = tiktok_link.build_link(settings, lambda: datetime.now(UTC))
-    if link is None:
-        raise UserFacingError(
-            "cannot look the shop cipher up: TIKTOK_APP_KEY and TIKTOK_APP_SECRET are needed;"
-            " or give --shop-cipher"
-        )
-    try:
-        shop = await lookup_cipher(link.client, given.access_token, shop_id.strip())
-    except CipherLookupFailed as exc:
-        raise UserFacingError(str(exc)) from None
-    finally:
-        await link.aclose()
-    given.shop_cipher = shop.cipher
-    print(f"shop cipher of shop {shop_id} looked up from TikTok's Get Authorized Shops")
-    return settings
-
-
-# --- `shops check` -------------------------------------------------------------------------
-
-
-def _configure_check(shops: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    check = shops.add_parser(
-        "check",
-        help="ask TikTok what works for a shop (token, cipher, scope); exit 0 only when all do",
-    )
-    check.add_argument("--shop-id", required=True, help="TikTok shop_id")
-    check.set_defaults(handler=cmd_shops_check)
-
-
-def cmd_shops_check(args: argparse.Namespace, settings: Settings) -> int:
-    from aftersales.tiktok.check import check_shop
-    from scheduler import tiktok as tiktok_link
-
-    if settings.sync_enabled:
-        settings = with_secret_key(with_secrets(settings))
-    link = tiktok_link.build_link(settings, lambda: datetime.now(UTC))
-
-    async def check() -> int:
-        try:
-            report = await check_shop(
-                link.client if link is not None else None,
-                link.vault if link is not None else None,
-                args.shop_id.strip(),
-                sync_configured=settings.sync_enabled,
-                now=datetime.now(UTC),
-            )
-        finally:
-            if link is not None:
-                await link.aclose()
-        for line in report.lines:
-            print(line, flush=True)
-        return 0 if report.ok else 1
-
-    return run_with_database(check(), settings)
