@@ -2,224 +2,52 @@
 real loopback HTTP, with TikTok's webhooks (types 6 and 7) signed and posted to the service's
 POST /webhooks/tiktok: a revoked shop sends nothing until reconnected, its decisions wait with
 their retry budget paused, then go out; an announced end; notices for shops we do not sync;
-refused refreshes; the cipher rule; `shops check`; /metrics (docs/tiktok-sync.md)."""
+refused refreshes (docs/tiktok-sync.md). `shops check`, the cipher rule and /metrics:
+test_shops_check.py."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from aftersales.commands import seller as seller_commands
 from aftersales.commands.credentials import CredentialsGiven, set_shop_credentials
-from aftersales.commands.seller import Decision
 from aftersales.domain.connection import DISCONNECTED_ERROR
-from aftersales.domain.model import SellerAction
-from aftersales.settings import load_settings
 from aftersales.store.credentials import Vault
 from aftersales.store.models import AfterSale, Shop, TikTokCall, WebhookDelivery
 from aftersales.tiktok import dispatch, imports
-from aftersales.tiktok.check import CipherLookupFailed, check_shop, lookup_cipher
-from aftersales.tiktok.client import TikTokClient
-from aftersales.tiktok.link import Link, refresh_due
-from api.app import create_app
-from devtools.sandbox import Fault, Sandbox
+from aftersales.tiktok.link import refresh_due
+from devtools.sandbox import Fault
 from devtools.sandbox.webhooks import deauthorization_body, expiring_body
 from tests.support.builders import (
-    WINDOWS,
-    Seller,
-    make_sale,
     make_seller,
-    seller_id_of,
     unique_id,
 )
 from tests.support.clock import Clock
-from tests.support.door import write
+from tests.support.connected import (
+    SHOPS,
+    World,
+    connected_world,
+    credentials,
+    deauthorized,
+    type_12,
+)
 from tests.support.http import AppClient
 from tests.support.sandbox import (
     ACCESS_TOKEN,
-    APP_KEY,
-    APP_SECRET,
     CIPHER,
-    REFRESH_TOKEN,
-    serving,
-    serving_sandbox,
 )
 from webhooks import registration
 from webhooks.signing import tiktok_signature
 
-credentials = write("credentials")
-
-SHOPS = """
-query { shops { shopId connection authorizationExpiresAt syncError } }
-"""
-NEW_ACCESS = "TTP_new-access-token-after-reconnect"
-NEW_REFRESH = "TTP_new-refresh-token-after-reconnect"
-
-
-@dataclass
-class World:
-    sandbox: Sandbox
-    link: Link
-    seller: Seller
-    seller_id: int
-    shop_pk: int
-    clock: Clock
-    vault: Vault
-    service: httpx.AsyncClient  # the service, over real HTTP
-    settings: Any
-
-    def put(self, status: str = "RETURN_OR_REFUND_REQUEST_PENDING") -> str:
-        return_id = unique_id()
-        self.sandbox.put_return(
-            self.seller.shop_id,
-            {"return_id": return_id, "return_type": "RETURN_AND_REFUND", "return_status": status},
-        )
-        return return_id
-
-    async def imported(self, return_id: str) -> int:
-        creds = await self.link.shop(self.shop_pk)
-        assert creds is not None
-        await imports.fetch(self.link, creds, return_id)
-        found = await AfterSale.get(return_id=return_id)
-        return found.id
-
-    async def accept(self, sale_id: int) -> None:
-        await seller_commands.decide(
-            self.seller_id,
-            sale_id,
-            Decision(SellerAction.ACCEPT_RETURN),
-            now=self.clock.now(),
-            windows=WINDOWS,
-            push=True,
-        )
-
-    async def shop(self) -> dict[str, Any]:
-        response = await self.service.post(
-            "/graphql",
-            json={"query": SHOPS},
-            headers={"Authorization": f"Bearer {self.seller.token}"},
-        )
-        assert response.status_code == 200, response.text
-        [shop] = response.json()["data"]["shops"]
-        return shop  # type: ignore[no-any-return]
-
-    async def post_webhook(self, body: bytes) -> int:
-        signature = tiktok_signature(APP_KEY, APP_SECRET, body)
-        response = await self.service.post(
-            "/webhooks/tiktok",
-            content=body,
-            headers={"Authorization": signature, "Content-Type": "application/json"},
-        )
-        return response.status_code
-
-    async def reconnect(self) -> None:
-        """The seller authorizes the app again; `shops credentials` stores the new tokens."""
-        self.sandbox.add_shop(
-            self.seller.shop_id, cipher=CIPHER, access_token=NEW_ACCESS, refresh_token=NEW_REFRESH
-        )
-        given = CredentialsGiven(access_token=NEW_ACCESS, refresh_token=NEW_REFRESH)
-        await set_shop_credentials(self.vault, self.seller.shop_id, given, now=self.clock.now())
-
-    def decisions(self) -> list[Any]:
-        return [c for c in self.sandbox.calls if c.path.endswith(("/approve", "/reject"))]
-
 
 @pytest.fixture
 async def world(database: str, clock: Clock) -> AsyncIterator[World]:
-    sandbox = Sandbox(APP_KEY, APP_SECRET)
-    seller = await make_seller(region="ID")
-    sandbox.add_shop(
-        seller.shop_id, cipher=CIPHER, access_token=ACCESS_TOKEN, refresh_token=REFRESH_TOKEN
-    )
-    key = Fernet.generate_key().decode()
-    vault = Vault([key])
-    await credentials.set_credentials(
-        vault,
-        seller.shop_id,
-        access_token=ACCESS_TOKEN,
-        refresh_token=REFRESH_TOKEN,
-        shop_cipher=CIPHER,
-        access_token_expires_at=clock.now() + timedelta(days=7),
-        refresh_token_expires_at=clock.now() + timedelta(days=90),
-        now=clock.now(),
-    )
-    shop = await Shop.get(shop_id=seller.shop_id)
-    async with serving_sandbox(sandbox) as base_url:
-        settings = load_settings(
-            {
-                "DATABASE_URL": database,
-                "TIKTOK_APP_KEY": APP_KEY,
-                "TIKTOK_APP_SECRET": APP_SECRET,
-                "LOGISTICS_WEBHOOK_SECRET": "test-logistics-secret",
-                "TIKTOK_API_BASE_URL": base_url,
-                "TIKTOK_AUTH_BASE_URL": base_url,
-                "AFTERSALES_SECRET_KEY": key,
-            }
-        )
-        service_app = create_app(settings, clock=clock.now, manage_database=False, run_jobs=False)
-        async with serving(service_app) as service_url:
-            sandbox.webhook_url = service_url + "/webhooks/tiktok"
-            client = TikTokClient(
-                base_url=base_url,
-                auth_base_url=base_url,
-                app_key=APP_KEY,
-                app_secret=APP_SECRET,
-                timeout=2.0,
-                max_retries=0,
-            )
-            link = Link(client=client, vault=vault, windows=WINDOWS, clock=clock.now)
-            async with httpx.AsyncClient(base_url=service_url) as service:
-                try:
-                    yield World(
-                        sandbox,
-                        link,
-                        seller,
-                        await seller_id_of(seller),
-                        shop.id,
-                        clock,
-                        vault,
-                        service,
-                        settings,
-                    )
-                finally:
-                    await link.aclose()
-
-
-def _type_12(shop_id: str, return_id: str) -> bytes:
-    """A thin type-12 report of a new return, as TikTok pushes it."""
-    now = int(time.time())
-    return json.dumps(
-        {
-            "type": 12,
-            "tts_notification_id": unique_id(),
-            "shop_id": shop_id,
-            "timestamp": now,
-            "data": {
-                "order_id": unique_id(),
-                "return_id": return_id,
-                "return_role": "BUYER",
-                "return_type": "RETURN_AND_REFUND",
-                "return_status": "RETURN_OR_REFUND_REQUEST_PENDING",
-                "create_time": now,
-                "update_time": now,
-            },
-        }
-    ).encode()
-
-
-async def _deauthorized(world: World) -> None:
-    """The seller revokes the app on TikTok: its type-6 webhook reaches the service."""
-    world.sandbox.deauthorize(world.seller.shop_id)
-    await world.sandbox.wait_for_webhooks()
-    assert [push.status for push in world.sandbox.webhooks] == [200]
+    async for found in connected_world(database, clock):
+        yield found
 
 
 async def test_a_deauthorization_stops_every_call_until_the_shop_is_reconnected(
@@ -229,10 +57,10 @@ async def test_a_deauthorization_stops_every_call_until_the_shop_is_reconnected(
     sale_id = await world.imported(return_id)
     assert (await world.shop())["connection"] == "CONNECTED"
 
-    await _deauthorized(world)
+    await deauthorized(world)
     await world.accept(sale_id)
     other = world.put()  # a return TikTok reports meanwhile: its fetch waits too
-    webhook = await world.post_webhook(_type_12(world.seller.shop_id, other))
+    webhook = await world.post_webhook(type_12(world.seller.shop_id, other))
     calls_before = len(world.sandbox.calls)
     run = await dispatch.dispatch(world.link)
     polled = await imports.poll(world.link)
@@ -267,7 +95,7 @@ async def test_a_deauthorization_stops_every_call_until_the_shop_is_reconnected(
 async def test_polling_resumes_from_the_mark_after_a_reconnect(world: World) -> None:
     await imports.poll(world.link)
     mark = (await Shop.get(id=world.shop_pk)).synced_until
-    await _deauthorized(world)
+    await deauthorized(world)
     world.clock.advance(hours=2)
     await world.reconnect()
 
@@ -286,7 +114,7 @@ async def test_the_retry_budget_is_paused_while_the_shop_is_disconnected(world: 
     await world.accept(sale_id)
     queued = await TikTokCall.get(after_sale_id=sale_id)
     world.clock.advance(hours=1)
-    await _deauthorized(world)
+    await deauthorized(world)
     world.clock.advance(hours=30)  # disconnected longer than the whole 24-hour budget
 
     await world.reconnect()
@@ -302,7 +130,7 @@ async def test_the_retry_budget_is_paused_while_the_shop_is_disconnected(world: 
 
 async def test_a_decision_made_while_disconnected_waits_and_says_why(world: World) -> None:
     sale_id = await world.imported(world.put())
-    await _deauthorized(world)
+    await deauthorized(world)
 
     await world.accept(sale_id)
     run = await dispatch.dispatch(world.link)
@@ -432,127 +260,6 @@ async def test_a_call_whose_refresh_is_refused_waits_for_the_reconnect(world: Wo
     assert (run.failed, run.retrying) == (0, 1)
     assert (sale.sync_status, sale.sync_error) == ("PENDING", DISCONNECTED_ERROR)
     assert (await world.shop())["connection"] == "DISCONNECTED"
-
-
-async def test_a_shop_without_a_cipher_does_not_sync_and_the_lookup_finds_it(
-    world: World,
-) -> None:
-    other = await make_seller(region="ID")
-    await credentials.set_credentials(
-        world.vault,
-        other.shop_id,
-        access_token=ACCESS_TOKEN,
-        refresh_token=None,
-        shop_cipher=None,
-        now=world.clock.now(),
-    )
-    other_pk = (await Shop.get(shop_id=other.shop_id)).id
-    sale_id = await make_sale(other, refund=None)
-
-    await seller_commands.decide(
-        await seller_id_of(other),
-        sale_id,
-        Decision(SellerAction.ACCEPT_RETURN),
-        now=world.clock.now(),
-        windows=WINDOWS,
-        push=True,
-    )
-    polled = await imports.poll(world.link)
-    found = await lookup_cipher(world.link.client, ACCESS_TOKEN, world.seller.shop_id)
-
-    assert await world.link.shop(other_pk) is None
-    assert (await AfterSale.get(id=sale_id)).sync_status == "LOCAL_ONLY"
-    assert not await TikTokCall.filter(shop_id=other_pk).exists()
-    assert polled.shops == 1  # the world's shop alone
-    assert found.cipher == CIPHER
-    with pytest.raises(CipherLookupFailed, match="not among the shops"):
-        await lookup_cipher(world.link.client, ACCESS_TOKEN, other.shop_id)
-    with pytest.raises(CipherLookupFailed, match="36009004"):
-        await lookup_cipher(world.link.client, "TTP_unknown-token", world.seller.shop_id)
-
-
-async def _check(world: World) -> Any:
-    return await check_shop(
-        world.link.client,
-        world.vault,
-        world.seller.shop_id,
-        sync_configured=True,
-        now=world.clock.now(),
-    )
-
-
-async def test_shops_check_passes_for_a_connected_shop(world: World) -> None:
-    report = await _check(world)
-
-    assert report.ok
-    assert report.lines[0].startswith(f"shop {world.seller.shop_id}: CONNECTED")
-    assert [line[0] for line in report.lines[1:]] == ["✓"] * 4
-    assert report.lines[-1].startswith("✓ Search Returns: shop cipher and return scope accepted")
-    searches = [c for c in world.sandbox.calls if c.path.endswith("/search")]
-    assert searches[-1].query["page_size"] == "10"
-
-
-async def test_shops_check_names_what_tiktok_refuses(world: World) -> None:
-    world.sandbox.fail("/returns/search", Fault.code(105005, "scope missing"))
-
-    report = await _check(world)
-
-    assert not report.ok
-    assert report.lines[-1].startswith("✗ Search Returns: TikTok 105005: scope missing")
-
-
-async def test_shops_check_finds_a_wrong_cipher_and_a_revoked_token(world: World) -> None:
-    await credentials.set_credentials(
-        None,
-        world.seller.shop_id,
-        access_token=None,
-        refresh_token=None,
-        shop_cipher="ROW_wrong",
-        now=world.clock.now(),
-    )
-    wrong = await _check(world)
-    world.sandbox.deauthorize(world.seller.shop_id, webhook=False)
-    revoked = await _check(world)
-
-    assert not wrong.ok
-    assert any(line.startswith("✗ the stored shop cipher is not TikTok's") for line in wrong.lines)
-    assert any(line.startswith("✗ Search Returns: TikTok 101000") for line in wrong.lines)
-    assert not revoked.ok
-    assert revoked.lines[1].startswith("✗ Get Authorized Shops: TikTok 36009004")
-
-
-async def test_shops_check_says_when_a_shop_cannot_be_checked(world: World) -> None:
-    local = await make_seller(region="ID")
-
-    no_token = await check_shop(
-        world.link.client, world.vault, local.shop_id, sync_configured=True, now=world.clock.now()
-    )
-    unknown = await check_shop(
-        world.link.client, world.vault, "404", sync_configured=True, now=world.clock.now()
-    )
-    off = await check_shop(
-        None, None, world.seller.shop_id, sync_configured=False, now=world.clock.now()
-    )
-
-    assert not no_token.ok and no_token.lines[-1].startswith("✗ no access token")
-    assert not unknown.ok and unknown.lines == [
-        "✗ no shop 404: register it with `aftersales shops add`"
-    ]
-    assert not off.ok and "LOCAL_ONLY (sync not configured" in off.lines[0]
-    assert off.lines[-1].startswith("✗ sync not configured")
-
-
-async def test_metrics_count_shops_by_connection_state(world: World) -> None:
-    await make_seller(region="ID")  # local-only
-    await _deauthorized(world)
-
-    response = await world.service.get("/metrics")
-
-    lines = response.text.splitlines()
-    assert 'aftersales_shops{connection="DISCONNECTED"} 1.0' in lines
-    assert 'aftersales_shops{connection="LOCAL_ONLY"} 1.0' in lines
-    assert 'aftersales_shops{connection="CONNECTED"} 0.0' in lines
-    assert 'aftersales_shops{connection="EXPIRING"} 0.0' in lines
 
 
 async def test_a_notice_sent_before_the_credentials_were_last_set_is_stale(world: World) -> None:
