@@ -112,7 +112,7 @@ def create_app(
         *endpoints.routes(settings, clock),
         *health.routes(settings, clock),
         *probes.routes(),
-        *metrics.routes(),
+        *metrics.routes(settings, clock),
     ]
     middleware = [
         Middleware(logs.RequestContextMiddleware),  # outermost: its id is on every line below

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
+from aftersales.domain.connection import ConnectionFacts
 from aftersales.settings import Settings
 from aftersales.store.records import HistoryRecord, ItemRecord, NoteRecord, StockedInRecord
 from aftersales.store.uow import Reader, reading
@@ -48,6 +49,9 @@ class Loaders:
     )
     sync_errors: DataLoader[int, list[str]] = field(
         default_factory=lambda: _loader(lambda r, ids: r.shops.sync_errors_by_shop(ids))
+    )
+    authorizations: DataLoader[int, list[ConnectionFacts]] = field(
+        default_factory=lambda: _loader(lambda r, ids: r.authorizations.facts_by_shop(ids))
     )
 
 

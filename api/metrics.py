@@ -11,6 +11,9 @@ What it exposes (one process's view; each replica is scraped on its own):
 - `aftersales_job_runs_total{job, outcome}`, `aftersales_dispute_sweep_closed_total`,
   `aftersales_parcel_rematch_applied_total`, `aftersales_job_last_success_timestamp_seconds{job}`
   (scheduler/metrics.py).
+- `aftersales_shops{connection}`: the shops in each connection state (LOCAL_ONLY, CONNECTED,
+  EXPIRING, DISCONNECTED, every one present), read from the database at each scrape, so every
+  replica shows the same figures; left as they were when the database does not answer.
 - prometheus_client's own process metrics (CPU, memory, open files, start time) and Python's
   (GC, version).
 
@@ -21,15 +24,21 @@ which this module serves.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from datetime import datetime
 
 import prometheus_client
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aftersales.commands.connection import shops_by_connection
+from aftersales.domain.connection import ShopConnection
+from aftersales.settings import Settings
 from scheduler import metrics as job_metrics
 from webhooks import metrics as webhook_metrics
 
@@ -52,6 +61,16 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=BUCKETS,
 )
+
+SHOPS = Gauge(
+    "aftersales_shops",
+    "Shops by their connection to TikTok (LOCAL_ONLY, CONNECTED, EXPIRING, DISCONNECTED)",
+    ["connection"],
+)
+for _state in ShopConnection:
+    SHOPS.labels(connection=_state.value)
+
+log = logging.getLogger(__name__)
 
 # The modules that define the other metrics: imported so /metrics always shows them.
 DEFINED_ELSEWHERE = (webhook_metrics.DELIVERIES, job_metrics.RUNS)
@@ -95,9 +114,16 @@ class MetricsMiddleware:
             LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)
 
 
-async def metrics(_: Request) -> Response:
-    return Response(prometheus_client.generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+def routes(settings: Settings, clock: Callable[[], datetime]) -> list[BaseRoute]:
+    async def metrics(_: Request) -> Response:
+        try:
+            counts = await shops_by_connection(settings.sync_enabled, now=clock())
+        except Exception as exc:  # the database is down: the other metrics still answer
+            log.warning("shops by connection state not read for /metrics: %s", exc)
+        else:
+            for state, n in counts.items():
+                SHOPS.labels(connection=state).set(n)
+        body = prometheus_client.generate_latest(REGISTRY)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-
-def routes() -> list[BaseRoute]:
     return [Route("/metrics", metrics, methods=["GET"])]

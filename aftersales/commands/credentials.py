@@ -68,3 +68,9 @@ async def any_shop_has_credentials() -> bool:
     """Whether a key is needed to read what is stored (production refuses to serve without)."""
     async with reading() as r:
         return await r.credentials.any_with_credentials()
+
+
+async def credential_status(shop_id: str) -> CredentialStatus | None:
+    """Which credentials the shop has; None when there is no such shop."""
+    async with reading() as r:
+        return await r.credentials.status_of(shop_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from aftersales.commands.connection import authorization_notice
 from aftersales.commands.parcels import apply_parcel_event
 from aftersales.commands.reports import apply_return_report
 from aftersales.domain import tiktok
@@ -34,7 +35,8 @@ async def apply_tiktok(
     fetch_details: bool = False,
 ) -> Result:
     """A TikTok push notification. With `fetch_details` (the TikTok API is configured), a thin
-    report about a shop that syncs queues a fetch of the full return (docs/tiktok-sync.md)."""
+    report about a shop that syncs queues a fetch of the full return (docs/tiktok-sync.md).
+    Types 6 and 7 change the shop's connection state (aftersales/commands/connection.py)."""
     if note.report is not None and note.shop_id is not None:
         found = await tx.sales.for_report(
             note.shop_id, note.report.return_id, note.report.tracking_number
@@ -53,6 +55,17 @@ async def apply_tiktok(
             if await tx.calls.shop_syncs(shop_pk):
                 await tx.calls.fetch(shop_pk=shop_pk, return_id=note.report.return_id, now=now)
         return result
+    if note.type in payloads.AUTHORIZATION_TYPES and note.shop_id is not None:
+        # `fetch_details` is set exactly when the TikTok API is configured.
+        return await authorization_notice(
+            tx,
+            note.shop_id,
+            revoked=note.type == payloads.DEAUTHORIZATION,
+            expires_at=note.expiration_time,
+            sent_at=note.timestamp,
+            sync_configured=fetch_details,
+            now=now,
+        )
     if note.type == payloads.CANCELLATION_STATUS_CHANGE:
         return Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
     return Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")

@@ -22,6 +22,12 @@ from aftersales.inbox.jsonfields import Malformed
 
 RETURN_STATUS_CHANGE = 12
 CANCELLATION_STATUS_CHANGE = 11
+# The shop's authorization (aftersales/domain/connection.py): revoked by the seller, or about to
+# end. Both name the shop; neither is ever replayed when a shop is registered later.
+DEAUTHORIZATION = 6
+AUTHORIZATION_EXPIRING = 7
+AUTHORIZATION_TYPES = (DEAUTHORIZATION, AUTHORIZATION_EXPIRING)
+_NEEDS_SHOP = (RETURN_STATUS_CHANGE, *AUTHORIZATION_TYPES)
 MAX_LINES = 1000
 
 __all__ = [
@@ -40,6 +46,7 @@ class TikTokNotification:
     shop_id: str | None
     timestamp: datetime | None
     report: ReturnReport | None = None  # type 12 only
+    expiration_time: datetime | None = None  # type 7 only: when the authorization ends
 
     @property
     def event_time(self) -> datetime | None:
@@ -53,10 +60,10 @@ def parse_tiktok(body: bytes) -> TikTokNotification:
     assert type_ is not None
     data = f.obj(envelope.get("data"), "data")
     assert data is not None
-    # FBT topics carry seller_open_id instead of shop_id: only type 12 needs a shop.
-    shop_id = f.identifier(
-        envelope.get("shop_id"), "shop_id", required=type_ == RETURN_STATUS_CHANGE
-    )
+    # FBT topics carry seller_open_id instead of shop_id: only types 6, 7 and 12 need a shop.
+    shop_id = f.identifier(envelope.get("shop_id"), "shop_id", required=type_ in _NEEDS_SHOP)
+    if type_ in AUTHORIZATION_TYPES:
+        f.text(data.get("message"), "data.message", limit=2000)
     return TikTokNotification(
         type=type_,
         notification_id=f.identifier(
@@ -65,7 +72,20 @@ def parse_tiktok(body: bytes) -> TikTokNotification:
         shop_id=shop_id,
         timestamp=f.unix_time(envelope.get("timestamp"), "timestamp", required=False),
         report=_return_report(data) if type_ == RETURN_STATUS_CHANGE else None,
+        expiration_time=_expiration(data) if type_ == AUTHORIZATION_EXPIRING else None,
     )
+
+
+def _expiration(data: dict[str, Any]) -> datetime:
+    """Type 7's `data.expiration_time`: Unix seconds, as a string (TikTok's) or an integer."""
+    raw = data.get("expiration_time")
+    if isinstance(raw, str):
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 20:
+            raise Malformed("data.expiration_time must be Unix seconds (a string of digits)")
+        raw = f.JsonInt(raw)
+    when = f.unix_time(raw, "data.expiration_time")
+    assert when is not None
+    return when
 
 
 def parse_return_object(obj: dict[str, Any]) -> ReturnReport:

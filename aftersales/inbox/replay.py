@@ -1,5 +1,6 @@
 """Deliveries kept for a shop (it was not registered yet, or applying failed), applied again:
-`aftersales shops add` runs it for the new shop. Oldest event first, each through the delivery
+`aftersales shops add` runs it for the new shop (never webhook types 6 and 7: they concern an
+authorization held before). Oldest event first, each through the delivery
 log's one path (aftersales.inbox.log), so a delivery is applied once whoever replays it."""
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def _waiting(stored: Stored, now: datetime, windows: DisputeWindows) -> _Waiting
     try:
         if stored.source == TIKTOK:
             note = payloads.parse_tiktok(body)
+            if note.type in payloads.AUTHORIZATION_TYPES:
+                # About an authorization the shop held before it was registered here: never
+                # replayed (a later registration with new credentials must not be revoked).
+                return _Waiting(stored, None, None)
 
             async def apply_note(tx: Tx) -> Result:
                 return await apply_tiktok(tx, note, now=now, windows=windows)

@@ -9,7 +9,8 @@ leased; when the lease runs out another one takes them again, with the same idem
 so TikTok applies the decision once.
 
 A decision waits for the earlier decisions of its after-sale: they reach TikTok in the order
-the seller made them.
+the seller made them. The calls of a disconnected shop wait until it is reconnected
+(aftersales/store/connections.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 from tortoise.expressions import Q
 
+from aftersales.domain.connection import DISCONNECTED_ERROR
 from aftersales.domain.sync import (
     CallKind,
     CallStatus,
@@ -54,6 +56,8 @@ _DUE = """
     SELECT c.id FROM tiktok_call AS c
     WHERE c.status = 'PENDING' AND c.next_attempt_at <= ?
       AND (c.lease_until IS NULL OR c.lease_until < ?)
+      AND NOT EXISTS (
+          SELECT 1 FROM shop AS s WHERE s.id = c.shop_id AND s.disconnected_at IS NOT NULL)
       AND NOT (c.kind = 'DECISION' AND EXISTS (
           SELECT 1 FROM tiktok_call AS e
           WHERE e.after_sale_id = c.after_sale_id AND e.kind = 'DECISION'
@@ -74,9 +78,12 @@ class Calls:
         self._conn = conn
 
     async def shop_syncs(self, shop_pk: int) -> bool:
-        """Whether the shop has TikTok credentials (a cheap check: nothing is decrypted)."""
+        """Whether the shop has TikTok credentials: an access token and a shop cipher (a cheap
+        check: nothing is decrypted). A disconnected shop still syncs: its calls wait."""
         return bool(
-            await Shop.filter(id=shop_pk, access_token__isnull=False).using_db(self._conn).exists()
+            await Shop.filter(id=shop_pk, access_token__isnull=False, shop_cipher__isnull=False)
+            .using_db(self._conn)
+            .exists()
         )
 
     async def push_decision(
@@ -104,10 +111,15 @@ class Calls:
             next_attempt_at=now,
             created_at=now,
         )
+        # A disconnected shop's decision waits, and says why (aftersales/store/connections.py).
+        disconnected = await (
+            Shop.filter(id=shop_pk, disconnected_at__isnull=False).using_db(self._conn).exists()
+        )
+        error = DISCONNECTED_ERROR if disconnected else None
         await (
             AfterSale.filter(id=sale_id)
             .using_db(self._conn)
-            .update(sync_status=SyncStatus.PENDING.value, sync_error=None, sync_attempts=0)
+            .update(sync_status=SyncStatus.PENDING.value, sync_error=error, sync_attempts=0)
         )
 
     async def fetch(self, *, shop_pk: int, return_id: str, now: datetime) -> bool:

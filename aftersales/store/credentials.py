@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from tortoise.expressions import Q
 
+from aftersales.store.connections import reconnected
 from aftersales.store.models import Shop
 from aftersales.store.sql import Connection
 
@@ -201,13 +202,24 @@ class CredentialReads:
         self._conn = conn
 
     async def for_shop(self, vault: Vault, shop_pk: int) -> ShopCredentials | None:
-        """The shop's credentials, decrypted; None when it has no access token (or no such shop)."""
-        row = await Shop.filter(id=shop_pk, access_token__isnull=False).using_db(self._conn).first()
+        """The shop's credentials, decrypted; None when it does not sync: no access token, no
+        shop cipher, disconnected (aftersales/domain/connection.py), or no such shop."""
+        row = await Shop.filter(_SYNCS, id=shop_pk).using_db(self._conn).first()
+        return _credentials(vault, row) if row is not None else None
+
+    async def stored_for(self, vault: Vault, shop_id: str) -> ShopCredentials | None:
+        """The shop's credentials whether it syncs or not (`shops check`); None: no token."""
+        row = (
+            await Shop.filter(shop_id=shop_id, access_token__isnull=False)
+            .using_db(self._conn)
+            .first()
+        )
         return _credentials(vault, row) if row is not None else None
 
     async def syncing_shops(self, vault: Vault) -> list[ShopCredentials | Unreadable]:
-        """Every shop with an access token, by id; `Unreadable` for one that cannot be decrypted."""
-        rows = await Shop.filter(access_token__isnull=False).using_db(self._conn).order_by("id")
+        """Every shop that syncs (an access token and a shop cipher, not disconnected), by id;
+        `Unreadable` for one that cannot be decrypted."""
+        rows = await Shop.filter(_SYNCS).using_db(self._conn).order_by("id")
         return _each(vault, rows)
 
     async def any_with_credentials(self) -> bool:
@@ -232,7 +244,7 @@ class CredentialReads:
         expiry is unknown (set by hand without one: a refresh learns it), soonest first."""
         rows = await Shop.filter(
             Q(access_token_expires_at__isnull=True) | Q(access_token_expires_at__lt=before),
-            access_token__isnull=False,
+            _SYNCS,
             refresh_token__isnull=False,
         ).using_db(self._conn)
         # Unknown expiries first; sorted here, as the databases place NULL differently.
@@ -275,6 +287,8 @@ class Credentials(CredentialReads):
         if shop_cipher is not None:
             changes["shop_cipher"] = _token(shop_cipher, "shop cipher")
         updated = await Shop.filter(shop_id=shop_id).using_db(self._conn).update(**changes)
+        if updated and access_token is not None:  # a new authorization: connected again
+            await reconnected(self._conn, Q(shop_id=shop_id), now=now)
         return bool(updated)
 
     async def clear_credentials(self, shop_id: str) -> bool:
@@ -290,6 +304,8 @@ class Credentials(CredentialReads):
                 access_token_expires_at=None,
                 refresh_token_expires_at=None,
                 credentials_updated_at=None,
+                disconnected_at=None,
+                announced_expiration_at=None,
             )
         )
         return bool(updated)
@@ -305,7 +321,8 @@ class Credentials(CredentialReads):
         refresh_token_expires_at: datetime,
         now: datetime,
     ) -> None:
-        """Keep what a token refresh returned (both tokens, encrypted with the first key)."""
+        """Keep what a token refresh returned (both tokens, encrypted with the first key): the
+        shop is connected (again, if it was disconnected)."""
         await (
             Shop.filter(id=shop_pk)
             .using_db(self._conn)
@@ -317,6 +334,14 @@ class Credentials(CredentialReads):
                 credentials_updated_at=now,
             )
         )
+        await reconnected(
+            self._conn, Q(id=shop_pk), now=now, authorized_until=refresh_token_expires_at
+        )
+
+
+# A shop syncs with an access token and a shop cipher (TikTok refuses every shop call without
+# one: 106013), unless TikTok revoked its authorization (aftersales/domain/connection.py).
+_SYNCS = Q(access_token__isnull=False, shop_cipher__isnull=False, disconnected_at__isnull=True)
 
 
 def _at(row: Shop) -> datetime:

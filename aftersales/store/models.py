@@ -72,6 +72,12 @@ class Shop(Model):
     # Why the shop's last poll, on-demand sync or credential read failed (None: it went
     # through); at most 1,000 characters. Shown as `shops { syncError }` and in /health/jobs.
     sync_error = fields.TextField(null=True)
+    # The connection (aftersales/domain/connection.py): when TikTok revoked the authorization
+    # (webhook type 6, or a refused token refresh; the reason in `sync_error`), and the end of
+    # the authorization TikTok announced (webhook type 7's `expiration_time`). Both cleared
+    # when new credentials are set.
+    disconnected_at = fields.DatetimeField(null=True)
+    announced_expiration_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -40,6 +40,7 @@ from tortoise.transactions import in_transaction
 
 from aftersales.store.accounts import ShopReads, Shops
 from aftersales.store.calls import Calls, Polls
+from aftersales.store.connections import ConnectionReads, Connections
 from aftersales.store.counts import Counts
 from aftersales.store.credentials import CredentialReads, Credentials
 from aftersales.store.db import DatabaseUnavailable
@@ -70,6 +71,7 @@ class Tx:
         self.calls = Calls(conn)
         self.polls = Polls(conn)
         self.credentials = Credentials(conn)
+        self.authorizations = Connections(conn)
         self.jobs = Jobs(conn)
         self.counts = Counts(conn)
         self.sweeps = Sweeps(conn)
@@ -98,6 +100,7 @@ class Reader:
         self.shops = ShopReads(conn)  # a token's seller, a seller's shops, the shops overview
         self.stock = StockReads(conn)  # warehouses, inventory
         self.credentials = CredentialReads(conn)  # shops' credentials (decrypted) and statuses
+        self.authorizations = ConnectionReads(conn)  # what each shop's connection state comes from
         self.deliveries = DeliveryReads(conn)  # deliveries waiting for a shop or a replay
         self.rematches = Rematches(conn)  # parcel events a race left unmatched
         self.jobs = JobReads(conn)  # the timer jobs' last runs

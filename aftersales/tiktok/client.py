@@ -55,6 +55,7 @@ SEARCH_RETURNS_PATH = "/return_refund/202309/returns/search"
 DECIDE_PATH = "/return_refund/202309/returns/{return_id}/{verb}"
 REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
 REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
+AUTHORIZED_SHOPS_PATH = "/authorization/202309/shops"
 
 TOKEN_EXPIRED = 105002
 # Rate limits (36009002, 36009003, 36009007) and TikTok's "internal error, try again" family of
@@ -120,6 +121,16 @@ class TokenGrant:
     access_token_expires_at: datetime
     refresh_token: str = field(repr=False)
     refresh_token_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AuthorizedShop:
+    """One shop of Get Authorized Shops: the shops the access token may act for."""
+
+    id: str
+    name: str
+    region: str
+    cipher: str
 
 
 @dataclass(frozen=True)
@@ -312,6 +323,13 @@ class TikTokClient:
         params = {"return_or_cancel_id": return_id}
         data = await self._shop_call("GET", REJECT_REASONS_PATH, creds, params=params)
         return _reasons(data)
+
+    async def authorized_shops(self, access_token: str) -> list[AuthorizedShop]:
+        """Get Authorized Shops: the shops this token may act for, with their ciphers (signed,
+        and without a shop_cipher: TikTok refuses one here)."""
+        creds = Credentials(access_token, None)
+        data = await self._shop_call("GET", AUTHORIZED_SHOPS_PATH, creds)
+        return _authorized_shops(data)
 
     async def refresh_token(self, refresh_token: str) -> TokenGrant:
         """New access and refresh tokens from the auth host (this call is not signed)."""
@@ -633,6 +651,29 @@ def _reasons(data: dict[str, Any]) -> list[tuple[str, str]]:
         for reason in reasons
         if isinstance(reason, dict) and reason.get("name")
     ]
+
+
+def _authorized_shops(data: dict[str, Any]) -> list[AuthorizedShop]:
+    shops = data.get("shops") or []
+    if not isinstance(shops, list):
+        raise _malformed(200, "data.shops is not a list")
+    found = []
+    for shop in shops:
+        if not isinstance(shop, dict):
+            continue
+        id_, cipher = shop.get("id"), shop.get("cipher")
+        if not isinstance(id_, str) or not id_ or not isinstance(cipher, str) or not cipher:
+            raise _malformed(200, "a shop of data.shops lacks its id or cipher")
+        name, region = shop.get("name"), shop.get("region")
+        found.append(
+            AuthorizedShop(
+                id=id_,
+                name=readable(name, 200) if isinstance(name, str) else "",
+                region=region if isinstance(region, str) else "",
+                cipher=cipher,
+            )
+        )
+    return found
 
 
 def _token_grant(data: dict[str, Any]) -> TokenGrant:

@@ -11,6 +11,8 @@ What happens to a call:
 - 429, 5xx, a transient code, a timeout: tried again after 1 s doubling to 60 s, with jitter,
   then every TIKTOK_RETRY_MAX_SECONDS, until 24 hours have passed: then FAILED.
 - 105002 (token expired): the token is refreshed and the call made again at once (Link.call).
+- The shop is disconnected (before or while making it): the call waits, PENDING, and is made
+  once the shop is reconnected (aftersales/store/connections.py pauses its 24-hour budget).
 - Anything unexpected while making it (an answer we cannot store, a bug): that call's failure
   only, retried like a transient one and FAILED after 24 hours; the batch goes on.
 - Any other answer: FAILED with TikTok's code and message, and for a decision the return is
@@ -28,6 +30,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from aftersales.domain.connection import DISCONNECTED_ERROR
 from aftersales.domain.sync import CallKind, gives_up, retry_delay
 from aftersales.store.calls import CallRecord
 from aftersales.store.credentials import CredentialsError
@@ -97,7 +100,10 @@ async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
         await _failed(link, call, str(exc), run)
         return
     if creds is None:
-        await _failed(link, call, "the shop has no TikTok credentials any more", run)
+        if await _waits_for_reconnect(link, call, run):
+            return
+        error = "the shop does not sync any more: no TikTok access token or no shop cipher"
+        await _failed(link, call, error, run)
         return
     # Retries inside this one call (the client's quick ones) are counted and shown while they
     # last: a seller looking during a long backoff sees the attempts and the last reason.
@@ -144,6 +150,8 @@ class _InCallRetries:
 
 
 async def _refused(link: Link, call: CallRecord, exc: TikTokError, run: DispatchRun) -> None:
+    if await _waits_for_reconnect(link, call, run):
+        return
     now = link.clock()
     error = exc.describe()
     if exc.retryable and not gives_up(call.created_at, now):
@@ -160,6 +168,19 @@ async def _refused(link: Link, call: CallRecord, exc: TikTokError, run: Dispatch
     await _failed(link, call, error, run)
     if call.kind is CallKind.DECISION:
         await _correct(link, call)
+
+
+async def _waits_for_reconnect(link: Link, call: CallRecord, run: DispatchRun) -> bool:
+    """A call whose shop was disconnected meanwhile (webhook type 6, or a refresh refused
+    while making it) is not failed: it waits, PENDING, until the shop is reconnected (the
+    claim skips it until then)."""
+    if not await link.disconnected(call.shop_pk):
+        return False
+    async with uow() as tx:
+        await tx.calls.retry_later(call, DISCONNECTED_ERROR, at=link.clock())
+    run.retrying += 1
+    log.info("TikTok call %s waits for its shop to be reconnected", call.id)
+    return True
 
 
 async def _failed(link: Link, call: CallRecord, error: str, run: DispatchRun) -> None:

@@ -75,7 +75,11 @@ class Link:
                 " `aftersales shops credentials`",
                 code=105002,
             )
-        grant = await self.client.refresh_token(creds.refresh_token)
+        try:
+            grant = await self.client.refresh_token(creds.refresh_token)
+        except TikTokError as exc:
+            await _refresh_refused(self, creds, exc)
+            raise
         async with uow() as tx:
             await tx.credentials.store_grant(
                 self.vault,
@@ -95,6 +99,11 @@ class Link:
             refresh_token_expires_at=grant.refresh_token_expires_at,
         )
 
+    async def disconnected(self, shop_pk: int) -> bool:
+        """Whether TikTok revoked the shop's authorization (nothing is sent until reconnected)."""
+        async with reading() as r:
+            return await r.authorizations.is_disconnected(shop_pk)
+
     async def reject_reasons(self, creds: ShopCredentials, return_id: str) -> list[tuple[str, str]]:
         """TikTok's reasons to reject this return, `(code, text)`, cached an hour per return."""
         key = (creds.shop_pk, return_id)
@@ -107,6 +116,22 @@ class Link:
             self._reasons.clear()
         self._reasons[key] = (now + self.reasons_ttl, reasons)
         return reasons
+
+
+async def _refresh_refused(link: Link, creds: ShopCredentials, exc: TikTokError) -> None:
+    """TikTok refused the refresh for good (it answered with a code, not a transient one): the
+    authorization is gone, so the shop is disconnected until new credentials are set."""
+    if exc.code is None or exc.retryable:
+        return
+    reason = f"token refresh refused: {exc.describe()}"
+    async with uow() as tx:
+        changed = await tx.authorizations.disconnect(creds.shop_pk, reason, at=link.clock())
+    if changed:
+        log.warning(
+            "shop %s is disconnected from TikTok (%s): set new credentials to reconnect it",
+            creds.shop_id,
+            reason,
+        )
 
 
 async def refresh_due(link: Link) -> int:

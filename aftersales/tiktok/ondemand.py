@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from aftersales.domain.connection import connection
 from aftersales.domain.errors import AlreadyRunning, Invalid, NotFound, RateLimited, TikTokRefused
 from aftersales.store.credentials import CredentialsError, ShopCredentials
 from aftersales.store.uow import reading, uow
@@ -109,11 +110,14 @@ async def _prepare(
             field="shopId",
         )
     if creds is None:
-        raise Invalid(
-            f"shop {shop.shop_id} has no TikTok credentials: set them with"
-            " `aftersales shops credentials`",
-            field="shopId",
+        async with reading() as r:
+            facts = await r.authorizations.facts_of(shop.shop_id)
+        why = (
+            connection(facts, sync_configured=True, now=link.clock()).why
+            if facts is not None
+            else "no TikTok credentials"
         )
+        raise Invalid(f"shop {shop.shop_id} does not sync: {why}", field="shopId")
     return link, creds
 
 

@@ -1,5 +1,5 @@
-"""`aftersales shops add | list | credentials`: the TikTok shops, and their credentials (set,
-rotated or removed here, never printed)."""
+"""`aftersales shops add | list | credentials | check`: the TikTok shops, their credentials (set,
+rotated or removed here, never printed), and what works of their connection to TikTok."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aftersales.commands import accounts
+from aftersales.commands.connection import connection_states
 from aftersales.commands.credentials import (
     CredentialsGiven,
     clear_shop_credentials,
+    credential_status,
     credential_statuses,
     set_shop_credentials,
 )
+from aftersales.domain.connection import ShopConnection
 from aftersales.settings import Settings
 from aftersales.store.credentials import CredentialStatus, Vault
+from api.cli import connection
 from api.cli.arguments import instant
 from api.cli.output import print_table, when
 from api.cli.runner import UserFacingError, run_with_database
@@ -51,6 +55,7 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--clear", action="store_true", help="remove the tokens and shop cipher: local-only"
     )
     creds.set_defaults(handler=cmd_shops_credentials)
+    connection.configure(shops)
 
 
 def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +83,10 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
     settings, vault = vault_for(settings) if given.has_tokens else (settings, None)
 
     async def add() -> int:
+        # The cipher before anything is stored: a lookup TikTok refuses registers nothing.
+        settings_now, given.shop_cipher = await connection.with_cipher(
+            given.access_token, given.shop_cipher, args.shop_id, settings, stored=None
+        )
         shop = await accounts.add_shop(args.seller, args.shop_id, args.region, args.name)
         who = "new seller" if shop.seller_created else "seller"
         print(
@@ -85,7 +94,7 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
             f" for {who} {args.seller!r}"
         )
         if given.anything:
-            await _set_credentials(vault, shop.shop_id, given, settings)
+            await _set_credentials(vault, shop.shop_id, given, settings_now)
         message = await registration.apply_waiting_deliveries(shop.shop_id, settings)
         if message:
             print(message)
@@ -101,7 +110,8 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
             print("no shops yet: register one with `aftersales shops add`")
             return 0
         held = await credential_statuses()
-        rows = [("SHOP ID", "SELLER", "REGION", "NAME", "TIKTOK", "AFTER-SALES")]
+        states = await connection_states(settings.sync_enabled, now=datetime.now(UTC))
+        rows = [("SHOP ID", "SELLER", "REGION", "NAME", "TIKTOK", "CONNECTION", "AFTER-SALES")]
         for entry in shops:
             counts = ", ".join(
                 f"{n} {kind.value.lower().replace('_', ' ')}"
@@ -115,10 +125,15 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
                     entry.shop.region,
                     entry.shop.name,
                     _credentials_cell(held.get(entry.shop.id)),
+                    states[entry.shop.id].state.value if entry.shop.id in states else "",
                     f"{total} ({counts})" if total else "0",
                 )
             )
         print_table(rows)
+        for entry in shops:  # why a shop does not simply sync
+            state = states.get(entry.shop.id)
+            if state is not None and state.state is not ShopConnection.CONNECTED:
+                print(f"shop {entry.shop.shop_id}: {state.state.value}: {state.why}")
         return 0
 
     return run_with_database(show(), settings)
@@ -221,6 +236,11 @@ async def _set_credentials(
         said += f" ({'; '.join(expiries)})"
     if not status.access_token:
         after = "it has no access token yet, so it stays local-only"
+    elif not status.shop_cipher:
+        after = (
+            "it has no shop cipher, so it stays local-only (TikTok refuses calls without one):"
+            " give --shop-cipher, or set TIKTOK_API_BASE_URL to look it up"
+        )
     elif settings.sync_enabled:
         after = "this shop syncs with TikTok (TIKTOK_API_BASE_URL is set)"
     else:
@@ -247,7 +267,11 @@ def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
                 " shop cipher; this shop is local-only now"
             )
             return 0
-        await _set_credentials(vault, args.shop_id, given, settings)
+        stored = await credential_status(args.shop_id)
+        settings_now, given.shop_cipher = await connection.with_cipher(
+            given.access_token, given.shop_cipher, args.shop_id, settings, stored=stored
+        )
+        await _set_credentials(vault, args.shop_id, given, settings_now)
         return 0
 
     return run_with_database(change(), settings)

@@ -173,7 +173,7 @@ def run_sandbox(
     sandbox = build_sandbox(app_key, app_secret, webhook_url=webhook_url, log=log)
     log(f"TikTok sandbox on http://{host}:{port} for app key {app_key}")
     if webhook_url:
-        log(f"pushing type-12 webhooks to {webhook_url}")
+        log(f"pushing webhooks (types 6, 7 and 12) to {webhook_url}")
     config = uvicorn.Config(
         sandbox.app, host=host, port=port, log_level="warning", lifespan="off", date_header=False
     )

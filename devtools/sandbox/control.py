@@ -37,6 +37,8 @@ def control_routes(state: State) -> list[Route]:
     return [
         Route("/sandbox/shops", bound(add_shop), methods=["POST"]),
         Route("/sandbox/shops/{shop_id}/expire-token", bound(expire_token), methods=["POST"]),
+        Route("/sandbox/shops/{shop_id}/deauthorize", bound(deauthorize), methods=["POST"]),
+        Route("/sandbox/shops/{shop_id}/expiring", bound(expiring), methods=["POST"]),
         Route("/sandbox/returns", bound(put_return), methods=["POST"]),
         Route("/sandbox/returns/{return_id}", bound(get_return), methods=["GET"]),
         Route("/sandbox/returns/{return_id}/status", bound(set_status), methods=["POST"]),
@@ -75,6 +77,37 @@ async def expire_token(state: State, request: Request) -> Response:
         return _error(f"unknown shop {shop_id}", 404)
     state.expire_token(shop_id)
     return JSON({"shop_id": shop_id, "access_expires_at": state.shops[shop_id].access_expires_at})
+
+
+async def deauthorize(state: State, request: Request) -> Response:
+    """The seller revokes the app: tokens dead, type 6 pushed (`{"webhook": false}`: not)."""
+    shop_id = str(request.path_params["shop_id"])
+    if shop_id not in state.shops:
+        return _error(f"unknown shop {shop_id}", 404)
+    raw = await _json_object(request)
+    if isinstance(raw, Response):
+        return raw
+    webhook = raw.get("webhook", True)
+    if not isinstance(webhook, bool):
+        return _error("webhook must be true or false")
+    state.deauthorize(shop_id, webhook=webhook)
+    return JSON({"shop_id": shop_id, "deauthorized": True, "webhook": webhook})
+
+
+async def expiring(state: State, request: Request) -> Response:
+    """Push a type 7: the authorization ends at `expiration_time` (default: the refresh
+    token's end)."""
+    shop_id = str(request.path_params["shop_id"])
+    if shop_id not in state.shops:
+        return _error(f"unknown shop {shop_id}", 404)
+    raw = await _json_object(request)
+    if isinstance(raw, Response):
+        return raw
+    ends = raw.get("expiration_time")
+    if ends is not None and not _unix_seconds(ends):
+        return _error(f"expiration_time must be Unix seconds (0 to {LAST_SECOND})")
+    announced = state.announce_expiry(shop_id, ends)
+    return JSON({"shop_id": shop_id, "expiration_time": announced})
 
 
 async def put_return(state: State, request: Request) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,7 +22,12 @@ from devtools.sandbox.records import (
 )
 from devtools.sandbox.returns import with_defaults
 from devtools.sandbox.statuses import next_actions
-from devtools.sandbox.webhooks import deliver, webhook_body
+from devtools.sandbox.webhooks import (
+    deauthorization_body,
+    deliver,
+    expiring_body,
+    webhook_body,
+)
 
 logger = logging.getLogger("devtools.sandbox")
 
@@ -106,6 +112,24 @@ class State:
         """Make the shop's current access token expired (105002 from now on)."""
         self.shops[shop_id].access_expires_at = self.seconds() - 1
 
+    def deauthorize(self, shop_id: str, *, webhook: bool = True) -> None:
+        """The seller revokes the app: the shop's tokens stop working, as TikTok's do (its
+        calls answer 36009004, its refresh 36004014), and a type-6 webhook is pushed unless
+        `webhook` is False (a lost one). Authorize it again with `add_shop`."""
+        shop = self.shops[shop_id]
+        shop.access_token = "REVOKED_" + secrets.token_urlsafe(24)
+        shop.refresh_token = "REVOKED_" + secrets.token_urlsafe(24)
+        if webhook:
+            self._push(deauthorization_body(shop_id, self.seconds()))
+
+    def announce_expiry(self, shop_id: str, expires_at: int | None = None) -> int:
+        """Push a type-7 webhook: the shop's authorization ends at `expires_at` (Unix seconds;
+        default the refresh token's end). The end announced."""
+        shop = self.shops[shop_id]
+        ends = shop.refresh_expires_at if expires_at is None else expires_at
+        self._push(expiring_body(shop_id, self.seconds(), ends))
+        return ends
+
     def fail(self, path_contains: str, *faults: Fault) -> None:
         """Queue faults for requests whose path contains `path_contains`, one per request."""
         self._faults.append((path_contains, list(faults)))
@@ -139,10 +163,12 @@ class State:
         self._push_webhook(obj, role)
 
     def _push_webhook(self, obj: Mapping[str, Any], role: str) -> None:
+        shop_id = self.return_shop[str(obj["return_id"])]
+        self._push(webhook_body(shop_id, obj, role, self.seconds()))
+
+    def _push(self, body: bytes) -> None:
         if not self.webhook_url:
             return
-        shop_id = self.return_shop[str(obj["return_id"])]
-        body = webhook_body(shop_id, obj, role, self.seconds())
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # called from synchronous test code: deliver before returning

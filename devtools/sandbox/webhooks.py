@@ -1,4 +1,5 @@
-"""TikTok's type-12 "Return status change" webhook: its body, and one signed delivery."""
+"""TikTok's webhooks the sandbox sends: type 12 "Return status change", type 6 "Seller
+deauthorization" and type 7 "Upcoming authorization expiration"; and one signed delivery."""
 
 from __future__ import annotations
 
@@ -31,6 +32,38 @@ def webhook_body(shop_id: str, obj: Mapping[str, Any], role: str, now: int) -> b
             "create_time": obj["create_time"],
             "update_time": obj["update_time"],
         },
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+DEAUTHORIZATION = 6
+AUTHORIZATION_EXPIRING = 7
+
+
+def deauthorization_body(shop_id: str, now: int) -> bytes:
+    """Type 6: the seller revoked the app's authorization of the shop."""
+    data = {"message": f"Shop_id {shop_id} is deauthorized from your APP by merchant."}
+    return _envelope(DEAUTHORIZATION, shop_id, now, data)
+
+
+def expiring_body(shop_id: str, now: int, expires_at: int) -> bytes:
+    """Type 7: the authorization ends at `expires_at` (sent as a string, as TikTok does)."""
+    days = max(0, (expires_at - now) // 86400)
+    data = {
+        "message": f"Authorization of shop_id {shop_id} is expiring in {days} days. Please"
+        " direct the merchant to re-authorize.",
+        "expiration_time": str(expires_at),
+    }
+    return _envelope(AUTHORIZATION_EXPIRING, shop_id, now, data)
+
+
+def _envelope(type_: int, shop_id: str, now: int, data: dict[str, Any]) -> bytes:
+    payload = {
+        "type": type_,
+        "tts_notification_id": digits(19),
+        "shop_id": shop_id,
+        "timestamp": now,
+        "data": data,
     }
     return json.dumps(payload, separators=(",", ":")).encode()
 

@@ -114,9 +114,12 @@ def test_shops_add_with_credentials_stores_them_encrypted_and_never_prints_them(
     assert row["access_token"] and vault.decrypt(row["access_token"]) == ACCESS
     assert row["refresh_token"] and vault.decrypt(row["refresh_token"]) == REFRESH
     assert row["shop_cipher"] == CIPHER
-    header, shop = listed.stdout.splitlines()
-    assert header.split() == ["SHOP", "ID", "SELLER", "REGION", "NAME", "TIKTOK", "AFTER-SALES"]
-    assert " credentials " in shop
+    header, shop, why = listed.stdout.splitlines()
+    assert header.split() == [
+        "SHOP", "ID", "SELLER", "REGION", "NAME", "TIKTOK", "CONNECTION", "AFTER-SALES"
+    ]  # fmt: skip
+    assert " credentials " in shop and " LOCAL_ONLY " in shop
+    assert why == "shop 7000: LOCAL_ONLY: sync not configured: TIKTOK_API_BASE_URL is not set"
     assert_no_secret(added, listed, secrets=(ACCESS, REFRESH, local_key(cli)))
 
 
@@ -156,8 +159,9 @@ def test_shops_credentials_sets_rotates_and_clears(cli: Cli) -> None:
     assert first.returncode == 0, first.stderr
     assert "development mode: generated AFTERSALES_SECRET_KEY" in first.stdout
     assert first.stdout.splitlines()[-1] == (
-        "credentials of shop 7000: access token set;"
-        " this shop syncs with TikTok when TIKTOK_API_BASE_URL is set"
+        "credentials of shop 7000: access token set; it has no shop cipher, so it stays"
+        " local-only (TikTok refuses calls without one): give --shop-cipher, or set"
+        " TIKTOK_API_BASE_URL to look it up"
     )
     assert cipher.stdout.splitlines()[-1].startswith("credentials of shop 7000: shop cipher set;")
     assert "AFTERSALES_SECRET_KEY" not in cipher.stdout  # a shop cipher is not encrypted

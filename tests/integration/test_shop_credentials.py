@@ -163,10 +163,16 @@ async def test_clear_makes_the_shop_local_only(database: str, vault: Vault) -> N
     assert [raw[k] for k in raw if k != "id"] == [None] * 6
 
 
-async def test_a_shop_without_an_access_token_does_not_sync(database: str, vault: Vault) -> None:
+async def test_a_shop_without_an_access_token_or_a_cipher_does_not_sync(
+    database: str, vault: Vault
+) -> None:
     cipher_only = await make_seller()
     refresh_only = await make_seller()
+    token_only = await make_seller()
     syncing = await make_seller()
+    await credentials.set_credentials(
+        vault, token_only.shop_id, access_token=ACCESS, refresh_token=None, shop_cipher=None, now=T0
+    )
     await credentials.set_credentials(
         None, cipher_only.shop_id, access_token=None, refresh_token=None, shop_cipher=CIPHER, now=T0
     )
@@ -179,7 +185,7 @@ async def test_a_shop_without_an_access_token_does_not_sync(database: str, vault
         now=T0,
     )
     await credentials.set_credentials(
-        vault, syncing.shop_id, access_token=ACCESS, refresh_token=None, shop_cipher=None, now=T0
+        vault, syncing.shop_id, access_token=ACCESS, refresh_token=None, shop_cipher=CIPHER, now=T0
     )
 
     shops = await credentials.syncing_shops(vault)
@@ -189,6 +195,8 @@ async def test_a_shop_without_an_access_token_does_not_sync(database: str, vault
     assert shops[0].refresh_token is None
     assert await credentials.for_shop(vault, await _pk(cipher_only.shop_id)) is None
     assert await credentials.for_shop(vault, await _pk(refresh_only.shop_id)) is None
+    # TikTok refuses every shop call without a cipher (106013): a token alone does not sync.
+    assert await credentials.for_shop(vault, await _pk(token_only.shop_id)) is None
     assert await credentials.any_with_credentials()
     by_shop = {s.shop_id: s for s in statuses.values()}
     assert (
@@ -212,7 +220,7 @@ async def test_rotating_the_key_keeps_old_tokens_readable_and_writes_new_ones_wi
         seller.shop_id,
         access_token=ACCESS,
         refresh_token=REFRESH,
-        shop_cipher=None,
+        shop_cipher=CIPHER,
         now=T0,
     )
     pk = await _pk(seller.shop_id)
