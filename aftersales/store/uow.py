@@ -45,6 +45,7 @@ from aftersales.store.credentials import CredentialReads, Credentials
 from aftersales.store.db import DatabaseUnavailable
 from aftersales.store.deliveries import Deliveries, DeliveryReads
 from aftersales.store.jobruns import JobReads, Jobs
+from aftersales.store.oauth import OAuthStates
 from aftersales.store.queries import SaleReads
 from aftersales.store.readiness import Health
 from aftersales.store.rematches import Rematches
@@ -72,6 +73,7 @@ class Tx:
         self.jobs = Jobs(conn)
         self.counts = Counts(conn)
         self.sweeps = Sweeps(conn)
+        self.oauth = OAuthStates(conn)  # the states of OAuth authorizations (connecting a shop)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[Tx]:

@@ -52,6 +52,8 @@ SEARCH_RETURNS_PATH = "/return_refund/202309/returns/search"
 DECIDE_PATH = "/return_refund/202309/returns/{return_id}/{verb}"
 REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
 REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
+GET_TOKEN_PATH = "/api/v2/token/get"
+AUTHORIZED_SHOPS_PATH = "/authorization/202309/shops"
 
 TOKEN_EXPIRED = 105002
 RETRYABLE_CODES = frozenset({36009002, 36009003, 36009007})
@@ -64,7 +66,7 @@ _MASK = "***"
 
 T = TypeVar("T")
 
-SECRET_PARAMS = ("app_secret", "refresh_token", "access_token")
+SECRET_PARAMS = ("app_secret", "refresh_token", "access_token", "auth_code")
 
 
 class RedactSecretParams(logging.Filter):
@@ -107,6 +109,16 @@ class TokenGrant:
     access_token_expires_at: datetime
     refresh_token: str = field(repr=False)
     refresh_token_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AuthorizedShop:
+    """One shop of Get Authorized Shops: TikTok's id, its name and region, and its cipher."""
+
+    shop_id: str
+    name: str
+    region: str
+    cipher: str
 
 
 @dataclass(frozen=True)
@@ -294,6 +306,41 @@ class TikTokClient:
         )
         data = await self._with_retries(request.path, lambda: self._send(request))
         return _token_grant(data)
+
+    async def get_token(self, auth_code: str) -> TokenGrant:
+        """The tokens an authorization code (the OAuth callback's `code`) is worth, from the auth
+        host (not signed). A code works once."""
+        query = {
+            "app_key": self._app_key,
+            "app_secret": self._app_secret,
+            "auth_code": auth_code,
+            "grant_type": "authorized_code",
+        }
+        request = _Request(
+            method="GET",
+            url=self._auth_base_url + GET_TOKEN_PATH,
+            path=GET_TOKEN_PATH,
+            query=query,
+            content=b"",
+            headers={},
+            secrets=(self._app_secret, auth_code),
+        )
+        # Not retried: a code is single-use, and an answer lost on the way may have used it.
+        try:
+            async with asyncio.timeout(self._deadline):
+                data = await self._send(request)
+        except TimeoutError:
+            raise TikTokError(
+                f"no answer within {self._deadline:g}s on {GET_TOKEN_PATH}", transport=True
+            ) from None
+        return _token_grant(data)
+
+    async def authorized_shops(self, access_token: str) -> list[AuthorizedShop]:
+        """The shops this access token is authorized for (Get Authorized Shops, signed, without a
+        shop cipher), each with the cipher its calls need."""
+        creds = Credentials(access_token, None)
+        data = await self._shop_call("GET", AUTHORIZED_SHOPS_PATH, creds)
+        return _authorized_shops(data)
 
     async def _shop_call(
         self,
@@ -542,6 +589,24 @@ def _reasons(data: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _authorized_shops(data: dict[str, Any]) -> list[AuthorizedShop]:
+    shops = data.get("shops") or []
+    if not isinstance(shops, list):
+        raise _malformed(200, "data.shops is not a list")
+    try:
+        return [
+            AuthorizedShop(
+                shop_id=_text(shop["id"]),
+                name=readable(str(shop.get("name") or "")),
+                region=_text(shop["region"]).upper(),
+                cipher=_text(shop["cipher"]),
+            )
+            for shop in shops
+        ]
+    except (KeyError, TypeError, ValueError):
+        raise _malformed(200, "a shop of data.shops lacks its id, region or cipher") from None
+
+
 def _token_grant(data: dict[str, Any]) -> TokenGrant:
     try:
         return TokenGrant(
@@ -551,7 +616,7 @@ def _token_grant(data: dict[str, Any]) -> TokenGrant:
             refresh_token_expires_at=_unix(data["refresh_token_expire_in"]),
         )
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
-        raise _malformed(200, "the token refresh answer lacks tokens or expiries") from None
+        raise _malformed(200, "the token answer lacks tokens or expiries") from None
 
 
 def _text(value: object) -> str:
