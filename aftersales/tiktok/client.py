@@ -10,7 +10,8 @@ Transient failures (HTTP 429 and 5xx, codes 36009002, 36009003 and 36009007, tim
 connections) are retried here, up to `max_retries` more times, sleeping `min(cap, base * 2**n)`
 with jitter, or what a 429's `Retry-After` asks for (capped the same way). An expired access
 token (105002) is not retried here: the error comes back with `token_expired` set, and the caller
-refreshes the token (`refresh_token`) and then calls again with the new one.
+refreshes the token (`refresh_token`) and then calls again with the new one. `get_token` (an
+OAuth authorization code for a token pair) is never retried: a code works once.
 
 Every call has an overall deadline (`deadline`, 30 s by default) that covers its attempts and
 the waits between them, and an answer is read as a stream and dropped past `max_body` bytes (8
@@ -20,9 +21,9 @@ caller's other calls. An answer that is not plain JSON (nested deeper than `MAX_
 1,000 characters: `aftersales.domain.sync.readable`) before it goes anywhere.
 
 Secrets stay out of errors and logs: messages are built here, never copied from httpx (whose
-errors can embed the URL, and the refresh URL carries the app secret), any secret that could
-still appear in one is masked, and a filter on the `httpx` logger masks the secret query
-parameters in the request lines httpx logs.
+errors can embed the URL, and the refresh and token-get URLs carry the app secret), any secret
+that could still appear in one is masked, and a filter on the `httpx` logger masks the secret
+query parameters (the authorization code among them) in the request lines httpx logs.
 """
 
 from __future__ import annotations
