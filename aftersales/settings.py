@@ -72,6 +72,12 @@ class Settings:
     read_timeout: timedelta = timedelta(seconds=10)
     # OPERATOR_TOKEN: when set, /metrics, /health/jobs and /readyz need it as a bearer token.
     operator_token: str | None = field(default=None, repr=False)
+    # Connecting a shop by OAuth (docs/connecting-a-shop.md): the app's service id in TikTok's
+    # Partner Center, the authorization page (None: TikTok's, by region), and the public origin
+    # whose /oauth/tiktok/callback is registered as the app's redirect URL.
+    tiktok_service_id: str | None = None
+    tiktok_authorize_url: str | None = None
+    tiktok_redirect_base_url: str | None = None
 
     @property
     def sync_enabled(self) -> bool:
@@ -360,4 +366,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_keys=parse_secret_keys(env.get(SECRET_KEY_NAME, "")),
         read_timeout=_seconds(env, "READ_TIMEOUT_SECONDS", 10, MAX_INTERVAL_SECONDS),
         operator_token=env.get("OPERATOR_TOKEN", "").strip() or None,
+        tiktok_service_id=env.get("TIKTOK_SERVICE_ID", "").strip() or None,
+        tiktok_authorize_url=_base_url(env, "TIKTOK_AUTHORIZE_URL", None),
+        tiktok_redirect_base_url=_base_url(env, "TIKTOK_REDIRECT_BASE_URL", None),
     )

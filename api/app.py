@@ -1,9 +1,9 @@
 """The application factory: the composition root that joins GraphQL, webhooks and timers.
 
 Routes: /health, /graphql (and GraphiQL's assets), /labels/{id}.pdf, /webhooks/tiktok,
-/webhooks/logistics, /health/jobs, /healthz, /readyz, /metrics. The lifespan connects to the
-database and runs the scheduler. Every request gets a request id and an access line (api/logs.py)
-and is counted (api/metrics.py).
+/webhooks/logistics, /oauth/tiktok/callback, /health/jobs, /healthz, /readyz, /metrics. The
+lifespan connects to the database and runs the scheduler. Every request gets a request id and an
+access line (api/logs.py) and is counted (api/metrics.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from aftersales.settings import Settings
 from aftersales.store import db
-from api import logs, metrics, playground, probes
+from api import logs, metrics, oauth, playground, probes
 from api.auth import OperatorOnly
 from api.endpoint import GraphQLEndpoint
 from api.labels import download
@@ -110,6 +110,7 @@ def create_app(
         *(playground.routes() if settings.graphiql else []),
         *download.routes(clock),
         *endpoints.routes(settings, clock),
+        *oauth.routes(settings, clock),
         *health.routes(settings, clock),
         *probes.routes(),
         *metrics.routes(settings, clock),

@@ -31,6 +31,7 @@ from api.labels.mutations import LabelMutation
 from api.limits import alias_limit_rule, depth_limit_rule
 from api.sales.mutations import SaleMutation
 from api.sales.queries import SaleQuery
+from api.shops.mutations import ShopMutation
 from api.shops.queries import ShopQuery
 from api.stock.mutations import StockMutation
 from api.stock.queries import StockQuery
@@ -92,7 +93,13 @@ class OneOperation(SchemaExtension):
 
 # Each feature contributes its own Query / Mutation classes; they are merged here.
 QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery, SyncQuery)
-MUTATIONS: tuple[type, ...] = (SaleMutation, StockMutation, LabelMutation, SyncMutation)
+MUTATIONS: tuple[type, ...] = (
+    SaleMutation,
+    StockMutation,
+    LabelMutation,
+    SyncMutation,
+    ShopMutation,
+)
 
 
 class Schema(strawberry.Schema):

@@ -35,7 +35,8 @@ _POSTGRES_DESELECTED = pytest.StashKey[int]()
 BACKENDS = ["sqlite", "postgres"]
 TABLES = (
     "history_entry, note, after_sale_item, stock_movement, inventory_level, idempotent_result,"
-    " after_sale, warehouse, webhook_delivery, api_token, shop, seller, job_run, install"
+    " after_sale, warehouse, webhook_delivery, api_token, shop, oauth_state, seller, job_run,"
+    " install"
 )
 
 

@@ -59,6 +59,29 @@ class Shops:
             raise Conflict(f"shop {shop_id} is already registered", field="shop_id") from None
         return seller.id, created
 
+    async def connect(self, seller_id: int, shop_id: str, region: str, name: str) -> bool:
+        """Register a shop an authorization covers for the seller, or update its region and
+        name: whether it is new. `Conflict` naming the shop when another seller has it."""
+        existing = (
+            await Shop.filter(shop_id=shop_id).using_db(self._conn).select_related("seller").first()
+        )
+        if existing is not None and existing.seller.id != seller_id:
+            raise Conflict(
+                f"shop {shop_id} is already registered to another seller", field="shop_id"
+            )
+        if existing is not None:
+            await Shop.filter(id=existing.id).using_db(self._conn).update(region=region, name=name)
+            return False
+        try:
+            await Shop.create(
+                using_db=self._conn, seller_id=seller_id, shop_id=shop_id, region=region, name=name
+            )
+        except IntegrityError:
+            raise Conflict(
+                f"shop {shop_id} is already registered to another seller", field="shop_id"
+            ) from None
+        return True
+
     async def _seller(self, seller_name: str) -> Seller:
         seller = await Seller.filter(name=seller_name).using_db(self._conn).first()
         if seller is None:

@@ -49,6 +49,23 @@ class ApiToken(Model):
         table = "api_token"
 
 
+# One OAuth authorization a seller started (`shops connect`, `tiktokAuthorizationUrl`): only the
+# SHA-256 of its state is stored; it works once (`used_at`), until `expires_at`.
+class OAuthState(Model):
+    id = fields.IntField(primary_key=True)
+    state_hash = fields.CharField(max_length=64, unique=True)
+    seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(
+        "models.Seller", related_name="oauth_states", on_delete=fields.CASCADE
+    )
+    region = fields.CharField(max_length=2, null=True)  # the region asked for, if any
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oauth_state"
+
+
 class Shop(Model):
     id = fields.IntField(primary_key=True)
     seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(

@@ -47,6 +47,7 @@ from aftersales.store.db import DatabaseUnavailable
 from aftersales.store.deliveries import Deliveries, DeliveryReads
 from aftersales.store.install import Install
 from aftersales.store.jobruns import JobReads, Jobs
+from aftersales.store.oauth import OAuthStates
 from aftersales.store.queries import SaleReads
 from aftersales.store.readiness import Health
 from aftersales.store.rematches import Rematches
@@ -76,6 +77,7 @@ class Tx:
         self.counts = Counts(conn)
         self.sweeps = Sweeps(conn)
         self.install = Install(conn)  # this installation's id (idempotency keys)
+        self.oauth = OAuthStates(conn)  # the states of OAuth authorizations (connecting a shop)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[Tx]:

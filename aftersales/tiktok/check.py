@@ -48,9 +48,9 @@ async def lookup_cipher(client: TikTokClient, access_token: str, shop_id: str) -
             _refusal("cannot look the shop cipher up: Get Authorized Shops failed", exc)
         ) from None
     for shop in shops:
-        if shop.id == shop_id:
+        if shop.shop_id == shop_id:
             return shop
-    listed = ", ".join(s.id for s in shops) or "none"
+    listed = ", ".join(s.shop_id for s in shops) or "none"
     raise CipherLookupFailed(
         f"shop {shop_id} is not among the shops this access token is authorized for"
         f" ({listed}): nothing stored"
@@ -127,11 +127,11 @@ async def _check_authorized(
     report.passed(
         f"Get Authorized Shops: app key, access token and clock accepted ({len(shops)} shops)"
     )
-    listed = next((s for s in shops if s.id == creds.shop_id), None)
+    listed = next((s for s in shops if s.shop_id == creds.shop_id), None)
     if listed is None:
         report.failed(
             f"shop {creds.shop_id} is not among the shops this token is authorized for"
-            f" ({', '.join(s.id for s in shops) or 'none'})"
+            f" ({', '.join(s.shop_id for s in shops) or 'none'})"
         )
         return creds.shop_cipher
     report.passed(f"shop {creds.shop_id} is authorized for this app ({listed.name or 'no name'})")

@@ -13,7 +13,8 @@ told of each (`on_retry`). A 36009004 that names the timestamp is retried once a
 with our clock corrected by the answer's `Date` header (the offset is kept for later calls). A
 429 or 5xx whose body is not TikTok's envelope reads "HTTP 429 (rate limited)". An expired access
 token (105002) is not retried here: the error comes back with `token_expired` set, and the caller
-refreshes the token (`refresh_token`) and then calls again with the new one.
+refreshes the token (`refresh_token`) and then calls again with the new one. `get_token` (an
+OAuth authorization code for a token pair) is never retried: a code works once.
 
 Every call has an overall deadline (`deadline`, 30 s by default) that covers its attempts and
 the waits between them, and an answer is read as a stream and dropped past `max_body` bytes (8
@@ -23,9 +24,9 @@ caller's other calls. An answer that is not plain JSON (nested deeper than `MAX_
 1,000 characters: `aftersales.domain.sync.readable`) before it goes anywhere.
 
 Secrets stay out of errors and logs: messages are built here, never copied from httpx (whose
-errors can embed the URL, and the refresh URL carries the app secret), any secret that could
-still appear in one is masked, and a filter on the `httpx` logger masks the secret query
-parameters in the request lines httpx logs.
+errors can embed the URL, and the refresh and token-get URLs carry the app secret), any secret
+that could still appear in one is masked, and a filter on the `httpx` logger masks the secret
+query parameters (the authorization code among them) in the request lines httpx logs.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ SEARCH_RETURNS_PATH = "/return_refund/202309/returns/search"
 DECIDE_PATH = "/return_refund/202309/returns/{return_id}/{verb}"
 REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
 REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
+GET_TOKEN_PATH = "/api/v2/token/get"
 AUTHORIZED_SHOPS_PATH = "/authorization/202309/shops"
 
 TOKEN_EXPIRED = 105002
@@ -78,7 +80,7 @@ T = TypeVar("T")
 # them on the after-sale while they last): the error that is retried.
 OnRetry = Callable[["TikTokError"], Awaitable[None]]
 
-SECRET_PARAMS = ("app_secret", "refresh_token", "access_token")
+SECRET_PARAMS = ("app_secret", "refresh_token", "access_token", "auth_code")
 
 
 class RedactSecretParams(logging.Filter):
@@ -125,9 +127,9 @@ class TokenGrant:
 
 @dataclass(frozen=True)
 class AuthorizedShop:
-    """One shop of Get Authorized Shops: the shops the access token may act for."""
+    """One shop of Get Authorized Shops: TikTok's id, its name and region, and its cipher."""
 
-    id: str
+    shop_id: str
     name: str
     region: str
     cipher: str
@@ -324,13 +326,6 @@ class TikTokClient:
         data = await self._shop_call("GET", REJECT_REASONS_PATH, creds, params=params)
         return _reasons(data)
 
-    async def authorized_shops(self, access_token: str) -> list[AuthorizedShop]:
-        """Get Authorized Shops: the shops this token may act for, with their ciphers (signed,
-        and without a shop_cipher: TikTok refuses one here)."""
-        creds = Credentials(access_token, None)
-        data = await self._shop_call("GET", AUTHORIZED_SHOPS_PATH, creds)
-        return _authorized_shops(data)
-
     async def refresh_token(self, refresh_token: str) -> TokenGrant:
         """New access and refresh tokens from the auth host (this call is not signed)."""
         query = {
@@ -350,6 +345,41 @@ class TikTokClient:
         )
         data = await self._with_retries(request.path, lambda: self._send(request))
         return _token_grant(data)
+
+    async def get_token(self, auth_code: str) -> TokenGrant:
+        """The tokens an authorization code (the OAuth callback's `code`) is worth, from the auth
+        host (not signed). A code works once."""
+        query = {
+            "app_key": self._app_key,
+            "app_secret": self._app_secret,
+            "auth_code": auth_code,
+            "grant_type": "authorized_code",
+        }
+        request = _Request(
+            method="GET",
+            url=self._auth_base_url + GET_TOKEN_PATH,
+            path=GET_TOKEN_PATH,
+            query=query,
+            content=b"",
+            headers={},
+            secrets=(self._app_secret, auth_code),
+        )
+        # Not retried: a code is single-use, and an answer lost on the way may have used it.
+        try:
+            async with asyncio.timeout(self._deadline):
+                data = await self._send(request)
+        except TimeoutError:
+            raise TikTokError(
+                f"no answer within {self._deadline:g}s on {GET_TOKEN_PATH}", transport=True
+            ) from None
+        return _token_grant(data)
+
+    async def authorized_shops(self, access_token: str) -> list[AuthorizedShop]:
+        """The shops this access token is authorized for (Get Authorized Shops, signed, without a
+        shop cipher), each with the cipher its calls need."""
+        creds = Credentials(access_token, None)
+        data = await self._shop_call("GET", AUTHORIZED_SHOPS_PATH, creds)
+        return _authorized_shops(data)
 
     async def _shop_call(
         self,
@@ -657,23 +687,18 @@ def _authorized_shops(data: dict[str, Any]) -> list[AuthorizedShop]:
     shops = data.get("shops") or []
     if not isinstance(shops, list):
         raise _malformed(200, "data.shops is not a list")
-    found = []
-    for shop in shops:
-        if not isinstance(shop, dict):
-            continue
-        id_, cipher = shop.get("id"), shop.get("cipher")
-        if not isinstance(id_, str) or not id_ or not isinstance(cipher, str) or not cipher:
-            raise _malformed(200, "a shop of data.shops lacks its id or cipher")
-        name, region = shop.get("name"), shop.get("region")
-        found.append(
+    try:
+        return [
             AuthorizedShop(
-                id=id_,
-                name=readable(name, 200) if isinstance(name, str) else "",
-                region=region if isinstance(region, str) else "",
-                cipher=cipher,
+                shop_id=_text(shop["id"]),
+                name=readable(str(shop.get("name") or "")),
+                region=_text(shop["region"]).upper(),
+                cipher=_text(shop["cipher"]),
             )
-        )
-    return found
+            for shop in shops
+        ]
+    except (KeyError, TypeError, ValueError):
+        raise _malformed(200, "a shop of data.shops lacks its id, region or cipher") from None
 
 
 def _token_grant(data: dict[str, Any]) -> TokenGrant:
@@ -685,7 +710,7 @@ def _token_grant(data: dict[str, Any]) -> TokenGrant:
             refresh_token_expires_at=_unix(data["refresh_token_expire_in"]),
         )
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
-        raise _malformed(200, "the token refresh answer lacks tokens or expiries") from None
+        raise _malformed(200, "the token answer lacks tokens or expiries") from None
 
 
 def _text(value: object) -> str:

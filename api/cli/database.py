@@ -1,4 +1,5 @@
-"""`aftersales migrate` and `aftersales prune`: the database's schema and its delivery log."""
+"""`aftersales migrate` and `aftersales prune`: the database's schema, its delivery log and the
+OAuth states no longer usable."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
+from aftersales.commands.authorize import prune_states
 from aftersales.commands.prune import prune_deliveries
 from aftersales.settings import Settings
 from aftersales.store import db, deliveries
@@ -91,6 +93,8 @@ def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
             f"deleted {done.deleted} webhook deliveries received before"
             f" {done.received_before:%Y-%m-%d %H:%M} UTC ({kept})"
         )
+        states = await prune_states(now=datetime.now(UTC))
+        print(f"deleted {states} OAuth states used or expired (shops connect)")
         return 0
 
     return run_with_database(prune(), settings)

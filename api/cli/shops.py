@@ -1,5 +1,6 @@
-"""`aftersales shops add | list | credentials | check`: the TikTok shops, their credentials (set,
-rotated or removed here, never printed), and what works of their connection to TikTok."""
+"""`aftersales shops add | list | credentials | connect | check`: the TikTok shops, their
+credentials (set, rotated or removed here, never printed, or obtained by OAuth through
+`connect`), and what works of their connection to TikTok."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from aftersales.commands import accounts
+from aftersales.commands import accounts, authorize
 from aftersales.commands.connection import connection_states
 from aftersales.commands.credentials import (
     CredentialsGiven,
@@ -56,6 +57,8 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     creds.set_defaults(handler=cmd_shops_credentials)
     connection.configure(shops)
+
+    configure_connect(shops)
 
 
 def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
@@ -275,3 +278,47 @@ def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return run_with_database(change(), settings)
+
+
+def configure_connect(shops: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    connect = shops.add_parser(
+        "connect",
+        help="connect a seller's TikTok shops by OAuth: print TikTok's authorization URL",
+    )
+    connect.add_argument("--seller", required=True, help="seller account name (created if new)")
+    connect.add_argument(
+        "--region", help="the shops' region: US uses TikTok's US page, others the global one"
+    )
+    connect.set_defaults(handler=cmd_shops_connect)
+
+
+def cmd_shops_connect(args: argparse.Namespace, settings: Settings) -> int:
+    """The redirect URL to register, then the authorization URL to open, as the last line."""
+    if not settings.tiktok_service_id:
+        raise UserFacingError(
+            "TIKTOK_SERVICE_ID is not set: set it to the service id of your app in TikTok's"
+            " Partner Center (docs/connecting-a-shop.md)"
+        )
+    app = authorize.App(settings.tiktok_service_id, settings.tiktok_authorize_url)
+    redirect = authorize.redirect_url(settings.tiktok_redirect_base_url)
+
+    async def connect() -> int:
+        found = await authorize.authorization_url(
+            app, now=datetime.now(UTC), seller_name=args.seller, region=args.region
+        )
+        who = "new seller" if found.seller_created else "seller"
+        if redirect is None:
+            print(
+                "TikTok sends the seller back to the redirect URL registered for the app:"
+                " {public origin}/oauth/tiktok/callback (set TIKTOK_REDIRECT_BASE_URL to print it)"
+            )
+        else:
+            print(f"redirect URL (register it for the app in Partner Center): {redirect}")
+        print(
+            f"open this URL as {who} {args.seller.strip()!r} and authorize the app;"
+            f" it works once, until {found.expires_at:%Y-%m-%d %H:%M} UTC:"
+        )
+        print(found.url)
+        return 0
+
+    return run_with_database(connect(), settings)

@@ -31,6 +31,11 @@ def configure_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sandbox.add_argument(
         "--webhook-url", help="where the sandbox sends its webhooks (this service's endpoint)"
     )
+    sandbox.add_argument(
+        "--redirect-url",
+        help="where its authorize page sends sellers back, e.g."
+        " http://127.0.0.1:8000/oauth/tiktok/callback (the app's registered redirect URL)",
+    )
     sandbox.set_defaults(handler=cmd_tiktok_sandbox)
 
 
@@ -50,5 +55,6 @@ def cmd_tiktok_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         app_secret=app_secret,
         webhook_url=args.webhook_url,
         log=print,
+        redirect_url=args.redirect_url,
     )
     return 0

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from devtools.sandbox import routes
+from devtools.sandbox import authorize, routes
 from devtools.sandbox.checks import check
 from devtools.sandbox.control import control_routes
 from devtools.sandbox.envelope import BAD_METHOD, BAD_PATH, Answer, request_id
@@ -50,9 +50,24 @@ class Sandbox(State):
         now: Callable[[], float] = time.time,
         webhook_url: str | None = None,
         log: Callable[[str], None] | None = None,
+        redirect_url: str | None = None,
     ) -> None:
-        super().__init__(app_key, app_secret, now=now, webhook_url=webhook_url, log=log)
+        super().__init__(
+            app_key,
+            app_secret,
+            now=now,
+            webhook_url=webhook_url,
+            log=log,
+            redirect_url=redirect_url,
+        )
         self.app = self._build_app()
+
+    def authorize(self, oauth_state: str, *shop_ids: str) -> str:
+        """What a seller's click on the authorize page does: the redirect URL with a new code
+        for these shops (all of them when none is named) and `oauth_state`."""
+        if self.redirect_url is None:
+            raise ValueError("the sandbox has no redirect URL")
+        return authorize.redirect_to(self, oauth_state, authorize.issue_code(self, shop_ids))
 
     def _build_app(self) -> Starlette:
         def signed(path: str, handler: routes.Handler, shop_route: bool, method: str) -> Route:
@@ -68,6 +83,9 @@ class Sandbox(State):
             signed(f"{returns}/reject_reasons", routes.reject_reasons, SHOP_ROUTE, "GET"),
             signed("/authorization/202309/shops", routes.authorized_shops, APP_ROUTE, "GET"),
             Route("/api/v2/token/refresh", self._refresh, methods=["GET"]),
+            Route("/api/v2/token/get", self._get_token, methods=["GET"]),
+            Route("/open/authorize", self._page(authorize.authorize_page), methods=["GET"]),
+            Route("/open/authorize/grant", self._page(authorize.grant), methods=["GET"]),
         ]
         handlers: dict[Any, Any] = {HTTPException: _http_exception}
         return Starlette(routes=tiktok + control_routes(self), exception_handlers=handlers)
@@ -88,6 +106,19 @@ class Sandbox(State):
         if faulted is not None:
             return faulted
         return self._answer(incoming, routes.refresh(self, incoming.query))
+
+    async def _get_token(self, request: Request) -> Response:
+        incoming = await read(request)
+        faulted = await self._apply_fault(incoming)
+        if faulted is not None:
+            return faulted
+        return self._answer(incoming, authorize.get_token(self, incoming.query))
+
+    def _page(self, handler: Callable[[State, Request], Response]) -> Callable[..., Any]:
+        async def endpoint(request: Request) -> Response:
+            return handler(self, request)
+
+        return endpoint
 
     async def _apply_fault(self, incoming: Incoming) -> Response | None:
         fault = self.next_fault(incoming.request.url.path)
@@ -113,7 +144,7 @@ class Sandbox(State):
 
     def _record(self, incoming: Incoming, code: int | None, changed: bool, status: int) -> None:
         query = {
-            key: ("***" if key in ("app_secret", "refresh_token") else value)
+            key: ("***" if key in ("app_secret", "refresh_token", "auth_code") else value)
             for key, value in incoming.query.items()
         }
         call = Call(
@@ -155,9 +186,12 @@ def build_sandbox(
     now: Callable[[], float] = time.time,
     webhook_url: str | None = None,
     log: Callable[[str], None] | None = None,
+    redirect_url: str | None = None,
 ) -> Sandbox:
     """A fresh, empty sandbox; serve `.app` with any ASGI server."""
-    return Sandbox(app_key, app_secret, now=now, webhook_url=webhook_url, log=log)
+    return Sandbox(
+        app_key, app_secret, now=now, webhook_url=webhook_url, log=log, redirect_url=redirect_url
+    )
 
 
 def run_sandbox(
@@ -168,12 +202,17 @@ def run_sandbox(
     app_secret: str,
     webhook_url: str | None,
     log: Callable[[str], None],
+    redirect_url: str | None = None,
 ) -> None:
     """Serve a fresh sandbox with uvicorn until interrupted (blocks)."""
-    sandbox = build_sandbox(app_key, app_secret, webhook_url=webhook_url, log=log)
+    sandbox = build_sandbox(
+        app_key, app_secret, webhook_url=webhook_url, log=log, redirect_url=redirect_url
+    )
     log(f"TikTok sandbox on http://{host}:{port} for app key {app_key}")
     if webhook_url:
         log(f"pushing webhooks (types 6, 7 and 12) to {webhook_url}")
+    if redirect_url:
+        log(f"its authorize page (/open/authorize) sends sellers back to {redirect_url}")
     config = uvicorn.Config(
         sandbox.app, host=host, port=port, log_level="warning", lifespan="off", date_header=False
     )

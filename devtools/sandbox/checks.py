@@ -28,7 +28,8 @@ def check(state: State, incoming: Incoming, shop_route: bool) -> Answer | Shop:
     refused = _check_signature(state, incoming)
     if refused is not None:
         return refused
-    shop = _shop_for_token(state, incoming.request.headers.get("x-tts-access-token", ""))
+    token = incoming.request.headers.get("x-tts-access-token", "")
+    shop = _shop_for_token(state, token, incoming.query.get("shop_cipher"))
     if isinstance(shop, Answer):
         return shop
     return _check_cipher(incoming.query.get("shop_cipher"), shop, shop_route)
@@ -76,8 +77,10 @@ def _check_timestamp(raw: str, now: int) -> Answer | None:
     return None
 
 
-def _shop_for_token(state: State, token: str) -> Answer | Shop:
-    shop = next((s for s in state.shops.values() if token and s.access_token == token), None)
+def _shop_for_token(state: State, token: str, cipher: str | None) -> Answer | Shop:
+    """The shop the token is for: of the shops it covers, the one of `cipher` if any."""
+    covered = state.shops_sharing(token)
+    shop = next((s for s in covered if s.cipher == cipher), covered[0] if covered else None)
     if shop is None:
         return refuse(
             BAD_CREDENTIALS, "Invalid credentials. The x-tts-access-token header is invalid."

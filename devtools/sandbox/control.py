@@ -1,5 +1,6 @@
 """The sandbox's own routes (`/sandbox/...`): set up shops and returns, move returns, queue
-faults, read the record of calls. Not signed: the sandbox is a local tool.
+faults, read the record of calls, set the redirect URL of its authorize page. Not signed: the
+sandbox is a local tool.
 
 JSON in, JSON out. Whatever a request gets wrong answers 400 (404 for an unknown shop or return
 in the path) with `{"error": "…"}` naming it; nothing a request sends is stored unless it is
@@ -44,6 +45,7 @@ def control_routes(state: State) -> list[Route]:
         Route("/sandbox/returns/{return_id}/status", bound(set_status), methods=["POST"]),
         Route("/sandbox/faults", bound(queue_faults), methods=["POST"]),
         Route("/sandbox/calls", bound(calls), methods=["GET"]),
+        Route("/sandbox/redirect-url", bound(set_redirect_url), methods=["POST"]),
     ]
 
 
@@ -160,6 +162,18 @@ async def queue_faults(state: State, request: Request) -> Response:
         return _error(f"bad fault: {exc}")
     state.fail(needle, *parsed)
     return JSON({"queued": len(parsed)}, 201)
+
+
+async def set_redirect_url(state: State, request: Request) -> Response:
+    """Where the authorize page sends sellers back (the app's registered redirect URL)."""
+    raw = await _json_object(request)
+    if isinstance(raw, Response):
+        return raw
+    url = raw.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return _error("url (an http:// or https:// URL) is required")
+    state.redirect_url = url
+    return JSON({"redirect_url": url})
 
 
 async def calls(state: State, request: Request) -> Response:

@@ -1,5 +1,5 @@
-"""What the sandbox holds besides returns: authorized shops and their tokens, queued faults, and
-its record of every TikTok-route call and every webhook push."""
+"""What the sandbox holds besides returns: authorized shops and their tokens, authorization
+codes, queued faults, and its record of every TikTok-route call and every webhook push."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ class Shop:
     refresh_expires_at: int
     name: str = "Sandbox shop"
     region: str = "ID"
+
+
+@dataclass
+class AuthCode:
+    """An authorization code the authorize page issued: the shops it covers, single use."""
+
+    shop_ids: tuple[str, ...]
+    expires_at: int
+    used: bool = False
 
 
 @dataclass(frozen=True)

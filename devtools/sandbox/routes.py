@@ -101,20 +101,24 @@ def reject_reasons(state: State, incoming: Incoming, shop: Shop) -> Answer:
 
 
 def authorized_shops(state: State, incoming: Incoming, shop: Shop) -> Answer:
-    listed = {
-        "cipher": shop.cipher,
-        "code": f"SANDBOX{shop.shop_id[-6:]}",
-        "id": shop.shop_id,
-        "name": shop.name,
-        "region": shop.region,
-        "seller_type": "LOCAL",
-    }
-    return Answer(OK, data={"shops": [listed]})
+    """Every shop the access token covers (an authorization may cover several)."""
+    listed = [
+        {
+            "cipher": each.cipher,
+            "code": f"SANDBOX{each.shop_id[-6:]}",
+            "id": each.shop_id,
+            "name": each.name,
+            "region": each.region,
+            "seller_type": "LOCAL",
+        }
+        for each in state.shops_sharing(shop.access_token)
+    ]
+    return Answer(OK, data={"shops": listed})
 
 
 def refresh(state: State, query: Mapping[str, str]) -> Answer:
     """The auth host's token refresh: not signed, checked by app key and secret instead."""
-    if query.get("app_key") != state.app_key or not _same(
+    if query.get("app_key") != state.app_key or not same_secret(
         query.get("app_secret"), state.app_secret
     ):
         return refuse(BAD_CREDENTIALS, "Invalid credentials. Invalid app_key or app_secret.")
@@ -132,7 +136,8 @@ def refresh(state: State, query: Mapping[str, str]) -> Answer:
     return Answer(OK, data=_grant(shop), changed=True)
 
 
-def _same(given: str | None, expected: str) -> bool:
+def same_secret(given: str | None, expected: str) -> bool:
+    """Whether the app secret given is the app's (compared in constant time)."""
     return given is not None and secrets.compare_digest(given.encode(), expected.encode())
 
 

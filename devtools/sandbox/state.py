@@ -15,6 +15,7 @@ from devtools.sandbox.envelope import Answer
 from devtools.sandbox.records import (
     ACCESS_TOKEN_LIFETIME,
     REFRESH_TOKEN_LIFETIME,
+    AuthCode,
     Call,
     Fault,
     Shop,
@@ -43,11 +44,13 @@ class State:
         now: Callable[[], float] = time.time,
         webhook_url: str | None = None,
         log: Callable[[str], None] | None = None,
+        redirect_url: str | None = None,
     ) -> None:
         self.app_key = app_key
         self.app_secret = app_secret
         self.now = now
         self.webhook_url = webhook_url
+        self.redirect_url = redirect_url  # where the authorize page sends the seller back
         self.log: Callable[[str], None] = log or logger.info
         self.shops: dict[str, Shop] = {}
         self.returns: dict[str, dict[str, Any]] = {}
@@ -55,6 +58,7 @@ class State:
         self.calls: list[Call] = []
         self.webhooks: list[WebhookPush] = []
         self.idempotent: dict[tuple[str, str], Answer] = {}
+        self.auth_codes: dict[str, AuthCode] = {}
         self._faults: list[tuple[str, list[Fault]]] = []
         self._pushes: set[asyncio.Task[None]] = set()
 
@@ -87,6 +91,10 @@ class State:
         )
         self.shops[shop_id] = shop
         return shop
+
+    def shops_sharing(self, access_token: str) -> list[Shop]:
+        """The shops an access token is for (one authorization may cover several)."""
+        return [s for s in self.shops.values() if access_token and s.access_token == access_token]
 
     def put_return(self, shop_id: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Store (or replace) a Search Returns object for a shop; missing fields get defaults."""

@@ -122,11 +122,18 @@ def test_the_shell_blocks_of_each_page_run_as_written(
         reader_env: dict[str, str] = {}
         if page.needs_sandbox:
             sandbox = stack.enter_context(sandbox_process(tmp_path, DEMO_SECRETS))
-            service_env |= {"TIKTOK_API_BASE_URL": sandbox, "TIKTOK_AUTH_BASE_URL": sandbox}
+            service_env |= {
+                "TIKTOK_API_BASE_URL": sandbox,
+                "TIKTOK_AUTH_BASE_URL": sandbox,
+                # connecting a shop by OAuth, through the sandbox's authorization page
+                "TIKTOK_AUTHORIZE_URL": f"{sandbox}/open/authorize",
+                "TIKTOK_SERVICE_ID": "demo-service-id",
+            }
             reader_env["SANDBOX"] = sandbox
         proc, server = start_server(tmp_path, service_env)
         stack.callback(stop_server, proc)
         env = {**server.env, **reader_env, "URL": server.url}
+        env["TIKTOK_REDIRECT_BASE_URL"] = server.url
         env.pop("AFTERSALES_ENV", None)
         ran = subprocess.run(
             ["bash", "-euxo", "pipefail", "-c", script],

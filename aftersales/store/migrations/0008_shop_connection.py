@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_shop_sync_error')]
+    dependencies = [('models', '0007_oauth_state')]
 
     initial = False
 

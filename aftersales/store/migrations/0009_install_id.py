@@ -11,7 +11,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_shop_sync_error')]
+    dependencies = [('models', '0008_shop_connection')]
 
     initial = False
 
