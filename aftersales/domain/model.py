@@ -107,6 +107,8 @@ class ChangeAction(enum.StrEnum):
     ABNORMAL_RETURN_CREATED = "ABNORMAL_RETURN_CREATED"
     # The dispute-window sweep (docs/timers.md).
     DISPUTE_WINDOW_EXPIRED = "DISPUTE_WINDOW_EXPIRED"
+    # The buyer edited the request: TikTok opened a new return in its place (domain/edits.py).
+    SUPERSEDED = "SUPERSEDED"
 
     @classmethod
     def of(cls, action: SellerAction) -> ChangeAction:
@@ -154,6 +156,12 @@ class Sale:
     carrier: str | None = None
     seller_response_deadline: datetime | None = None
     created_at: datetime | None = None
+    # TikTok's `is_quick_refund`: refunded without waiting for the parcel, so its receipt
+    # cannot be rejected.
+    quick_refund: bool = False
+    # An edited request's links (domain/edits.py): the return it replaces, the one replacing it.
+    pre_return_id: str | None = None
+    next_return_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,10 @@ class ChangeFields(TypedDict, total=False):
     last_event_at: datetime | None
     parcel_event_at: datetime | None
     items: tuple[LineItem, ...]
+    # TikTok's quick refund and edited-request links (domain/edits.py).
+    quick_refund: bool
+    pre_return_id: str | None
+    next_return_id: str | None
 
 
 @dataclass(frozen=True)

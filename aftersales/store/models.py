@@ -72,6 +72,9 @@ class Shop(Model):
     # Why the shop's last poll, on-demand sync or credential read failed (None: it went
     # through); at most 1,000 characters. Shown as `shops { syncError }` and in /health/jobs.
     sync_error = fields.TextField(null=True)
+    # The language TikTok's texts are asked in (reject reasons): a BCP-47 tag set with
+    # `shops add|credentials --locale`; None: the shop's region's (aftersales/domain/locales.py).
+    locale = fields.CharField(max_length=35, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -111,6 +114,11 @@ class AfterSale(Model):
     sync_status = fields.CharField(max_length=16, default="LOCAL_ONLY")
     sync_error = fields.TextField(null=True)
     sync_attempts = fields.IntField(default=0, db_default=0)
+    # TikTok's `is_quick_refund` and an edited request's links (aftersales/domain/edits.py):
+    # the return it replaces (`pre_return_id`) and the one replacing it (`next_return_id`).
+    quick_refund = fields.BooleanField(default=False, db_default=False)
+    pre_return_id = fields.CharField(max_length=64, null=True)
+    next_return_id = fields.CharField(max_length=64, null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -128,6 +136,8 @@ class AfterSale(Model):
             Index(fields=("tracking_number",)),
             Index(fields=("return_id",)),
             Index(fields=("seller_response_deadline",)),
+            Index(fields=("shop_id", "pre_return_id")),
+            Index(fields=("shop_id", "next_return_id")),
         )
 
 
