@@ -59,6 +59,11 @@ class Shops:
             raise Conflict(f"shop {shop_id} is already registered", field="shop_id") from None
         return seller.id, created
 
+    async def set_locale(self, shop_id: str, locale: str | None) -> bool:
+        """The language TikTok's texts are asked in for the shop (None: its region's); False:
+        no shop with this shop_id."""
+        return bool(await Shop.filter(shop_id=shop_id).using_db(self._conn).update(locale=locale))
+
     async def _seller(self, seller_name: str) -> Seller:
         seller = await Seller.filter(name=seller_name).using_db(self._conn).first()
         if seller is None:
