@@ -39,7 +39,7 @@ class Link:
     lease: timedelta = timedelta(seconds=120)  # how long a dispatcher holds a call it makes
     reasons_ttl: timedelta = timedelta(hours=1)
     syncs: SyncQueue = field(default_factory=SyncQueue)  # on-demand imports (syncShop)
-    _reasons: dict[tuple[int, str, str], tuple[datetime, list[tuple[str, str]]]] = field(
+    _reasons: dict[tuple[int, str, str, str], tuple[datetime, list[tuple[str, str]]]] = field(
         default_factory=dict
     )
 
@@ -102,12 +102,12 @@ class Link:
         """TikTok's reasons to reject this return, `(code, text)`, in the shop's locale
         (its `--locale`, else its region's), cached an hour per return and status: they differ
         by stage (a request, a returned package)."""
-        key = (creds.shop_pk, return_id, status)
+        locale = locales.of_shop(creds.locale, creds.region)
+        key = (creds.shop_pk, return_id, status, locale)
         now = self.clock()
         cached = self._reasons.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        locale = locales.of_shop(creds.locale, creds.region)
         reasons = await self.call(
             creds, lambda c: self.client.reject_reasons(c, return_id, locale=locale)
         )
