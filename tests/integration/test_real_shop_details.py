@@ -129,7 +129,11 @@ async def test_an_edited_request_closes_its_predecessor_and_cancels_its_queued_d
         newer = (await app.gql(LINKS, {"id": str(new_pk)}, token=token))["afterSale"]
         older = (await app.gql(LINKS, {"id": str(old_pk)}, token=token))["afterSale"]
         page = (await app.gql(PAGE, token=token))["afterSales"]["edges"]
-    assert newer["supersedes"] == {"id": str(old_pk), "returnId": old_id, "status": "REQUEST_CLOSED"}
+    assert newer["supersedes"] == {
+        "id": str(old_pk),
+        "returnId": old_id,
+        "status": "REQUEST_CLOSED",
+    }
     assert newer["supersededBy"] is None
     assert older["supersededBy"] == {
         "id": str(new_pk),

@@ -363,7 +363,7 @@ def test_changing_a_returned_list_does_not_change_the_next_answer() -> None:
     ]
 
 
-def test_a_pending_return_outside_indonesia_offers_the_spec_buttons() -> None:
+def test_a_pending_return_offers_the_spec_buttons() -> None:
     sale = make(T.RETURN_AND_REFUND, region="MY")
 
     actions = available_actions(sale)
