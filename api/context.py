@@ -12,7 +12,13 @@ from strawberry.types import Info as _Info
 
 from aftersales.domain.connection import ConnectionFacts
 from aftersales.settings import Settings
-from aftersales.store.records import HistoryRecord, ItemRecord, NoteRecord, StockedInRecord
+from aftersales.store.records import (
+    HistoryRecord,
+    ItemRecord,
+    NoteRecord,
+    SaleRecord,
+    StockedInRecord,
+)
 from aftersales.store.uow import Reader, reading
 from aftersales.tiktok.link import Link
 
@@ -46,6 +52,13 @@ class Loaders:
     )
     stocked_in: DataLoader[int, list[StockedInRecord]] = field(
         default_factory=lambda: _loader(lambda r, ids: r.sales.stocked_in_by_sale(ids))
+    )
+    # An edited request's links (`supersedes`, `supersededBy`): at most one after-sale each.
+    supersedes: DataLoader[int, list[SaleRecord]] = field(
+        default_factory=lambda: _loader(lambda r, ids: r.sales.supersedes_by_sale(ids))
+    )
+    superseded_by: DataLoader[int, list[SaleRecord]] = field(
+        default_factory=lambda: _loader(lambda r, ids: r.sales.superseded_by_by_sale(ids))
     )
     sync_errors: DataLoader[int, list[str]] = field(
         default_factory=lambda: _loader(lambda r, ids: r.shops.sync_errors_by_shop(ids))

@@ -188,6 +188,16 @@ class Traffic:
                 yield report("AWAITING_BUYER_RESPONSE", buyer_rejected_partial_refund=True)
         elif scenario == "refund-cancelled":
             yield report("RETURN_OR_REFUND_REQUEST_CANCEL")
+        elif scenario == "refund-edited":
+            # The buyer edits the request: TikTok opens a new return naming the old one (a
+            # relay's full object), and the old request is superseded.
+            yield report(
+                pending,
+                return_id=self._id(),
+                pre_return_id=return_id,
+                refund_amount={"currency": currency, "refund_total": total},
+                return_reason_text=rng.choice(REASONS),
+            )
         elif scenario == "refund-accepted":
             yield report("RETURN_OR_REFUND_REQUEST_COMPLETE", role="SYSTEM")
         elif scenario == "exchange-done":
@@ -226,6 +236,7 @@ SCENARIOS = (
     "return-dispute",
     "refund-partial",
     "refund-cancelled",
+    "refund-edited",
     "refund-accepted",
     "refund-pending",
     "exchange-done",

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aftersales.domain import locales
 from aftersales.domain.errors import Invalid, NotFound
 from aftersales.domain.regions import is_region
 from aftersales.store import accounts as store
@@ -107,6 +108,19 @@ async def add_shop(
     async with uow() as tx:
         seller_id, created = await tx.shops.register(seller_name, shop_id, region, shop_name)
     return RegisteredShop(seller_id, created, shop_id, region, shop_name)
+
+
+async def set_shop_locale(shop_id: str, locale: str) -> str:
+    """The language TikTok's texts are asked in for the shop (`--locale`), checked and written
+    in its usual case; what was stored."""
+    tag = locales.normalize(locale)
+    async with uow() as tx:
+        found = await tx.shops.set_locale(shop_id.strip(), tag)
+    if not found:
+        raise NotFound(
+            f"no shop {shop_id!r}: register it first with `aftersales shops add`", field="shop_id"
+        )
+    return tag
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from aftersales.commands import edits
 from aftersales.commands.retry import Lost, retrying
 from aftersales.domain import tiktok
 from aftersales.domain.model import Change, ChangeFields, DisputeWindows, EventSource
@@ -102,7 +103,15 @@ async def apply_return_report(
             return Result(Outcome.UNMAPPED, sale.id)
         return Result(Outcome.APPLIED, sale.id)
 
-    return await retrying(attempt)
+    result = await retrying(attempt)
+    # Edited requests (aftersales/commands/edits.py): only when the report links returns, or a
+    # held after-sale names this one as the request it replaces.
+    successor = found.successor if found is not None else None
+    if successor is None and found is None and result.outcome is Outcome.CREATED:
+        successor = await tx.sales.successor_of(shop, report.return_id)
+    if report.pre_return_id or report.next_return_id or successor:
+        await edits.settle(tx, shop, report, successor=successor, now=now, source=source)
+    return result
 
 
 async def _fill_missing(

@@ -110,6 +110,8 @@ class ChangeAction(enum.StrEnum):
     ABNORMAL_RETURN_CREATED = "ABNORMAL_RETURN_CREATED"
     # The dispute-window sweep (docs/timers.md).
     DISPUTE_WINDOW_EXPIRED = "DISPUTE_WINDOW_EXPIRED"
+    # The buyer edited the request: TikTok opened a new return in its place (domain/edits.py).
+    SUPERSEDED = "SUPERSEDED"
 
     @classmethod
     def of(cls, action: SellerAction) -> ChangeAction:
@@ -157,6 +159,12 @@ class Sale:
     carrier: str | None = None
     seller_response_deadline: datetime | None = None
     created_at: datetime | None = None
+    # TikTok's `is_quick_refund`: refunded without waiting for the parcel, so its receipt
+    # cannot be rejected.
+    quick_refund: bool = False
+    # An edited request's links (domain/edits.py): the return it replaces, the one replacing it.
+    pre_return_id: str | None = None
+    next_return_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,10 @@ class ChangeFields(TypedDict, total=False):
     platform_updated_at: datetime | None  # TikTok's time of the report that set platform_status
     sync_status: str  # a report that ends a FAILED decision's state (docs/tiktok-sync.md)
     sync_error: str | None
+    # TikTok's quick refund and edited-request links (domain/edits.py).
+    quick_refund: bool
+    pre_return_id: str | None
+    next_return_id: str | None
 
 
 @dataclass(frozen=True)

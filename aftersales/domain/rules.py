@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from aftersales.domain import money
 from aftersales.domain.errors import (
     ActionNotAllowedForType,
     DomainError,
@@ -19,7 +20,6 @@ from aftersales.domain.errors import (
     InvalidAmount,
     InvalidTransition,
     NotReturnedYet,
-    RegionNotSupported,
 )
 from aftersales.domain.model import (
     DISPUTABLE_STATUSES,
@@ -63,7 +63,10 @@ REJECTIONS = frozenset({A.REJECT_RETURN, A.REJECT_RECEIPT, A.REJECT_REFUND, A.RE
 FULL_REFUNDS = frozenset({A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND})
 # Actions that do not move the status; who may use them is decided in `check`.
 STATUS_PRESERVING = frozenset({A.ADD_NOTE, A.REPRINT_SHIPPING_LABEL, A.STOCK_IN})
-EXCHANGE_REGIONS = frozenset({"ID"})
+# No region rule: TikTok opens replacement requests only where it offers them (today ID and
+# US), so every EXCHANGE it reports can be accepted. `RegionNotSupported` stays in the error
+# vocabulary (and `REGION_NOT_SUPPORTED` in the API's) for a rule that may need it again.
+QUICK_REFUND_REFUSED = "quick-refund return: the receipt cannot be rejected"
 STOCK_IN_STATUSES = frozenset(
     {AfterSaleStatus.REFUNDED, AfterSaleStatus.REQUEST_CLOSED, AfterSaleStatus.EXCHANGE_ACCEPTED}
 )
@@ -121,11 +124,10 @@ def check(sale: Sale, action: SellerAction) -> None:
         raise ActionNotAllowedForType(
             f"{_human(action.value)} is not an action for {_a(_human(sale.type.value))} request"
         )
-    if action is A.ACCEPT_EXCHANGE and sale.region not in EXCHANGE_REGIONS:
-        raise RegionNotSupported(
-            f"exchanges can only be accepted for shops in {', '.join(sorted(EXCHANGE_REGIONS))};"
-            f" this shop is in {sale.region}"
-        )
+    if action is A.REJECT_RECEIPT and sale.quick_refund:
+        # TikTok refunds a quick-refund return without waiting for the parcel, and refuses a
+        # rejection of its receipt (25011025).
+        raise InvalidTransition(QUICK_REFUND_REFUSED)
     from_status, _ = rule
     if sale.status is not from_status:
         current = _human(sale.status.value) if sale.status else "no status"
@@ -135,8 +137,8 @@ def check(sale: Sale, action: SellerAction) -> None:
         )
 
 
-# What `check` reads of a sale, and nothing else: its type and status, whether its shop is in
-# an exchange region, whether it has a tracking number, whether the parcel is back. Each such
+# What `check` reads of a sale, and nothing else: its type and status, whether it is a quick
+# refund, whether it has a tracking number, whether the parcel is back. Each such
 # combination's allowed actions are worked out once, by `check` itself (`_allowed`), then read
 # from this table: no exception per refused action on every row of a page.
 # tests/unit/test_transitions.py holds the table to the contract for every combination.
@@ -147,14 +149,15 @@ _AVAILABLE: dict[ActionsKey, tuple[SellerAction, ...]] = {}
 def actions_key(
     type_: AfterSaleType,
     status: AfterSaleStatus | None,
-    region: str,
     tracking_number: str | None,
     return_status: ReturnStatus,
+    *,
+    quick_refund: bool = False,
 ) -> ActionsKey:
     return (
         type_,
         status,
-        region in EXCHANGE_REGIONS,
+        quick_refund,
         bool(tracking_number),
         return_status is ReturnStatus.RETURNED,
     )
@@ -175,20 +178,22 @@ def _allowed(sale: Sale) -> tuple[SellerAction, ...]:
 def actions_for(
     type_: AfterSaleType,
     status: AfterSaleStatus | None,
-    region: str,
     tracking_number: str | None,
     return_status: ReturnStatus,
+    *,
+    quick_refund: bool = False,
 ) -> tuple[SellerAction, ...]:
     """`available_actions` from the fields `check` reads, without building a `Sale`."""
-    key = actions_key(type_, status, region, tracking_number, return_status)
+    key = actions_key(type_, status, tracking_number, return_status, quick_refund=quick_refund)
     found = _AVAILABLE.get(key)
     if found is None:
         sale = Sale(
             type=type_,
             status=status,
             return_status=return_status,
-            region=region,
+            region="",
             tracking_number=tracking_number,
+            quick_refund=quick_refund,
         )
         found = _AVAILABLE[key] = _allowed(sale)
     return found
@@ -197,7 +202,13 @@ def actions_for(
 def available_actions(sale: Sale) -> list[SellerAction]:
     """The actions a seller may take now: those `check` allows, in enum order."""
     return list(
-        actions_for(sale.type, sale.status, sale.region, sale.tracking_number, sale.return_status)
+        actions_for(
+            sale.type,
+            sale.status,
+            sale.tracking_number,
+            sale.return_status,
+            quick_refund=sale.quick_refund,
+        )
     )
 
 
@@ -249,10 +260,11 @@ def validate_partial_refund(sale: Sale, amount: Decimal | None) -> Decimal:
             " the buyer asked for".replace("  ", " "),
             field="amount",
         )
-    cents = amount.quantize(Decimal("0.01"))
-    if cents != amount:
-        raise InvalidAmount("amounts have at most two decimal places", field="amount")
-    return cents
+    # In the currency's own digits (CLDR): 40000.00 IDR is 40000, 40000.5 IDR is refused.
+    exact = money.exact(amount, sale.currency)
+    if exact is None:
+        raise InvalidAmount(money.describe_digits(sale.currency), field="amount")
+    return exact
 
 
 def advance_return_status(current: ReturnStatus, reported: ReturnStatus) -> ReturnStatus:

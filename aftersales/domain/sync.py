@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from aftersales.domain import money
 from aftersales.domain.errors import Invalid
 from aftersales.domain.model import SellerAction
 
@@ -49,6 +50,7 @@ class CallStatus(enum.Enum):
     SYNCED = "SYNCED"  # a decision TikTok accepted
     DONE = "DONE"  # a fetch made and applied
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"  # a decision never sent: its request was superseded (domain/edits.py)
 
 
 # action -> (endpoint, TikTok's decision value)
@@ -113,7 +115,8 @@ def decision_call(
                 "a partial refund sent to TikTok needs the amount and the currency of the request",
                 field="amount",
             )
-        body["partial_refund"] = {"amount": f"{amount:.2f}", "currency": currency}
+        # Exactly the currency's digits (CLDR): "40000" IDR, "12.50" MYR (domain/money.py).
+        body["partial_refund"] = {"amount": money.wire(amount, currency), "currency": currency}
     return DecisionCall(verb=verb, decision=decision, body=body)
 
 

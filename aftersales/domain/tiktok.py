@@ -101,6 +101,10 @@ class ReturnReport:
     partial_refund: Decimal | None = None
     buyer_rejected_partial_refund: bool = False
     seller_deadline: datetime | None = None
+    # Quick refund and edited requests (domain/edits.py): None when the report does not say.
+    quick_refund: bool | None = None
+    pre_return_id: str | None = None
+    next_return_id: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -182,6 +186,7 @@ def fill_missing(sale: Sale, report: ReturnReport, *, has_items: bool) -> Change
         fields["carrier"] = report.carrier
     if report.seller_deadline is not None and _default_deadline(sale):
         fields["seller_response_deadline"] = report.seller_deadline
+    _edit_fields(fields, sale, report, only_missing=True)
     if not fields:
         return None
     return Change(
@@ -290,6 +295,7 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
         fields["seller_response_deadline"] = report.seller_deadline
     if report.items is not None:
         fields["items"] = report.items
+    _edit_fields(fields, sale, report, only_missing=False)
     return Change(
         fields=fields,
         action=PLATFORM_STATUS_ACTION if to_status is not None else UNMAPPED_STATUS_ACTION,
@@ -299,6 +305,26 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
 
 
 _OFFER_OPEN = (S.AWAITING_BUYER_RESPONSE, S.PENDING_REQUEST)
+
+
+def _edit_fields(
+    fields: ChangeFields, sale: Sale, report: ReturnReport, *, only_missing: bool
+) -> None:
+    """The quick-refund flag and the edited-request links a report carries (domain/edits.py):
+    a link, once known, is never cleared; a stale report (`only_missing`) only fills what the
+    after-sale lacks."""
+    quick = report.quick_refund
+    if (
+        quick is not None
+        and quick != sale.quick_refund
+        and not (only_missing and sale.quick_refund)
+    ):
+        fields["quick_refund"] = quick
+    pre, nxt = report.pre_return_id, report.next_return_id
+    if pre and pre != sale.pre_return_id and not (only_missing and sale.pre_return_id):
+        fields["pre_return_id"] = pre
+    if nxt and nxt != sale.next_return_id and not (only_missing and sale.next_return_id):
+        fields["next_return_id"] = nxt
 
 
 def group_line_items(lines: list[tuple[str, str | None, Decimal | None]]) -> tuple[LineItem, ...]:

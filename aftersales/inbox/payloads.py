@@ -134,7 +134,21 @@ def _return_report(data: dict[str, Any]) -> ReturnReport:
             data.get("buyer_rejected_partial_refund"), "data.buyer_rejected_partial_refund"
         ),
         seller_deadline=_seller_deadline(data.get("seller_next_action_response")),
+        # Quick refund and edited requests (domain/edits.py).
+        quick_refund=(
+            None
+            if data.get("is_quick_refund") is None
+            else f.boolean(data.get("is_quick_refund"), "data.is_quick_refund")
+        ),
+        pre_return_id=_edit_link(data, "pre_return_id"),
+        next_return_id=_edit_link(data, "next_return_id"),
     )
+
+
+def _edit_link(data: dict[str, Any], name: str) -> str | None:
+    """An edited request's link; TikTok writes "0" or "" where there is none."""
+    value = f.identifier(data.get(name), f"data.{name}", required=False)
+    return None if value is None or value.strip("0") == "" else value
 
 
 def _required_id(data: dict[str, Any], name: str) -> str:

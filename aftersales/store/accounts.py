@@ -82,6 +82,11 @@ class Shops:
             ) from None
         return True
 
+    async def set_locale(self, shop_id: str, locale: str | None) -> bool:
+        """The language TikTok's texts are asked in for the shop (None: its region's); False:
+        no shop with this shop_id."""
+        return bool(await Shop.filter(shop_id=shop_id).using_db(self._conn).update(locale=locale))
+
     async def _seller(self, seller_name: str) -> Seller:
         seller = await Seller.filter(name=seller_name).using_db(self._conn).first()
         if seller is None:

@@ -253,6 +253,33 @@ class Calls:
             .exists()
         )
 
+    async def cancel_decisions(self, sale_id: int, reason: str, *, now: datetime) -> int:
+        """Never send the after-sale's queued decisions (its request was superseded,
+        aftersales/domain/edits.py): each becomes CANCELLED with `reason`, and the after-sale
+        shows that nothing was sent (LOCAL_ONLY, `reason` as its sync error). A call a
+        dispatcher is making right now (leased) is not taken back. How many were cancelled."""
+        cancelled = (
+            await TikTokCall.filter(
+                Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+                after_sale_id=sale_id,
+                kind=CallKind.DECISION.value,
+                status=CallStatus.PENDING.value,
+            )
+            .using_db(self._conn)
+            .update(
+                status=CallStatus.CANCELLED.value,
+                finished_at=now,
+                last_error=readable(reason),
+            )
+        )
+        if cancelled:
+            await (
+                AfterSale.filter(id=sale_id)
+                .using_db(self._conn)
+                .update(sync_status=SyncStatus.LOCAL_ONLY.value, sync_error=readable(reason))
+            )
+        return int(cancelled)
+
     async def _finish(
         self, call: CallRecord, status: CallStatus, error: str | None, *, now: datetime
     ) -> None:

@@ -111,6 +111,7 @@ class ShopCredentials:
     shop_cipher: str | None
     access_token_expires_at: datetime | None
     refresh_token_expires_at: datetime | None
+    locale: str | None = None  # the shop's `--locale`; None: its region's (domain/locales.py)
 
     def __repr__(self) -> str:
         return (
@@ -159,6 +160,7 @@ def _credentials(vault: Vault, row: Shop) -> ShopCredentials:
         shop_cipher=row.shop_cipher,
         access_token_expires_at=row.access_token_expires_at,
         refresh_token_expires_at=row.refresh_token_expires_at,
+        locale=row.locale,
     )
 
 

@@ -95,6 +95,9 @@ class Shop(Model):
     # when new credentials are set.
     disconnected_at = fields.DatetimeField(null=True)
     announced_expiration_at = fields.DatetimeField(null=True)
+    # The language TikTok's texts are asked in (reject reasons): a BCP-47 tag set with
+    # `shops add|credentials --locale`; None: the shop's region's (aftersales/domain/locales.py).
+    locale = fields.CharField(max_length=35, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -137,6 +140,11 @@ class AfterSale(Model):
     # TikTok's own update_time of the report that last set `platform_status` (docs/webhooks.md):
     # a later report that agrees with our status may still set it; this never moves back.
     platform_updated_at = fields.DatetimeField(null=True)
+    # TikTok's `is_quick_refund` and an edited request's links (aftersales/domain/edits.py):
+    # the return it replaces (`pre_return_id`) and the one replacing it (`next_return_id`).
+    quick_refund = fields.BooleanField(default=False, db_default=False)
+    pre_return_id = fields.CharField(max_length=64, null=True)
+    next_return_id = fields.CharField(max_length=64, null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -154,6 +162,8 @@ class AfterSale(Model):
             Index(fields=("tracking_number",)),
             Index(fields=("return_id",)),
             Index(fields=("seller_response_deadline",)),
+            Index(fields=("shop_id", "pre_return_id")),
+            Index(fields=("shop_id", "next_return_id")),
         )
 
 

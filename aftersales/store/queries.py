@@ -294,6 +294,20 @@ class SaleReads:
             return counts.StatusCounts({}, untidy=False)  # longer than any shop id: no such shop
         return await counts.count_by_status(self._conn, seller_id, type_, shop_id)
 
+    async def supersedes_by_sale(self, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
+        """The after-sale each one replaces (an edited request, aftersales/domain/edits.py)."""
+        return await self._linked(rows.SUPERSEDES_SQL, ids)
+
+    async def superseded_by_by_sale(self, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
+        """The after-sale that replaces each one (the buyer edited the request)."""
+        return await self._linked(rows.SUPERSEDED_BY_SQL, ids)
+
+    async def _linked(self, sql: str, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
+        grouped: dict[int, list[SaleRecord]] = defaultdict(list)
+        for row in await rows.fetch_by_sale(self._conn, sql, ids):
+            grouped[row[0]].append(rows.sale(tuple(row)[1:]))
+        return grouped
+
     async def items_by_sale(self, ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
         grouped: dict[int, list[ItemRecord]] = defaultdict(list)
         found = await rows.fetch_by_sale(self._conn, rows.ITEMS_SQL, ids)

@@ -66,6 +66,10 @@ class SaleRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    # TikTok's quick refund and an edited request's links (aftersales/domain/edits.py).
+    quick_refund: bool = False
+    pre_return_id: str | None = None
+    next_return_id: str | None = None
 
     def as_sale(self) -> Sale:
         return Sale(
@@ -83,6 +87,9 @@ class SaleRecord:
             carrier=self.carrier,
             seller_response_deadline=self.seller_response_deadline,
             created_at=self.created_at,
+            quick_refund=self.quick_refund,
+            pre_return_id=self.pre_return_id,
+            next_return_id=self.next_return_id,
         )
 
     def as_parcel(self) -> Parcel:

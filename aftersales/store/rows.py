@@ -72,6 +72,9 @@ SALE_COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "quick_refund",
+    "pre_return_id",
+    "next_return_id",
 )
 
 # `SALE_COLUMNS` written out, for the lookups of one after-sale by key: building them through a
@@ -84,19 +87,40 @@ SALE_SELECT = f'SELECT {_SALE_LIST} FROM "after_sale" AS a JOIN "shop" AS s ON s
 
 # What a TikTok report needs before it decides, in one statement: its shop (no row: not
 # registered), the after-sale of that return if there is one (its columns null otherwise),
-# whether that after-sale has lines, and whether parcel events wait for the return or its
-# tracking number (aftersales/inbox/late.py). Parameters: the waiting events' source and
-# outcome, the return_id and tracking number they are matched by, the return_id, the shop_id.
+# whether that after-sale has lines, whether parcel events wait for the return or its
+# tracking number (aftersales/inbox/late.py), and the return that names this one as the request
+# it replaces, if one is held (aftersales/domain/edits.py). Parameters: the waiting events'
+# source and outcome, the return_id and tracking number they are matched by, the return_id
+# (for the successor), the return_id, the shop_id.
 REPORT_SELECT = (
     f"SELECT {_SALE_LIST},"
     ' (a."id" IS NOT NULL AND EXISTS (SELECT 1 FROM "after_sale_item" AS i'
     ' WHERE i."after_sale_id" = a."id")) AS has_items,'
     ' EXISTS (SELECT 1 FROM "webhook_delivery" AS w WHERE w."source" = ?'
     ' AND w."shop_id" = s."shop_id" AND w."outcome" = ?'
-    ' AND (w."match_return_id" = ? OR w."match_tracking_number" = ?)) AS waiting'
+    ' AND (w."match_return_id" = ? OR w."match_tracking_number" = ?)) AS waiting,'
+    ' (SELECT n."return_id" FROM "after_sale" AS n WHERE n."shop_id" = s."id"'
+    ' AND n."pre_return_id" = ? ORDER BY n."id" LIMIT 1) AS successor'
     ' FROM "shop" AS s LEFT JOIN "after_sale" AS a'
     ' ON a."shop_id" = s."id" AND a."return_id" = ?'
     ' WHERE s."shop_id" = ?'
+)
+
+# An edited request's links (aftersales/domain/edits.py), for a set of after-sales `y`: the
+# after-sale `a` it replaces (`supersedes`) or that replaces it (`supersededBy`), in the same
+# shop. Each side may have learnt the link (TikTok's `pre_return_id` on the new one,
+# `next_return_id` on the old one), so either is read.
+_LINKED = (
+    f'SELECT y."id",{_SALE_LIST} FROM "after_sale" AS y JOIN "after_sale" AS a'
+    ' ON a."shop_id" = y."shop_id" AND a."id" <> y."id" AND ({link})'
+    ' JOIN "shop" AS s ON s."id" = a."shop_id"'
+    ' WHERE y."id" IN ({{ids}}) ORDER BY a."id"'
+)
+SUPERSEDES_SQL = _LINKED.format(
+    link='a."return_id" = y."pre_return_id" OR a."next_return_id" = y."return_id"'
+)
+SUPERSEDED_BY_SQL = _LINKED.format(
+    link='a."return_id" = y."next_return_id" OR a."pre_return_id" = y."return_id"'
 )
 
 # Nested lists for a set of after-sales; `{ids}` becomes one placeholder per id.
@@ -272,6 +296,9 @@ def sale(row: Row) -> SaleRecord:
         version,
         created_at,
         updated_at,
+        quick_refund,
+        pre_return_id,
+        next_return_id,
     ) = row
     return SaleRecord(
         id=id_,
@@ -304,4 +331,7 @@ def sale(row: Row) -> SaleRecord:
         version=version,
         created_at=when(created_at),
         updated_at=when(updated_at),
+        quick_refund=bool(quick_refund),
+        pre_return_id=pre_return_id,
+        next_return_id=next_return_id,
     )

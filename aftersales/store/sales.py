@@ -47,6 +47,9 @@ class ReportLookup:
     has_items: bool  # that after-sale has lines already
     # Parcel events wait (`unmatched`) for this return_id or tracking number (inbox/late.py).
     events_waiting: bool
+    # A held after-sale that names this return as the request it replaces (its return_id):
+    # this one is superseded (aftersales/domain/edits.py).
+    successor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,10 @@ class Sales:
     async def for_report(
         self, shop_id: str, return_id: str, tracking_number: str | None
     ) -> ReportLookup:
-        """The shop, the after-sale of `return_id` in it, whether that has lines, and whether
-        parcel events wait for the return or `tracking_number`: one statement."""
-        params = [LOGISTICS, Outcome.UNMATCHED.value, return_id, tracking_number]
+        """The shop, the after-sale of `return_id` in it, whether that has lines, whether
+        parcel events wait for the return or `tracking_number`, and the return that replaces
+        it if one is held: one statement."""
+        params = [LOGISTICS, Outcome.UNMATCHED.value, return_id, tracking_number, return_id]
         found = await sql.select(self._conn, rows.REPORT_SELECT, [*params, return_id, shop_id])
         if not found:
             return ReportLookup(None, None, has_items=False, events_waiting=False)
@@ -93,7 +97,19 @@ class Sales:
             sale,
             has_items=bool(row[columns]),
             events_waiting=bool(row[columns + 1]),
+            successor=row[columns + 2],
         )
+
+    async def successor_of(self, shop: ShopRecord, return_id: str) -> str | None:
+        """The return_id of a held after-sale that names `return_id` as the request it
+        replaces (aftersales/domain/edits.py), if any."""
+        found = await rows.fetch_sales(
+            self._conn,
+            'a."shop_id" = ? AND a."pre_return_id" = ?',
+            [shop.id, return_id],
+            tail='ORDER BY a."id" LIMIT 1',
+        )
+        return rows.sale(found[0]).return_id if found else None
 
     async def _one(self, where: str, *params: Any, tail: str = "LIMIT 1") -> SaleRecord | None:
         found = await rows.fetch_sales(self._conn, where, params, tail=tail)

@@ -320,9 +320,14 @@ class TikTokClient:
             "POST", path, creds, params=params, body=body, on_retry=on_retry
         )
 
-    async def reject_reasons(self, creds: Credentials, return_id: str) -> list[tuple[str, str]]:
-        """The reasons a seller may give to reject this return, as `(name, text)`."""
+    async def reject_reasons(
+        self, creds: Credentials, return_id: str, *, locale: str | None = None
+    ) -> list[tuple[str, str]]:
+        """The reasons a seller may give to reject this return at its current stage, as
+        `(name, text)`, the texts in `locale` (a BCP-47 tag; TikTok's default when None)."""
         params = {"return_or_cancel_id": return_id}
+        if locale:
+            params["locale"] = locale
         data = await self._shop_call("GET", REJECT_REASONS_PATH, creds, params=params)
         return _reasons(data)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from aftersales.domain import locales
 from aftersales.domain.model import DisputeWindows
 from aftersales.store.credentials import ShopCredentials, Unreadable, Vault
 from aftersales.store.uow import reading, uow
@@ -38,7 +39,7 @@ class Link:
     lease: timedelta = timedelta(seconds=120)  # how long a dispatcher holds a call it makes
     reasons_ttl: timedelta = timedelta(hours=1)
     syncs: SyncQueue = field(default_factory=SyncQueue)  # on-demand imports (syncShop)
-    _reasons: dict[tuple[int, str], tuple[datetime, list[tuple[str, str]]]] = field(
+    _reasons: dict[tuple[int, str, str, str], tuple[datetime, list[tuple[str, str]]]] = field(
         default_factory=dict
     )
 
@@ -104,14 +105,21 @@ class Link:
         async with reading() as r:
             return await r.authorizations.is_disconnected(shop_pk)
 
-    async def reject_reasons(self, creds: ShopCredentials, return_id: str) -> list[tuple[str, str]]:
-        """TikTok's reasons to reject this return, `(code, text)`, cached an hour per return."""
-        key = (creds.shop_pk, return_id)
+    async def reject_reasons(
+        self, creds: ShopCredentials, return_id: str, status: str
+    ) -> list[tuple[str, str]]:
+        """TikTok's reasons to reject this return, `(code, text)`, in the shop's locale
+        (its `--locale`, else its region's), cached an hour per return and status: they differ
+        by stage (a request, a returned package)."""
+        locale = locales.of_shop(creds.locale, creds.region)
+        key = (creds.shop_pk, return_id, status, locale)
         now = self.clock()
         cached = self._reasons.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        reasons = await self.call(creds, lambda c: self.client.reject_reasons(c, return_id))
+        reasons = await self.call(
+            creds, lambda c: self.client.reject_reasons(c, return_id, locale=locale)
+        )
         if len(self._reasons) > 10_000:  # a bound, not an eviction policy: start over
             self._reasons.clear()
         self._reasons[key] = (now + self.reasons_ttl, reasons)

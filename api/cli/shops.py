@@ -18,6 +18,7 @@ from aftersales.commands.credentials import (
     credential_statuses,
     set_shop_credentials,
 )
+from aftersales.domain import locales
 from aftersales.domain.connection import ShopConnection
 from aftersales.settings import Settings
 from aftersales.store.credentials import CredentialStatus, Vault
@@ -41,6 +42,7 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add.add_argument("--name", help="display name")
     _add_credential_arguments(add)
+    _add_locale_argument(add)
     add.set_defaults(handler=cmd_shops_add)
 
     listing = shops.add_parser("list", help="every shop with its seller, region and after-sales")
@@ -52,6 +54,7 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     creds.add_argument("--shop-id", required=True, help="TikTok shop_id")
     _add_credential_arguments(creds)
+    _add_locale_argument(creds)
     creds.add_argument(
         "--clear", action="store_true", help="remove the tokens and shop cipher: local-only"
     )
@@ -59,6 +62,28 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     connection.configure(shops)
 
     configure_connect(shops)
+
+
+def _add_locale_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--locale",
+        metavar="TAG",
+        help="language of TikTok's texts (reject reasons), a BCP-47 tag such as id-ID;"
+        " default: the region's (ID id-ID, VN vi-VN, TH th-TH, MY ms-MY, else en-XX)",
+    )
+
+
+def _check_locale(locale: str | None) -> None:
+    """Refuse a bad `--locale` before anything is registered or set."""
+    if locale is not None:
+        locales.normalize(locale)
+
+
+async def _set_locale(shop_id: str, locale: str | None) -> None:
+    if locale is not None:
+        print(
+            f"shop {shop_id}: TikTok's texts in {await accounts.set_shop_locale(shop_id, locale)}"
+        )
 
 
 def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +107,7 @@ def _add_credential_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
     given = CredentialOptions(args)
+    _check_locale(args.locale)
     # The key first: production without it refuses before anything is registered.
     settings, vault = vault_for(settings) if given.has_tokens else (settings, None)
 
@@ -98,6 +124,7 @@ def cmd_shops_add(args: argparse.Namespace, settings: Settings) -> int:
         )
         if given.anything:
             await _set_credentials(vault, shop.shop_id, given, settings_now)
+        await _set_locale(shop.shop_id, args.locale)
         message = await registration.apply_waiting_deliveries(shop.shop_id, settings)
         if message:
             print(message)
@@ -253,12 +280,13 @@ async def _set_credentials(
 
 def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
     given = CredentialOptions(args)
+    _check_locale(args.locale)
     if args.clear and given.anything:
         raise UserFacingError("--clear removes every credential: give it alone")
-    if not args.clear and not given.anything:
+    if not args.clear and not given.anything and args.locale is None:
         raise UserFacingError(
-            "nothing to do: give --access-token, --refresh-token, --shop-cipher or an expiry"
-            " to set, or --clear to remove them"
+            "nothing to do: give --access-token, --refresh-token, --shop-cipher, an expiry or"
+            " --locale to set, or --clear to remove the credentials"
         )
     settings, vault = vault_for(settings) if given.has_tokens else (settings, None)
 
@@ -270,11 +298,13 @@ def cmd_shops_credentials(args: argparse.Namespace, settings: Settings) -> int:
                 " shop cipher; this shop is local-only now"
             )
             return 0
-        stored = await credential_status(args.shop_id)
-        settings_now, given.shop_cipher = await connection.with_cipher(
-            given.access_token, given.shop_cipher, args.shop_id, settings, stored=stored
-        )
-        await _set_credentials(vault, args.shop_id, given, settings_now)
+        if given.anything:
+            stored = await credential_status(args.shop_id)
+            settings_now, given.shop_cipher = await connection.with_cipher(
+                given.access_token, given.shop_cipher, args.shop_id, settings, stored=stored
+            )
+            await _set_credentials(vault, args.shop_id, given, settings_now)
+        await _set_locale(args.shop_id, args.locale)
         return 0
 
     return run_with_database(change(), settings)

@@ -156,7 +156,7 @@ ACCEPT_EXCHANGE = SellerMutation(
     decide(A.ACCEPT_EXCHANGE),
     AfterSaleIdInput,
     BulkIdsInput,
-    description="EXCHANGE (shops in ID only), PENDING_REQUEST -> EXCHANGE_ACCEPTED.",
+    description="EXCHANGE, PENDING_REQUEST -> EXCHANGE_ACCEPTED.",
 )
 REFUSE_EXCHANGE = SellerMutation(
     decide(A.REFUSE_EXCHANGE),

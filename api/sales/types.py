@@ -148,6 +148,17 @@ async def _stocked_in(root: AfterSale, info: Info) -> list[StockedIn]:
     return stocked_in_of(await info.context.loaders.stocked_in.load(root.record.id))
 
 
+# An edited request's links (aftersales/domain/edits.py), batched by the request's dataloaders.
+async def _supersedes(root: AfterSale, info: Info) -> AfterSale | None:
+    found = await info.context.loaders.supersedes.load(root.record.id)
+    return AfterSale.of(found[0]) if found else None
+
+
+async def _superseded_by(root: AfterSale, info: Info) -> AfterSale | None:
+    found = await info.context.loaders.superseded_by.load(root.record.id)
+    return AfterSale.of(found[0]) if found else None
+
+
 # GraphQL name of each nested list -> how a set of after-sales' lists is fetched, in one
 # statement (the same the dataloaders run).
 NESTED_LISTS: dict[str, Callable[[SaleReads, Sequence[int]], Awaitable[dict[int, list[Any]]]]] = {
@@ -291,6 +302,20 @@ class AfterSale:
         description="Why it is not SYNCED yet: TikTok's code and message, or the transport error."
     )
     sync_attempts: int = strawberry.field(description="Calls made for the last decision.")
+    quick_refund: bool = strawberry.field(
+        description="TikTok's quick refund: refunded without waiting for the parcel, so its"
+        " receipt cannot be rejected (no REJECT_RECEIPT)."
+    )
+    supersedes: AfterSale | None = strawberry.field(
+        resolver=_supersedes,
+        description="The request this one replaces: the buyer edited it, and TikTok gave the"
+        " edit a new return id. That one is REQUEST_CLOSED (history action SUPERSEDED).",
+    )
+    superseded_by: AfterSale | None = strawberry.field(
+        resolver=_superseded_by,
+        description="The request that replaces this one (the buyer edited it): act on that"
+        " one. Null while this one is current.",
+    )
     created_at: datetime
     updated_at: datetime
     # The nested lists fetched with the page (or `afterSale`), None when they were not.
@@ -332,6 +357,7 @@ class AfterSale:
             sync_status=SyncStatus(record.sync_status),
             sync_error=record.sync_error,
             sync_attempts=record.sync_attempts,
+            quick_refund=record.quick_refund,
             created_at=record.created_at,
             updated_at=record.updated_at,
             prefetched_items=None if items is None else items_of(items, record.currency),
@@ -349,7 +375,11 @@ def seller_actions(record: SaleRecord) -> list[domain.SellerAction]:
     if failed:
         status = acting_status(record.status, record.platform_status, record.sync_status)
     actions = actions_for(
-        record.type, status, record.shop.region, record.tracking_number, record.return_status
+        record.type,
+        status,
+        record.tracking_number,
+        record.return_status,
+        quick_refund=record.quick_refund,
     )
     return [*actions, domain.SellerAction.RETRY_SYNC] if failed else list(actions)
 

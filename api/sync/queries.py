@@ -22,8 +22,9 @@ class RejectReason:
 class SyncQuery:
     @strawberry.field(
         description=(
-            "TikTok's reasons to reject this return (cached an hour). Empty when the shop does"
-            " not sync with TikTok, or for an abnormal return."
+            "TikTok's reasons to reject this return at its current stage, in the shop's locale"
+            " (cached an hour per return and status). Empty when the shop does not sync with"
+            " TikTok, or for an abnormal return."
         )
     )
     async def reject_reasons(self, info: Info, id: strawberry.ID) -> list[RejectReason]:
@@ -39,7 +40,9 @@ class SyncQuery:
         if link is None or creds is None or sale.return_id is None:
             return []
         try:
-            reasons = await link.reject_reasons(creds, sale.return_id)
+            # Per stage: the reasons to reject a request differ from those for a package.
+            stage = f"{sale.status.value if sale.status else ''}/{sale.platform_status or ''}"
+            reasons = await link.reject_reasons(creds, sale.return_id, stage)
         except TikTokError as exc:
             raise graphql_error(TikTokRefused(exc.describe())) from None
         return [RejectReason(code=code, text=text) for code, text in reasons]

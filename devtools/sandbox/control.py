@@ -43,6 +43,7 @@ def control_routes(state: State) -> list[Route]:
         Route("/sandbox/returns", bound(put_return), methods=["POST"]),
         Route("/sandbox/returns/{return_id}", bound(get_return), methods=["GET"]),
         Route("/sandbox/returns/{return_id}/status", bound(set_status), methods=["POST"]),
+        Route("/sandbox/returns/{return_id}/edit", bound(edit_return), methods=["POST"]),
         Route("/sandbox/faults", bound(queue_faults), methods=["POST"]),
         Route("/sandbox/calls", bound(calls), methods=["GET"]),
         Route("/sandbox/redirect-url", bound(set_redirect_url), methods=["POST"]),
@@ -147,6 +148,17 @@ async def set_status(state: State, request: Request) -> Response:
     if not isinstance(role, str) or not role:
         return _error("role must be a string: BUYER, SELLER or SYSTEM")
     return JSON(state.set_status(return_id, status, role=role))
+
+
+async def edit_return(state: State, request: Request) -> Response:
+    """The buyer edits the request: a new return replaces it (`Sandbox.edit_return`)."""
+    return_id = str(request.path_params["return_id"])
+    if return_id not in state.returns:
+        return _error(f"unknown return {return_id}", 404)
+    raw = await _json_object(request)
+    if isinstance(raw, Response):
+        return raw
+    return JSON(state.edit_return(return_id, raw), 201)
 
 
 async def queue_faults(state: State, request: Request) -> Response:

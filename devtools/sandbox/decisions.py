@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from aftersales.domain import money
 from devtools.sandbox.envelope import (
     APPROVED_ALREADY,
     BAD_PARAM,
     CANCELLED_ALREADY,
     CANNOT_APPROVE_APPLICATION,
     CANNOT_APPROVE_RECEIVE,
+    QUICK_REFUND,
     WRONG_TYPE,
     Answer,
     refuse,
@@ -94,6 +97,8 @@ def check_decision(obj: Mapping[str, Any], verb: str, body: Any) -> Answer | Rul
         return refused
     if obj.get("return_type") not in rule.types:
         return refuse(WRONG_TYPE, "decision not match reverse type")
+    if decision == "REJECT_RECEIVED_PACKAGE" and obj.get("is_quick_refund") is True:
+        return refuse(QUICK_REFUND, "quick refund order, the seller cannot reject the package")
     return _check_status(obj.get("return_status"), rule) or rule
 
 
@@ -108,6 +113,25 @@ def _check_params(rule: Rule, body: Mapping[str, Any]) -> Answer | None:
         offer = body.get("partial_refund")
         if not isinstance(offer, dict) or not offer.get("amount") or not offer.get("currency"):
             return refuse(BAD_PARAM, "invalid param: partial_refund{amount, currency} required")
+        return _check_amount(offer["amount"], offer["currency"])
+    return None
+
+
+def _check_amount(amount: Any, currency: Any) -> Answer | None:
+    """An amount is a decimal string with exactly the currency's digits ("40000" IDR, "12.50"
+    MYR): the stand-in is strict where TikTok's tolerance is not known."""
+    if not isinstance(amount, str) or not isinstance(currency, str):
+        return refuse(BAD_PARAM, "invalid param: partial_refund amount and currency are strings")
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        return refuse(BAD_PARAM, "invalid param: partial_refund.amount is not a decimal")
+    places = money.digits(currency)
+    if not value.is_finite() or value <= 0 or value.as_tuple().exponent != -places:
+        return refuse(
+            BAD_PARAM,
+            f"invalid param: partial_refund.amount must have {places} decimals in {currency}",
+        )
     return None
 
 

@@ -27,6 +27,7 @@ CANNOT_APPROVE_RECEIVE = 25011013
 WRONG_TYPE = 25020004
 CANCELLED_ALREADY = 25020009
 APPROVED_ALREADY = 25020010
+QUICK_REFUND = 25011025  # a quick-refund return: its received package cannot be rejected
 BAD_REFRESH_TOKEN = 36004014  # unknown or expired refresh token
 
 

@@ -5,6 +5,7 @@ the auth host's token refresh."""
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,8 +24,10 @@ from devtools.sandbox.envelope import (
 from devtools.sandbox.records import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME, Shop
 from devtools.sandbox.returns import matches, page_token, paging
 from devtools.sandbox.state import State
-from devtools.sandbox.statuses import AWAITING_BUYER_RESPONSE, REJECT_REASONS
+from devtools.sandbox.statuses import AWAITING_BUYER_RESPONSE, reasons_for
 from devtools.sandbox.wire import Incoming
+
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 Handler = Callable[[State, Incoming, Shop], Answer]
 
@@ -96,8 +99,10 @@ def reject_reasons(state: State, incoming: Incoming, shop: Shop) -> Answer:
         return refuse(BAD_PARAM, "invalid param: return_or_cancel_id is required")
     if state.return_shop.get(return_id) != shop.shop_id:
         return refuse(NOT_FOUND, "Order not found.")
-    reasons = [{"name": name, "text": text} for name, text in REJECT_REASONS]
-    return Answer(OK, data={"reasons": reasons})
+    locale = incoming.query.get("locale")
+    if locale is not None and not _LOCALE.fullmatch(locale):
+        return refuse(BAD_PARAM, "invalid param: locale must be a language tag such as en-US")
+    return Answer(OK, data={"reasons": reasons_for(state.returns[return_id], locale)})
 
 
 def authorized_shops(state: State, incoming: Incoming, shop: Shop) -> Answer:

@@ -22,7 +22,7 @@ from devtools.sandbox.records import (
     WebhookPush,
 )
 from devtools.sandbox.returns import with_defaults
-from devtools.sandbox.statuses import next_actions
+from devtools.sandbox.statuses import next_actions, pending_status
 from devtools.sandbox.webhooks import (
     deauthorization_body,
     deliver,
@@ -115,6 +115,31 @@ class State:
         obj = self.returns[return_id]
         self.move(obj, status, role)
         return copy.deepcopy(obj)
+
+    def edit_return(
+        self, return_id: str, changes: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The buyer edits a request: TikTok opens a new return in its place, pending again,
+        naming the old one (`pre_return_id`), and the old one names it (`next_return_id`). Both
+        are pushed as webhooks; the new return (`changes` over the old one's order, type, lines
+        and amounts) is returned."""
+        old = self.returns[return_id]
+        kept = ("order_id", "return_type", "refund_amount", "return_line_items", "return_reason")
+        fresh = {name: copy.deepcopy(old[name]) for name in kept if name in old}
+        fresh["return_reason_text"] = old.get("return_reason_text")
+        fresh["return_status"] = pending_status(str(old.get("return_type")))
+        fresh.update(changes or {})
+        fresh.pop("return_id", None)
+        fresh["create_time"] = self.seconds()
+        fresh["pre_return_id"] = return_id
+        new = self.put_return(self.return_shop[return_id], fresh)
+        stored = self.returns[new["return_id"]]
+        stored["seller_next_action_response"] = next_actions(stored)
+        old["next_return_id"] = new["return_id"]
+        old["update_time"] = max(self.seconds(), int(old.get("update_time") or 0))
+        self._push_webhook(stored, "BUYER")
+        self._push_webhook(old, "BUYER")
+        return copy.deepcopy(stored)
 
     def expire_token(self, shop_id: str) -> None:
         """Make the shop's current access token expired (105002 from now on)."""

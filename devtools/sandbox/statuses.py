@@ -52,7 +52,9 @@ NEXT_ACTIONS: dict[tuple[str, str], str] = {
 }
 
 # Made up for the sandbox, in the style of TikTok's reason names (one is from TikTok's sample).
-REJECT_REASONS: tuple[tuple[str, str], ...] = (
+# Like TikTok's, they differ by stage: a request (refund, return or replacement asked for)
+# and a returned package (BUYER_SHIPPED_ITEM).
+REQUEST_REASONS: tuple[tuple[str, str], ...] = (
     ("seller_reject_apply_product_has_been_used", "The product has been used"),
     (
         "seller_reject_apply_you_have_reached_an_agreement_with_the_buyer",
@@ -63,12 +65,32 @@ REJECT_REASONS: tuple[tuple[str, str], ...] = (
         "seller_reject_apply_missing_proof_of_issue",
         "The buyer did not provide photos or videos of the issue",
     ),
+)
+PACKAGE_REASONS: tuple[tuple[str, str], ...] = (
     (
         "seller_reject_receive_package_not_the_item_sold",
         "The returned item is not the item sold",
     ),
+    (
+        "seller_reject_receive_package_damaged_by_buyer",
+        "The returned item was damaged by the buyer",
+    ),
+    ("seller_reject_receive_package_empty_parcel", "The parcel arrived empty"),
 )
+REJECT_REASONS = REQUEST_REASONS + PACKAGE_REASONS
 REJECT_REASON_NAMES = frozenset(name for name, _ in REJECT_REASONS)
+
+
+def reasons_for(obj: Mapping[str, Any], locale: str | None) -> list[dict[str, str]]:
+    """Get Reject Reasons for a return in its current stage. The sandbox has English texts
+    only: for any other locale it says which one was asked for, so that a caller can see it
+    was sent (e.g. "[id-ID] The product has been used")."""
+    package = obj.get("return_status") == BUYER_SHIPPED_ITEM
+    mark = "" if not locale or locale.lower().startswith("en") else f"[{locale}] "
+    return [
+        {"name": name, "text": mark + text}
+        for name, text in (PACKAGE_REASONS if package else REQUEST_REASONS)
+    ]
 
 
 def pending_status(return_type: str) -> str:

@@ -340,3 +340,26 @@ def test_a_key_generated_beside_credentials_stored_with_another_warns(cli: Cli) 
     assert regenerated.stderr.startswith(f"warning: {SECRET_KEY_NAME} was generated just now")
     assert "already have credentials encrypted with another key" in regenerated.stderr
     assert again.stderr == ""  # the key is the file's now: generated once, said once
+
+
+def _locale(cli: Cli) -> str | None:
+    database = cli.database_url.removeprefix("sqlite://")
+    with sqlite3.connect(database) as connection:
+        row = connection.execute("SELECT locale FROM shop WHERE shop_id = ?", (SHOP,)).fetchone()
+    return None if row is None else row[0]
+
+
+def test_a_shops_locale_is_set_at_add_or_later_and_a_bad_one_registers_nothing(cli: Cli) -> None:
+    refused = add_shop(cli, "--locale", "not a tag")
+    assert_clean_failure(refused, "locale", "id-ID")
+    assert "registered" not in refused.stdout
+
+    added = add_shop(cli, "--locale", "ms_my")
+    assert added.returncode == 0, added.stderr
+    assert "TikTok's texts in ms-MY" in added.stdout
+    assert _locale(cli) == "ms-MY"
+
+    changed = cli("shops", "credentials", "--shop-id", SHOP, "--locale", "en-gb")
+    assert changed.returncode == 0, changed.stderr
+    assert _locale(cli) == "en-GB"
+    assert "credentials of shop" not in changed.stdout  # no credential was touched

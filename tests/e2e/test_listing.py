@@ -469,13 +469,7 @@ async def test_an_abnormal_return_shows_no_status(app: AppClient) -> None:
         (
             "REPLACEMENT",
             "REPLACEMENT_REQUEST_PENDING",
-            "MY",
-            ["OFFER_PARTIAL_REFUND", "REFUSE_EXCHANGE", "ISSUE_FULL_REFUND", "ADD_NOTE"],
-        ),
-        (
-            "REPLACEMENT",
-            "REPLACEMENT_REQUEST_PENDING",
-            "ID",
+            "US",
             [
                 "OFFER_PARTIAL_REFUND",
                 "ACCEPT_EXCHANGE",

@@ -229,3 +229,18 @@ async def test_a_well_formed_search_still_finds_the_return(http: httpx.AsyncClie
 
     assert answer["code"] == OK
     assert [r["return_id"] for r in answer["data"]["return_orders"]] == ["500"]
+
+
+async def test_an_edited_request_is_a_new_return_linked_both_ways(
+    http: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    edited = await http.post("/sandbox/returns/500/edit", json={"return_reason_text": "Wrong size"})
+    missing = await http.post("/sandbox/returns/404/edit", json={})
+
+    assert edited.status_code == 201
+    new = edited.json()
+    assert (new["pre_return_id"], new["return_type"]) == ("500", "REFUND")
+    assert new["return_status"] == "RETURN_OR_REFUND_REQUEST_PENDING"
+    assert new["return_reason_text"] == "Wrong size"
+    assert sandbox.get_return("500")["next_return_id"] == new["return_id"]
+    assert missing.status_code == 404

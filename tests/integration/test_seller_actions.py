@@ -17,7 +17,6 @@ from aftersales.domain.errors import (
     InvalidAmount,
     InvalidTransition,
     NotFound,
-    RegionNotSupported,
 )
 from aftersales.domain.model import (
     Actor,
@@ -197,8 +196,8 @@ REFUSALS = [
                  id="accept-return-after-the-buyer-shipped"),
     pytest.param(RO, PENDING, "MY", Decision(A.ACCEPT_RETURN), ActionNotAllowedForType,
                  id="accept-return-on-refund-only"),
-    pytest.param(EX, PENDING, "MY", Decision(A.ACCEPT_EXCHANGE), RegionNotSupported,
-                 id="accept-exchange-outside-indonesia"),
+    pytest.param(RR, PENDING, "US", Decision(A.ACCEPT_EXCHANGE), ActionNotAllowedForType,
+                 id="accept-exchange-on-a-return"),
     pytest.param(RO, PENDING, "MY", Decision(A.OFFER_PARTIAL_REFUND, amount=Decimal("100.01")),
                  InvalidAmount, id="offer-more-than-requested"),
     pytest.param(EX, PENDING, "ID", Decision(A.OFFER_PARTIAL_REFUND, amount=Decimal("0")),

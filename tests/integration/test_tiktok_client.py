@@ -160,7 +160,7 @@ TRANSITIONS = [
     ("REFUND", tts.PENDING, "reject", {"reject_reason": REASON, "comment": "used"},
      "REJECT_REFUND", tts.REJECTED),
     ("REFUND", tts.PENDING, "approve",
-     {"partial_refund": {"amount": "40000.00", "currency": "IDR"}}, "OFFER_PARTIAL_REFUND",
+     {"partial_refund": {"amount": "40000", "currency": "IDR"}}, "OFFER_PARTIAL_REFUND",
      tts.AWAITING_BUYER_RESPONSE),
     ("RETURN_AND_REFUND", tts.BUYER_SHIPPED_ITEM, "approve", {}, "APPROVE_RECEIVED_PACKAGE",
      tts.SUCCESS),
@@ -294,10 +294,14 @@ async def test_reject_reasons_come_as_name_and_text(sandbox: Sandbox, client: Ti
     sandbox.put_return(SHOP_ID, a_return("350"))
 
     reasons = await client.reject_reasons(CREDS, "350")
+    translated = await client.reject_reasons(CREDS, "350", locale="vi-VN")
 
     assert (REASON, "The product has been used") in reasons
-    assert len(reasons) == len(tts.REJECT_REASONS)
+    assert len(reasons) == len(tts.REQUEST_REASONS)
+    assert (REASON, "[vi-VN] The product has been used") in translated
     assert sandbox.calls[0].query["return_or_cancel_id"] == "350"
+    assert "locale" not in sandbox.calls[0].query
+    assert sandbox.calls[1].query["locale"] == "vi-VN"
 
 
 # --- retries ---------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ TABLE = [
      {"decision": "REJECT_RETURN", "reject_reason": REASON, "comment": "Used"}, S.REJECTED),
     (A.OFFER_PARTIAL_REFUND, "RETURN_AND_REFUND", "RETURN_OR_REFUND_REQUEST_PENDING", "approve",
      {"decision": "OFFER_PARTIAL_REFUND",
-      "partial_refund": {"amount": "40000.00", "currency": "IDR"}}, S.AWAITING_BUYER_RESPONSE),
+      "partial_refund": {"amount": "40000", "currency": "IDR"}}, S.AWAITING_BUYER_RESPONSE),
     (A.CONFIRM_RECEIPT, "RETURN_AND_REFUND", "BUYER_SHIPPED_ITEM", "approve",
      {"decision": "APPROVE_RECEIVED_PACKAGE"}, S.REFUNDED),
     (A.REJECT_RECEIPT, "RETURN_AND_REFUND", "BUYER_SHIPPED_ITEM", "reject",
@@ -573,7 +573,7 @@ async def test_graphql_shows_the_sync_and_takes_reason_codes(world: World, datab
         shown = await app.gql(SALE, {"id": sale_id}, token=token)
         assert shown["afterSale"]["syncStatus"] == "LOCAL_ONLY"
         reasons = (await app.gql(REASONS, {"id": sale_id}, token=token))["rejectReasons"]
-        assert {"code": REASON, "text": "The product has been used"} in reasons
+        assert {"code": REASON, "text": "[id-ID] The product has been used"} in reasons
 
         missing = await app.gql(REJECT, {"input": {"id": sale_id, "reason": "Used"}}, token=token)
         [error] = missing["rejectReturn"]["userErrors"]

@@ -18,7 +18,6 @@ from aftersales.domain.errors import (
     InvalidAmount,
     InvalidTransition,
     NotReturnedYet,
-    RegionNotSupported,
 )
 from aftersales.domain.model import (
     AfterSaleStatus,
@@ -71,8 +70,11 @@ CONTRACT_SIDE_EFFECTS: dict[SellerAction, set[str]] = {
 }
 STOCK_IN_STATUSES = {S.REFUNDED, S.REQUEST_CLOSED, S.EXCHANGE_ACCEPTED}
 STATUSES: list[AfterSaleStatus | None] = [None, *S]
-# The parts of an after-sale, besides type and status, that some rule reads.
-CONTEXTS = list(itertools.product(["ID", "MY"], [None, "JX0001"], list(ReturnStatus)))
+# The parts of an after-sale, besides type and status, that some rule reads (the region is read
+# by none: every exchange TikTok opens can be accepted, US shops included).
+CONTEXTS = list(
+    itertools.product(["ID", "US"], [None, "JX0001"], list(ReturnStatus), [False, True])
+)
 
 
 def make(
@@ -83,6 +85,7 @@ def make(
     return_status: ReturnStatus = ReturnStatus.OTHER,
     tracking_number: str | None = None,
     refund_requested: Decimal | None = REQUESTED,
+    quick_refund: bool = False,
 ) -> Sale:
     return Sale(
         type=type_,
@@ -92,6 +95,7 @@ def make(
         currency="MYR",
         refund_requested=refund_requested,
         tracking_number=tracking_number,
+        quick_refund=quick_refund,
     )
 
 
@@ -114,8 +118,8 @@ def expected_refusal(sale: Sale, action: SellerAction) -> type[DomainError] | No
     row = CONTRACT_ROWS.get((sale.type, action))
     if row is None:
         return ActionNotAllowedForType
-    if action is A.ACCEPT_EXCHANGE and sale.region != "ID":
-        return RegionNotSupported
+    if action is A.REJECT_RECEIPT and sale.quick_refund:
+        return InvalidTransition
     return None if sale.status is row[0] else InvalidTransition
 
 
@@ -272,8 +276,15 @@ def test_check_refuses_exactly_what_the_spec_refuses_with_the_right_error(
     type_: AfterSaleType, status: AfterSaleStatus | None, action: SellerAction
 ) -> None:
     sales = [
-        make(type_, status, region=region, tracking_number=tracking, return_status=parcel)
-        for region, tracking, parcel in CONTEXTS
+        make(
+            type_,
+            status,
+            region=region,
+            tracking_number=tracking,
+            return_status=parcel,
+            quick_refund=quick,
+        )
+        for region, tracking, parcel, quick in CONTEXTS
     ]
 
     outcomes = [(sale, refusal_of(sale, action)) for sale in sales]
@@ -286,11 +297,13 @@ def test_check_refuses_exactly_what_the_spec_refuses_with_the_right_error(
     assert wrong == []
 
 
-# Every value of what `available_actions` groups by (a region in or out of the exchange
-# regions, an empty or a real tracking number, each parcel status), so a lookup keyed too coarsely
-# or too finely shows up as a wrong list.
+# Every value of what `available_actions` groups by (quick refund or not, an empty or a real
+# tracking number, each parcel status), and regions it must not group by, so a lookup keyed too
+# coarsely or too finely shows up as a wrong list.
 LIST_CONTEXTS = list(
-    itertools.product(["ID", "MY", "TH", "US", ""], [None, "", "JX0001"], list(ReturnStatus))
+    itertools.product(
+        ["ID", "MY", "TH", "US", ""], [None, "", "JX0001"], list(ReturnStatus), [False, True]
+    )
 )
 
 
@@ -305,8 +318,15 @@ def test_available_actions_are_exactly_the_actions_the_spec_allows(
     type_: AfterSaleType, status: AfterSaleStatus | None
 ) -> None:
     sales = [
-        make(type_, status, region=region, tracking_number=tracking, return_status=parcel)
-        for region, tracking, parcel in LIST_CONTEXTS
+        make(
+            type_,
+            status,
+            region=region,
+            tracking_number=tracking,
+            return_status=parcel,
+            quick_refund=quick,
+        )
+        for region, tracking, parcel, quick in LIST_CONTEXTS
     ]
 
     listed = [available_actions(sale) for sale in sales]
@@ -345,7 +365,7 @@ def test_changing_a_returned_list_does_not_change_the_next_answer() -> None:
     ]
 
 
-def test_a_pending_return_outside_indonesia_offers_the_spec_buttons() -> None:
+def test_a_pending_return_offers_the_spec_buttons() -> None:
     sale = make(T.RETURN_AND_REFUND, region="MY")
 
     actions = available_actions(sale)
@@ -353,12 +373,30 @@ def test_a_pending_return_outside_indonesia_offers_the_spec_buttons() -> None:
     assert actions == [A.ACCEPT_RETURN, A.REJECT_RETURN, A.OFFER_PARTIAL_REFUND, A.ADD_NOTE]
 
 
-def test_a_pending_exchange_outside_indonesia_cannot_be_accepted() -> None:
-    sale = make(T.EXCHANGE, region="MY")
+@pytest.mark.parametrize("region", ["US", "ID", "MY", "GB"])
+def test_every_pending_exchange_tiktok_opens_can_be_accepted(region: str) -> None:
+    sale = make(T.EXCHANGE, region=region)
 
-    assert A.ACCEPT_EXCHANGE not in available_actions(sale)
-    with pytest.raises(RegionNotSupported):
-        check(sale, A.ACCEPT_EXCHANGE)
+    change = decide(sale, A.ACCEPT_EXCHANGE, now=NOW, dispute_window=WINDOW)
+
+    assert A.ACCEPT_EXCHANGE in available_actions(sale)
+    assert change.to_status is S.EXCHANGE_ACCEPTED
+
+
+def test_a_quick_refund_return_offers_no_receipt_rejection() -> None:
+    sale = make(
+        T.RETURN_AND_REFUND,
+        S.SHIPPED_BY_BUYER,
+        return_status=ReturnStatus.RETURNING,
+        quick_refund=True,
+    )
+
+    with pytest.raises(InvalidTransition) as refused:
+        decide(sale, A.REJECT_RECEIPT, now=NOW, dispute_window=WINDOW, reason="torn")
+
+    assert refused.value.message == "quick-refund return: the receipt cannot be rejected"
+    assert available_actions(sale) == [A.CONFIRM_RECEIPT, A.ADD_NOTE]
+    assert A.REJECT_RECEIPT in available_actions(replace(sale, quick_refund=False))
 
 
 def test_seller_cannot_confirm_receipt_before_buyer_ships() -> None:
