@@ -160,9 +160,15 @@ def cmd_shops_list(args: argparse.Namespace, settings: Settings) -> int:
                 )
             )
         print_table(rows)
-        for entry in shops:  # why a shop does not simply sync
+        for entry in shops:  # why a shop that has TikTok credentials does not simply sync
             state = states.get(entry.shop.id)
-            if state is not None and state.state is not ShopConnection.CONNECTED:
+            status = held.get(entry.shop.id)
+            if (
+                state is not None
+                and state.state is not ShopConnection.CONNECTED
+                and status is not None
+                and status.access_token
+            ):
                 print(f"shop {entry.shop.shop_id}: {state.state.value}: {state.why}")
         return 0
 

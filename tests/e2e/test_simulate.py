@@ -110,8 +110,18 @@ def test_simulate_fills_a_running_service_with_every_kind_of_after_sale(
     )
     assert listed.returncode == 0, listed.stderr
     rows = listed.stdout.splitlines()
-    assert rows[0].split() == ["SHOP", "ID", "SELLER", "REGION", "NAME", "TIKTOK", "AFTER-SALES"]
+    assert rows[0].split() == [
+        "SHOP",
+        "ID",
+        "SELLER",
+        "REGION",
+        "NAME",
+        "TIKTOK",
+        "CONNECTION",
+        "AFTER-SALES",
+    ]
     assert len(rows) == 4 and all(" simulator " in row for row in rows[1:])
+    assert all({"local-only", "LOCAL_ONLY"} <= set(row.split()) for row in rows[1:])
     counted = sum(int(row.split("  ")[-1].split(" ")[0]) for row in rows[1:])
     assert counted == response.json()["data"]["afterSales"]["totalCount"]
 
