@@ -9,7 +9,9 @@ from typing import Any, Literal
 from devtools.sandbox.statuses import DAY
 
 ACCESS_TOKEN_LIFETIME = 7 * DAY
-REFRESH_TOKEN_LIFETIME = 30 * DAY
+# The refresh token lives as long as the authorization (a year here): a fresh connection is
+# CONNECTED, not already EXPIRING (which starts 30 days before its end).
+REFRESH_TOKEN_LIFETIME = 365 * DAY
 
 
 @dataclass

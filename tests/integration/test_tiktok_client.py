@@ -417,7 +417,7 @@ async def test_refresh_gives_a_working_token_and_retires_the_old_one(
     now = datetime.now(UTC)
     assert grant.access_token != ACCESS_TOKEN and grant.refresh_token != REFRESH_TOKEN
     assert abs(grant.access_token_expires_at - (now + timedelta(days=7))) < timedelta(minutes=1)
-    assert abs(grant.refresh_token_expires_at - (now + timedelta(days=30))) < timedelta(minutes=1)
+    assert abs(grant.refresh_token_expires_at - (now + timedelta(days=365))) < timedelta(minutes=1)
     assert grant.access_token_expires_at.tzinfo is not None
     fresh = Credentials(grant.access_token, CIPHER)
     assert (await client.search_returns(fresh)).returns == []
