@@ -107,7 +107,11 @@ async def apply_return_report(
     # Edited requests (aftersales/commands/edits.py): only when the report links returns, or a
     # held after-sale names this one as the request it replaces.
     successor = found.successor if found is not None else None
-    if successor is None and found is None and result.outcome is Outcome.CREATED:
+    if result.outcome is Outcome.CREATED and (
+        await tx.sales.serialize_order(shop, report.order_id) or found is None
+    ):
+        # A new after-sale: the other return of an edit may be created at this very moment on
+        # another replica; read the link once that one committed (or for the first time).
         successor = await tx.sales.successor_of(shop, report.return_id)
     if report.pre_return_id or report.next_return_id or successor:
         await edits.settle(tx, shop, report, successor=successor, now=now, source=source)

@@ -100,6 +100,19 @@ class Sales:
             successor=row[columns + 2],
         )
 
+    async def serialize_order(self, shop: ShopRecord, order_id: str) -> bool:
+        """Wait until no other transaction is creating an after-sale of the same order, so the
+        two returns of an edited request (same order) always see each other: whichever commits
+        second finds the first (PostgreSQL: an advisory lock held until this transaction ends;
+        read committed then shows the other's row). SQLite has one writer at a time: nothing to
+        wait for. Whether a lock was taken."""
+        if dialect(self._conn) != "postgres":
+            return False
+        await self._conn.execute_query(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))", [shop.id, order_id]
+        )
+        return True
+
     async def successor_of(self, shop: ShopRecord, return_id: str) -> str | None:
         """The return_id of a held after-sale that names `return_id` as the request it
         replaces (aftersales/domain/edits.py), if any."""
