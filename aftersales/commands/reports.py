@@ -66,7 +66,9 @@ async def apply_return_report(
             sale, has_items = await tx.sales.by_return_id(shop, report.return_id), None
         if sale is None:
             fields, change = tiktok.new_sale(report, region=shop.region, dispute_window=window)
-            entry = Entry(change, now, report.actor, source, _detail(report), report.update_time)
+            entry = Entry(
+                change, now, report.actor_from(None), source, _detail(report), report.update_time
+            )
             created = await tx.sales.create(shop, fields, at=now, entry=entry)
             if created is None:  # a concurrent delivery created it first
                 raise Lost
@@ -92,7 +94,7 @@ async def apply_return_report(
             sale,
             change,
             at=now,
-            actor=report.actor,
+            actor=report.actor_from(sale.status),
             source=source,
             detail=_detail(report),
             platform_at=report.update_time,
@@ -142,7 +144,9 @@ async def _fill_missing(
         if not seen:
             return Result(Outcome.STALE, sale.id)
         quiet = Change(seen, tiktok.PLATFORM_STATUS_ACTION, sale.status, sale.status, False)
-        if not await tx.sales.save(sale, quiet, at=now, actor=report.actor, source=source):
+        if not await tx.sales.save(
+            sale, quiet, at=now, actor=report.actor_from(sale.status), source=source
+        ):
             raise Lost
         return Result(
             Outcome.STALE, sale.id, reason="not newer than the last change; TikTok's status noted"
@@ -153,7 +157,7 @@ async def _fill_missing(
         sale,
         change,
         at=now,
-        actor=report.actor,
+        actor=report.actor_from(sale.status),
         source=source,
         detail=dict(_detail(report), filled=filled),
         platform_at=report.update_time,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from aftersales.domain import cancellations
 from aftersales.domain.errors import Invalid
 from aftersales.domain.model import (
     Actor,
@@ -25,7 +26,11 @@ from aftersales.domain.model import (
     ReturnStatus,
     Sale,
 )
-from aftersales.domain.rules import advance_return_status, seller_response_deadline
+from aftersales.domain.rules import (
+    advance_return_status,
+    must_not_ship,
+    seller_response_deadline,
+)
 from aftersales.domain.sync import SyncStatus
 
 S = AfterSaleStatus
@@ -34,6 +39,7 @@ PLATFORM_TYPES: dict[str, AfterSaleType] = {
     "REFUND": AfterSaleType.REFUND_ONLY,
     "RETURN_AND_REFUND": AfterSaleType.RETURN_AND_REFUND,
     "REPLACEMENT": AfterSaleType.EXCHANGE,
+    cancellations.REPORT_TYPE: AfterSaleType.CANCELLATION,
 }
 
 # TikTok `return_status` -> our status. Spellings differ between TikTok's docs and SDKs, so
@@ -57,6 +63,7 @@ PLATFORM_STATUSES: dict[str, AfterSaleStatus] = {
     "RETURN_OR_REFUND_REQUEST_CANCELLED": S.REQUEST_CLOSED,
     "REPLACEMENT_REQUEST_CANCEL": S.REQUEST_CLOSED,
     "REPLACEMENT_REQUEST_COMPLETE": S.EXCHANGE_ACCEPTED,
+    **cancellations.STATUSES,
 }
 
 PLATFORM_RETURN_STATUSES: dict[str, ReturnStatus] = {
@@ -105,10 +112,29 @@ class ReturnReport:
     quick_refund: bool | None = None
     pre_return_id: str | None = None
     next_return_id: str | None = None
+    # A cancellation's `cancel_type` (Search Cancellations only): BUYER_CANCEL or CANCEL.
+    cancel_type: str | None = None
+
+    @property
+    def buyer_started(self) -> bool:
+        """Not a cancellation, or one the buyer asked for (domain/cancellations.py)."""
+        if not self.is_cancellation:
+            return True
+        return cancellations.buyer_started(self.role, self.cancel_type)
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.return_type == cancellations.REPORT_TYPE
 
     @property
     def actor(self) -> Actor:
         return ROLE_ACTORS.get((self.role or "").upper(), Actor.PLATFORM)
+
+    def actor_from(self, before: AfterSaleStatus | None) -> Actor:
+        """Who acted, for a report applied to an after-sale in status `before`."""
+        if self.is_cancellation:
+            return cancellations.actor(self.return_status, self.role, before)
+        return self.actor
 
 
 def is_stale(report: ReturnReport, last_event_at: datetime | None) -> bool:
@@ -245,6 +271,14 @@ def new_sale(
 def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) -> Change:
     """What a (fresh, not stale) report changes on `sale`."""
     raw = report.return_status.upper()
+    if report.is_cancellation and cancellations.confirms_rejection(raw, sale.status):
+        # TikTok closed the cancellation the seller rejected: the rejection stands, final.
+        seen: ChangeFields = {
+            "platform_status": report.return_status,
+            "platform_updated_at": report.update_time,
+            "last_event_at": report.update_time,
+        }
+        return Change(seen, PLATFORM_STATUS_ACTION, sale.status, sale.status, recorded=False)
     to_status = PLATFORM_STATUSES.get(raw)
     offer_open = sale.status is S.AWAITING_BUYER_RESPONSE
     if report.buyer_rejected_partial_refund and offer_open and to_status in (None, *_OFFER_OPEN):
@@ -296,6 +330,8 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
     if report.items is not None:
         fields["items"] = report.items
     _edit_fields(fields, sale, report, only_missing=False)
+    if to_status is not None and sale.type is AfterSaleType.CANCELLATION:
+        fields["must_not_ship"] = must_not_ship(sale.type, to_status)
     return Change(
         fields=fields,
         action=PLATFORM_STATUS_ACTION if to_status is not None else UNMAPPED_STATUS_ACTION,
