@@ -168,7 +168,10 @@ def platform_seen(
     state is then shown beside the seller's decision), and it is not older than the report that
     last set `platform_status`. The time only ever moves forward; the status never changes."""
     reported = PLATFORM_STATUSES.get(report.return_status.upper())
-    agrees = reported is not None and reported is sale.status
+    agrees = (reported is not None and reported is sale.status) or (
+        report.is_cancellation
+        and cancellations.confirms_rejection(report.return_status, sale.status)
+    )
     if not (agrees or failed):
         return {}
     if platform_updated_at is not None and report.update_time < platform_updated_at:
