@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from aftersales.commands.sweep import sweep_expired_disputes
 from aftersales.domain.model import AfterSaleStatus
 from aftersales.settings import load_settings
 from aftersales.store.credentials import Vault
@@ -260,6 +262,8 @@ async def test_a_rejection_with_a_reason_code_is_confirmed_by_tiktok_closing_it(
     )
     assert (after["disputeDeadline"], after["mustNotShip"]) == (None, False)
     assert len(after["history"]) == entries  # the confirmation adds no entry
+    await sweep_expired_disputes(world.clock.now() + timedelta(days=365))
+    assert (await world.sale(cancel_id))["status"] == "REJECTED"  # final: never swept
 
 
 async def test_a_buyer_withdrawal_closes_the_request_as_the_buyer(world: World) -> None:
