@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from aftersales.commands.sweep import sweep_expired_disputes
 from aftersales.domain.model import AfterSaleStatus
@@ -400,3 +402,21 @@ async def test_counts_filters_and_bulk_forms_of_cancellations(world: World) -> N
     assert must["afterSales"]["totalCount"] == 2
     other = await world.app.gql(MUST_NOT_SHIP, {"ship": False}, token=world.seller.token)
     assert other["afterSales"]["totalCount"] == 1
+
+
+async def test_the_must_not_ship_list_is_read_through_its_partial_index(database: str) -> None:
+    query = (
+        "SELECT id FROM after_sale AS a WHERE a.shop_id = 1 AND a.type = 'CANCELLATION'"
+        " AND a.must_not_ship = TRUE ORDER BY a.created_at DESC, a.id DESC LIMIT 21"
+    )
+    if database.startswith("postgres"):
+        async with in_transaction("default") as tx:  # one connection: the SET holds for it
+            await tx.execute_script("SET LOCAL enable_seqscan = off")  # a tiny table otherwise
+            plan = await tx.execute_query_dict("EXPLAIN " + query)
+        text = " ".join(str(v) for row in plan for v in row.values())
+    else:
+        conn = connections.get("default")
+        plan = await conn.execute_query_dict("EXPLAIN QUERY PLAN " + query)
+        text = " ".join(str(row.get("detail")) for row in plan)
+
+    assert "after_sale_must_not_ship" in text, text

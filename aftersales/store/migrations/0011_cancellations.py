@@ -20,7 +20,8 @@ class Migration(migrations.Migration):
         ),
         ops.RunSQL(
             [
-                "CREATE INDEX after_sale_must_not_ship ON after_sale (shop_id, created_at, id)"
+                "CREATE INDEX after_sale_must_not_ship"
+                " ON after_sale (shop_id, type, created_at, id)"
                 " WHERE must_not_ship = TRUE",
             ],
             reverse_sql=["DROP INDEX IF EXISTS after_sale_must_not_ship"],
