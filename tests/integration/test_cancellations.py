@@ -25,7 +25,7 @@ from aftersales.store.models import AfterSale, Shop, WebhookDelivery
 from aftersales.tiktok import dispatch, imports
 from aftersales.tiktok.client import TikTokClient, TikTokError
 from aftersales.tiktok.link import Link
-from devtools.sandbox import Sandbox
+from devtools.sandbox import Fault, Sandbox
 from tests.support.builders import WINDOWS, Seller, make_seller
 from tests.support.clock import Clock
 from tests.support.door import read, write
@@ -420,3 +420,21 @@ async def test_the_must_not_ship_list_is_read_through_its_partial_index(database
         text = " ".join(str(row.get("detail")) for row in plan)
 
     assert "after_sale_must_not_ship" in text, text
+
+
+async def test_the_poll_mark_moves_only_when_the_cancellations_were_searched_too(
+    world: World,
+) -> None:
+    shop = await Shop.get(shop_id=world.seller.shop_id)
+    world.start(webhook=False)
+    world.sandbox.fail("/cancellations/search", Fault.code(36009003, "busy"))
+
+    failed = await imports.poll(world.link)
+
+    assert failed.failed == 1
+    assert (await Shop.get(id=shop.id)).synced_until is None  # the window is polled again
+    world.clock.advance(seconds=world.link.poll_interval.total_seconds())
+    repaired = await imports.poll(world.link)
+    assert repaired.failed == 0
+    assert (await Shop.get(id=shop.id)).synced_until is not None
+    assert await AfterSale.filter(type="CANCELLATION").count() == 1
