@@ -18,7 +18,7 @@ from datetime import datetime
 
 from aftersales.commands import edits
 from aftersales.commands.retry import Lost, retrying
-from aftersales.domain import tiktok
+from aftersales.domain import stale, tiktok
 from aftersales.domain.model import Change, ChangeFields, DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.sync import SyncStatus
@@ -73,7 +73,7 @@ async def apply_return_report(
             if created is None:  # a concurrent delivery created it first
                 raise Lost
             return Result(Outcome.CREATED, created.id)
-        if tiktok.is_stale(report, sale.last_event_at):
+        if stale.is_stale(report, sale.last_event_at):
             return await _fill_missing(
                 tx, sale, report, now=now, source=source, has_items=has_items
             )
@@ -127,13 +127,13 @@ async def _fill_missing(
 ) -> Result:
     """A stale report: its status is ignored, the details the after-sale lacks are filled in
     (one history entry, only when it filled something), and `platform_status` is set when
-    `tiktok.platform_seen` says so (no history entry of its own). `has_items`: whether the
+    `stale.platform_seen` says so (no history entry of its own). `has_items`: whether the
     after-sale has lines, when known. Raises Lost on a lost version check."""
     if report.items and has_items is None:
         has_items = await tx.sales.has_items(sale.id)
     has_items = not report.items or bool(has_items)
-    change = tiktok.fill_missing(sale.as_sale(), report, has_items=has_items)
-    seen = tiktok.platform_seen(
+    change = stale.fill_missing(sale.as_sale(), report, has_items=has_items)
+    seen = stale.platform_seen(
         sale.as_sale(),
         report,
         platform_status=sale.platform_status,

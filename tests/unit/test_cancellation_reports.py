@@ -13,7 +13,8 @@ import pytest
 
 from aftersales.domain import cancellations
 from aftersales.domain.model import Actor, AfterSaleStatus, AfterSaleType, ReturnStatus, Sale
-from aftersales.domain.tiktok import interpret, new_sale, platform_seen
+from aftersales.domain.stale import platform_seen
+from aftersales.domain.tiktok import interpret, new_sale
 from aftersales.inbox.jsonfields import loads_object
 from aftersales.inbox.payloads import Malformed, parse_return_object, parse_tiktok
 from tests.support.clock import T0

@@ -20,15 +20,14 @@ from aftersales.domain.model import (
     Sale,
 )
 from aftersales.domain.rules import seller_response_deadline
+from aftersales.domain.stale import fill_missing, is_stale
 from aftersales.domain.tiktok import (
     DETAILS_FILLED_ACTION,
     PLATFORM_STATUS_ACTION,
     PLATFORM_STATUSES,
     UNMAPPED_STATUS_ACTION,
-    fill_missing,
     group_line_items,
     interpret,
-    is_stale,
     new_sale_fields,
 )
 from tests.support.builders import report
