@@ -70,7 +70,8 @@ _CALLS: dict[SellerAction, tuple[str, str]] = {
     A.APPROVE_CANCELLATION: ("approve", "APPROVE_CANCELLATION"),
     A.REJECT_CANCELLATION: ("reject", "REJECT_CANCELLATION"),
 }
-CANCELLATION_DECISIONS = frozenset({"APPROVE_CANCELLATION", "REJECT_CANCELLATION"})
+APPROVE_CANCELLATION = "APPROVE_CANCELLATION"
+CANCELLATION_DECISIONS = frozenset({APPROVE_CANCELLATION, "REJECT_CANCELLATION"})
 # The `decision` of a FETCH call that fetches a cancellation (Search Cancellations by id).
 FETCH_CANCELLATION = "FETCH_CANCELLATION"
 # Approve Cancellation's answer when the order has already shipped: TikTok did not cancel it.

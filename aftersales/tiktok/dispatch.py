@@ -35,6 +35,7 @@ from typing import Literal
 from aftersales.domain.connection import DISCONNECTED_ERROR
 from aftersales.domain.sync import (
     ALREADY_SHIPPED,
+    APPROVE_CANCELLATION,
     CANCELLATION_DECISIONS,
     FETCH_CANCELLATION,
     CallKind,
@@ -143,7 +144,7 @@ async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
     call = tries.call
     async with uow() as tx:
         await tx.calls.succeeded(call, now=link.clock())
-        if call.decision == "APPROVE_CANCELLATION" and call.after_sale_id is not None:
+        if call.decision == APPROVE_CANCELLATION and call.after_sale_id is not None:
             # A retried approval TikTok took after all: the order is cancelled.
             await tx.calls.must_not_ship(call.after_sale_id, True)
     run.synced += 1
@@ -184,13 +185,11 @@ async def _refused(link: Link, call: CallRecord, exc: TikTokError, run: Dispatch
         return
     if exc.retryable:
         error = f"gave up after 24 hours of retries; last: {error}"
-    shipped = exc.code == ALREADY_SHIPPED and call.decision == "APPROVE_CANCELLATION"
-    if shipped:
+    if exc.code == ALREADY_SHIPPED and call.decision == APPROVE_CANCELLATION:
         error = f"TikTok did not cancel the order: it has already shipped ({error})"
-    await _failed(link, call, error, run)
-    if shipped and call.after_sale_id is not None:
-        async with uow() as tx:
-            await tx.calls.must_not_ship(call.after_sale_id, False)
+        await _failed(link, call, error, run, shipped=True)
+    else:
+        await _failed(link, call, error, run)
     if call.kind is CallKind.DECISION:
         await _correct(link, call)
 
@@ -208,9 +207,15 @@ async def _waits_for_reconnect(link: Link, call: CallRecord, run: DispatchRun) -
     return True
 
 
-async def _failed(link: Link, call: CallRecord, error: str, run: DispatchRun) -> None:
+async def _failed(
+    link: Link, call: CallRecord, error: str, run: DispatchRun, *, shipped: bool = False
+) -> None:
+    """The call FAILED; with `shipped` (an approved cancellation whose order had shipped), its
+    after-sale no longer shows `mustNotShip`, in the same transaction."""
     async with uow() as tx:
         await tx.calls.failed(call, error, now=link.clock())
+        if shipped and call.after_sale_id is not None:
+            await tx.calls.must_not_ship(call.after_sale_id, False)
     run.failed += 1
     log.warning("TikTok call %s for return %s failed: %s", call.id, call.return_id, error)
 
