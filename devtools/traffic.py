@@ -95,6 +95,10 @@ class Traffic:
             scenario.split("-")[0], "RETURN_AND_REFUND"
         )
 
+        if scenario.startswith("cancel-"):
+            yield from self._cancellation(shop, scenario, order_id, created)
+            return
+
         def report(status: str, role: str = "BUYER", **extra: Any) -> tuple[str, bytes]:
             data = {
                 "order_id": order_id,
@@ -209,12 +213,39 @@ class Traffic:
             yield report(done, role="SELLER")
         # "return-pending", "refund-pending" and "exchange-pending" stay with the seller.
 
+    def _cancellation(
+        self, shop: SimShop, scenario: str, order_id: str, created: int
+    ) -> Iterator[tuple[str, bytes]]:
+        """A buyer's cancellation (type 11, ordered by the envelope's timestamp): pending, then
+        withdrawn by the buyer, approved by TikTok on its own, or left with the seller."""
+        cancel_id = self._id()
+
+        def report(status: str) -> tuple[str, bytes]:
+            data = {
+                "order_id": order_id,
+                "cancel_id": cancel_id,
+                "cancel_status": status,
+                "cancellations_role": "BUYER",
+                "create_time": created,
+            }
+            return "tiktok", self._tiktok(shop, data, 11)
+
+        yield report("CANCELLATION_REQUEST_PENDING")
+        if scenario == "cancel-withdrawn":
+            self._tick()
+            yield report("CANCELLATION_REQUEST_CANCELLED")
+        elif scenario == "cancel-auto-approved":
+            self._tick()
+            yield report("CANCELLATION_REQUEST_SUCCESS")
+        # "cancel-pending" stays with the seller.
+
     def noise(self, shop: SimShop) -> Delivery:
-        """A topic we only record: a cancellation (type 11) or an order status change (1)."""
+        """A topic that changes nothing: a cancellation the seller started (type 11, recorded)
+        or an order status change (type 1)."""
         if self.rng.random() < 0.5:
             data = {
                 "order_id": self._id(),
-                "cancellations_role": "BUYER",
+                "cancellations_role": "SELLER",
                 "cancel_status": "CANCELLATION_REQUEST_PENDING",
                 "cancel_id": self._id(),
                 "create_time": self._tick(),
@@ -242,6 +273,9 @@ SCENARIOS = (
     "exchange-done",
     "exchange-pending",
     "abnormal",
+    "cancel-pending",
+    "cancel-withdrawn",
+    "cancel-auto-approved",
 )
 
 

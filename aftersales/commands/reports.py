@@ -18,7 +18,7 @@ from datetime import datetime
 
 from aftersales.commands import edits
 from aftersales.commands.retry import Lost, retrying
-from aftersales.domain import tiktok
+from aftersales.domain import stale, tiktok
 from aftersales.domain.model import Change, ChangeFields, DisputeWindows, EventSource
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.sync import SyncStatus
@@ -66,12 +66,14 @@ async def apply_return_report(
             sale, has_items = await tx.sales.by_return_id(shop, report.return_id), None
         if sale is None:
             fields, change = tiktok.new_sale(report, region=shop.region, dispute_window=window)
-            entry = Entry(change, now, report.actor, source, _detail(report), report.update_time)
+            entry = Entry(
+                change, now, report.actor_from(None), source, _detail(report), report.update_time
+            )
             created = await tx.sales.create(shop, fields, at=now, entry=entry)
             if created is None:  # a concurrent delivery created it first
                 raise Lost
             return Result(Outcome.CREATED, created.id)
-        if tiktok.is_stale(report, sale.last_event_at):
+        if stale.is_stale(report, sale.last_event_at):
             return await _fill_missing(
                 tx, sale, report, now=now, source=source, has_items=has_items
             )
@@ -92,7 +94,7 @@ async def apply_return_report(
             sale,
             change,
             at=now,
-            actor=report.actor,
+            actor=report.actor_from(sale.status),
             source=source,
             detail=_detail(report),
             platform_at=report.update_time,
@@ -129,13 +131,13 @@ async def _fill_missing(
 ) -> Result:
     """A stale report: its status is ignored, the details the after-sale lacks are filled in
     (one history entry, only when it filled something), and `platform_status` is set when
-    `tiktok.platform_seen` says so (no history entry of its own). `has_items`: whether the
+    `stale.platform_seen` says so (no history entry of its own). `has_items`: whether the
     after-sale has lines, when known. Raises Lost on a lost version check."""
     if report.items and has_items is None:
         has_items = await tx.sales.has_items(sale.id)
     has_items = not report.items or bool(has_items)
-    change = tiktok.fill_missing(sale.as_sale(), report, has_items=has_items)
-    seen = tiktok.platform_seen(
+    change = stale.fill_missing(sale.as_sale(), report, has_items=has_items)
+    seen = stale.platform_seen(
         sale.as_sale(),
         report,
         platform_status=sale.platform_status,
@@ -146,7 +148,9 @@ async def _fill_missing(
         if not seen:
             return Result(Outcome.STALE, sale.id)
         quiet = Change(seen, tiktok.PLATFORM_STATUS_ACTION, sale.status, sale.status, False)
-        if not await tx.sales.save(sale, quiet, at=now, actor=report.actor, source=source):
+        if not await tx.sales.save(
+            sale, quiet, at=now, actor=report.actor_from(sale.status), source=source
+        ):
             raise Lost
         return Result(
             Outcome.STALE, sale.id, reason="not newer than the last change; TikTok's status noted"
@@ -157,7 +161,7 @@ async def _fill_missing(
         sale,
         change,
         at=now,
-        actor=report.actor,
+        actor=report.actor_from(sale.status),
         source=source,
         detail=dict(_detail(report), filled=filled),
         platform_at=report.update_time,

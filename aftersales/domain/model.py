@@ -19,6 +19,8 @@ class AfterSaleType(enum.Enum):
     REFUND_ONLY = "REFUND_ONLY"
     EXCHANGE = "EXCHANGE"
     ABNORMAL_RETURN = "ABNORMAL_RETURN"
+    # A buyer's request to cancel an order before it ships (TikTok's cancellations, type 11).
+    CANCELLATION = "CANCELLATION"
 
 
 class AfterSaleStatus(enum.Enum):
@@ -73,6 +75,8 @@ class SellerAction(enum.Enum):
     ACCEPT_EXCHANGE = "ACCEPT_EXCHANGE"
     REFUSE_EXCHANGE = "REFUSE_EXCHANGE"
     ISSUE_FULL_REFUND = "ISSUE_FULL_REFUND"
+    APPROVE_CANCELLATION = "APPROVE_CANCELLATION"
+    REJECT_CANCELLATION = "REJECT_CANCELLATION"
     ADD_NOTE = "ADD_NOTE"
     REPRINT_SHIPPING_LABEL = "REPRINT_SHIPPING_LABEL"
     STOCK_IN = "STOCK_IN"
@@ -95,6 +99,8 @@ class ChangeAction(enum.StrEnum):
     ACCEPT_EXCHANGE = "ACCEPT_EXCHANGE"
     REFUSE_EXCHANGE = "REFUSE_EXCHANGE"
     ISSUE_FULL_REFUND = "ISSUE_FULL_REFUND"
+    APPROVE_CANCELLATION = "APPROVE_CANCELLATION"
+    REJECT_CANCELLATION = "REJECT_CANCELLATION"
     ADD_NOTE = "ADD_NOTE"
     REPRINT_SHIPPING_LABEL = "REPRINT_SHIPPING_LABEL"
     STOCK_IN = "STOCK_IN"
@@ -217,6 +223,8 @@ class ChangeFields(TypedDict, total=False):
     quick_refund: bool
     pre_return_id: str | None
     next_return_id: str | None
+    # A cancellation the warehouse must not ship (domain/cancellations.py), kept with the status.
+    must_not_ship: bool
 
 
 @dataclass(frozen=True)

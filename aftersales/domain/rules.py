@@ -20,6 +20,7 @@ from aftersales.domain.errors import (
     InvalidAmount,
     InvalidTransition,
     NotReturnedYet,
+    RegionNotSupported,
 )
 from aftersales.domain.model import (
     DISPUTABLE_STATUSES,
@@ -55,12 +56,20 @@ TRANSITIONS: dict[tuple[AfterSaleType, SellerAction], tuple[AfterSaleStatus, Aft
     (T.EXCHANGE, A.ACCEPT_EXCHANGE): (S.PENDING_REQUEST, S.EXCHANGE_ACCEPTED),
     (T.EXCHANGE, A.REFUSE_EXCHANGE): (S.PENDING_REQUEST, S.REJECTED),
     (T.EXCHANGE, A.ISSUE_FULL_REFUND): (S.PENDING_REQUEST, S.REFUNDED),
+    (T.CANCELLATION, A.APPROVE_CANCELLATION): (S.PENDING_REQUEST, S.REFUNDED),
+    (T.CANCELLATION, A.REJECT_CANCELLATION): (S.PENDING_REQUEST, S.REJECTED),
 }
 
 # Actions that need a non-empty `reason` and start the dispute window.
 REJECTIONS = frozenset({A.REJECT_RETURN, A.REJECT_RECEIPT, A.REJECT_REFUND, A.REFUSE_EXCHANGE})
+# A rejected cancellation is final: a reason, but no dispute window (the sweep never closes it).
+FINAL_REJECTIONS = frozenset({A.REJECT_CANCELLATION})
 # Actions that refund what the buyer asked for.
-FULL_REFUNDS = frozenset({A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND})
+FULL_REFUNDS = frozenset(
+    {A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND, A.APPROVE_CANCELLATION}
+)
+# TikTok retired Reject Cancellation for US shops: a US seller rejects by shipping the order.
+REGION_RETIRED: dict[SellerAction, frozenset[str]] = {A.REJECT_CANCELLATION: frozenset({"US"})}
 # Actions that do not move the status; who may use them is decided in `check`.
 STATUS_PRESERVING = frozenset({A.ADD_NOTE, A.REPRINT_SHIPPING_LABEL, A.STOCK_IN})
 # No region rule: TikTok opens replacement requests only where it offers them (today ID and
@@ -128,6 +137,11 @@ def check(sale: Sale, action: SellerAction) -> None:
         # TikTok refunds a quick-refund return without waiting for the parcel, and refuses a
         # rejection of its receipt (25011025).
         raise InvalidTransition(QUICK_REFUND_REFUSED)
+    if sale.region.upper() in REGION_RETIRED.get(action, ()):
+        raise RegionNotSupported(
+            f"TikTok does not offer {_human(action.value)} in {sale.region.upper()}:"
+            " a seller there rejects a cancellation by shipping the order"
+        )
     from_status, _ = rule
     if sale.status is not from_status:
         current = _human(sale.status.value) if sale.status else "no status"
@@ -138,11 +152,13 @@ def check(sale: Sale, action: SellerAction) -> None:
 
 
 # What `check` reads of a sale, and nothing else: its type and status, whether it is a quick
-# refund, whether it has a tracking number, whether the parcel is back. Each such
+# refund, whether it has a tracking number, whether the parcel is back, and whether its region
+# is one where TikTok retired an action (REGION_RETIRED). Each such
 # combination's allowed actions are worked out once, by `check` itself (`_allowed`), then read
 # from this table: no exception per refused action on every row of a page.
 # tests/unit/test_transitions.py holds the table to the contract for every combination.
-ActionsKey = tuple[AfterSaleType, AfterSaleStatus | None, bool, bool, bool]
+ActionsKey = tuple[AfterSaleType, AfterSaleStatus | None, bool, bool, bool, str]
+_RETIRED_REGIONS = frozenset().union(*REGION_RETIRED.values())
 _AVAILABLE: dict[ActionsKey, tuple[SellerAction, ...]] = {}
 
 
@@ -153,13 +169,16 @@ def actions_key(
     return_status: ReturnStatus,
     *,
     quick_refund: bool = False,
+    region: str = "",
 ) -> ActionsKey:
+    region = region.upper()
     return (
         type_,
         status,
         quick_refund,
         bool(tracking_number),
         return_status is ReturnStatus.RETURNED,
+        region if region in _RETIRED_REGIONS else "",
     )
 
 
@@ -182,16 +201,19 @@ def actions_for(
     return_status: ReturnStatus,
     *,
     quick_refund: bool = False,
+    region: str = "",
 ) -> tuple[SellerAction, ...]:
     """`available_actions` from the fields `check` reads, without building a `Sale`."""
-    key = actions_key(type_, status, tracking_number, return_status, quick_refund=quick_refund)
+    key = actions_key(
+        type_, status, tracking_number, return_status, quick_refund=quick_refund, region=region
+    )
     found = _AVAILABLE.get(key)
     if found is None:
         sale = Sale(
             type=type_,
             status=status,
             return_status=return_status,
-            region="",
+            region=key[-1],
             tracking_number=tracking_number,
             quick_refund=quick_refund,
         )
@@ -208,6 +230,7 @@ def available_actions(sale: Sale) -> list[SellerAction]:
             sale.tracking_number,
             sale.return_status,
             quick_refund=sale.quick_refund,
+            region=sale.region,
         )
     )
 
@@ -227,18 +250,21 @@ def decide(
     check(sale, action)
     _, to_status = TRANSITIONS[(sale.type, action)]
     fields: ChangeFields = {"status": to_status}
-    if action in REJECTIONS:
+    if action in REJECTIONS or action in FINAL_REJECTIONS:
         if reason is None or not reason.strip():
             raise Invalid("a reason is required to reject", field="reason")
         fields["reject_reason"] = reason.strip()
-        fields["dispute_deadline"] = now + dispute_window
         fields["dispute_status"] = DisputeStatus.NONE
+    if action in REJECTIONS:
+        fields["dispute_deadline"] = now + dispute_window
     if action is A.ACCEPT_RETURN:
         fields["return_status"] = ReturnStatus.TO_RETURN
     if action is A.OFFER_PARTIAL_REFUND:
         fields["partial_refund_offer"] = validate_partial_refund(sale, amount)
     if action in FULL_REFUNDS:
         fields["refund_amount"] = sale.refund_requested
+    if sale.type is T.CANCELLATION:
+        fields["must_not_ship"] = must_not_ship(sale.type, to_status)
     return Change(
         fields=fields, action=ChangeAction.of(action), from_status=sale.status, to_status=to_status
     )
@@ -273,10 +299,20 @@ def advance_return_status(current: ReturnStatus, reported: ReturnStatus) -> Retu
 
 
 def seller_response_deadline(type_: AfterSaleType, created_at: datetime) -> datetime | None:
-    """The default SLA when TikTok gives none: 48 h, 24 h for exchanges (docs/timers.md)."""
+    """The default SLA when TikTok gives none: 48 h, 24 h for exchanges and cancellations
+    (docs/timers.md)."""
     if type_ is T.ABNORMAL_RETURN:
         return None
-    return created_at + timedelta(hours=24 if type_ is T.EXCHANGE else 48)
+    short = type_ in (T.EXCHANGE, T.CANCELLATION)
+    return created_at + timedelta(hours=24 if short else 48)
+
+
+def must_not_ship(
+    type_: AfterSaleType, status: AfterSaleStatus | None, *, already_shipped: bool = False
+) -> bool:
+    """A cancellation TikTok applied (REFUNDED): the warehouse must pull the parcel. Not when
+    TikTok answered the approval "already shipped" (25001045): it did not cancel the order."""
+    return type_ is T.CANCELLATION and status is S.REFUNDED and not already_shipped
 
 
 def dispute_expired(

@@ -65,7 +65,17 @@ _CALLS: dict[SellerAction, tuple[str, str]] = {
     A.ACCEPT_EXCHANGE: ("approve", "APPROVE_REPLACEMENT"),
     A.REFUSE_EXCHANGE: ("reject", "REJECT_REPLACEMENT"),
     A.ISSUE_FULL_REFUND: ("approve", "ISSUE_REPLACEMENT_REFUND"),
+    # Cancellations have endpoints of their own (…/cancellations/{cancel_id}/approve|reject),
+    # whose bodies carry no decision: the `decision` column only tells the dispatcher which.
+    A.APPROVE_CANCELLATION: ("approve", "APPROVE_CANCELLATION"),
+    A.REJECT_CANCELLATION: ("reject", "REJECT_CANCELLATION"),
 }
+APPROVE_CANCELLATION = "APPROVE_CANCELLATION"
+CANCELLATION_DECISIONS = frozenset({APPROVE_CANCELLATION, "REJECT_CANCELLATION"})
+# The `decision` of a FETCH call that fetches a cancellation (Search Cancellations by id).
+FETCH_CANCELLATION = "FETCH_CANCELLATION"
+# Approve Cancellation's answer when the order has already shipped: TikTok did not cancel it.
+ALREADY_SHIPPED = 25001045
 
 REJECTIONS = frozenset(action for action, (verb, _) in _CALLS.items() if verb == "reject")
 
@@ -105,6 +115,8 @@ def decision_call(
     """The call that tells TikTok about `action` (SPEC's table of decisions)."""
     verb, decision = _CALLS[action]
     body: dict[str, Any] = {"decision": decision}
+    if decision in CANCELLATION_DECISIONS:
+        body = {}
     if verb == "reject":
         body["reject_reason"] = (reason_code or "").strip()
         if comment and comment.strip():

@@ -2,7 +2,7 @@
 
 TikTok is the source of truth for what it reports: a newer report is applied even when it skips
 steps we never heard of; an equal or older one is stale: its status is ignored, but it still
-fills in the details the after-sale lacks (`fill_missing`), so no arrival order loses data.
+fills in the details the after-sale lacks (`stale.fill_missing`), so no arrival order loses data.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from aftersales.domain import cancellations
 from aftersales.domain.errors import Invalid
 from aftersales.domain.model import (
     Actor,
@@ -25,7 +26,11 @@ from aftersales.domain.model import (
     ReturnStatus,
     Sale,
 )
-from aftersales.domain.rules import advance_return_status, seller_response_deadline
+from aftersales.domain.rules import (
+    advance_return_status,
+    must_not_ship,
+    seller_response_deadline,
+)
 from aftersales.domain.sync import SyncStatus
 
 S = AfterSaleStatus
@@ -34,6 +39,7 @@ PLATFORM_TYPES: dict[str, AfterSaleType] = {
     "REFUND": AfterSaleType.REFUND_ONLY,
     "RETURN_AND_REFUND": AfterSaleType.RETURN_AND_REFUND,
     "REPLACEMENT": AfterSaleType.EXCHANGE,
+    cancellations.REPORT_TYPE: AfterSaleType.CANCELLATION,
 }
 
 # TikTok `return_status` -> our status. Spellings differ between TikTok's docs and SDKs, so
@@ -57,6 +63,7 @@ PLATFORM_STATUSES: dict[str, AfterSaleStatus] = {
     "RETURN_OR_REFUND_REQUEST_CANCELLED": S.REQUEST_CLOSED,
     "REPLACEMENT_REQUEST_CANCEL": S.REQUEST_CLOSED,
     "REPLACEMENT_REQUEST_COMPLETE": S.EXCHANGE_ACCEPTED,
+    **cancellations.STATUSES,
 }
 
 PLATFORM_RETURN_STATUSES: dict[str, ReturnStatus] = {
@@ -105,16 +112,29 @@ class ReturnReport:
     quick_refund: bool | None = None
     pre_return_id: str | None = None
     next_return_id: str | None = None
+    # A cancellation's `cancel_type` (Search Cancellations only): BUYER_CANCEL or CANCEL.
+    cancel_type: str | None = None
+
+    @property
+    def buyer_started(self) -> bool:
+        """Not a cancellation, or one the buyer asked for (domain/cancellations.py)."""
+        if not self.is_cancellation:
+            return True
+        return cancellations.buyer_started(self.role, self.cancel_type)
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.return_type == cancellations.REPORT_TYPE
 
     @property
     def actor(self) -> Actor:
         return ROLE_ACTORS.get((self.role or "").upper(), Actor.PLATFORM)
 
-
-def is_stale(report: ReturnReport, last_event_at: datetime | None) -> bool:
-    """Equal or older than the last change already applied: its status is ignored, and it may
-    only fill in what is missing (`fill_missing`)."""
-    return last_event_at is not None and report.update_time <= last_event_at
+    def actor_from(self, before: AfterSaleStatus | None) -> Actor:
+        """Who acted, for a report applied to an after-sale in status `before`."""
+        if self.is_cancellation:
+            return cancellations.actor(self.return_status, self.role, before)
+        return self.actor
 
 
 def acting_status(
@@ -128,79 +148,9 @@ def acting_status(
     return PLATFORM_STATUSES.get(platform_status.upper(), status)
 
 
-def platform_seen(
-    sale: Sale,
-    report: ReturnReport,
-    *,
-    platform_status: str | None,
-    platform_updated_at: datetime | None,
-    failed: bool,
-) -> ChangeFields:
-    """What a stale report still sets besides missing details (SPEC §3.1, §10): `platform_status`
-    and TikTok's last update time, when the report agrees with our status (TikTok confirming a
-    decision we pushed, often within the same second) or our last decision FAILED (TikTok's
-    state is then shown beside the seller's decision), and it is not older than the report that
-    last set `platform_status`. The time only ever moves forward; the status never changes."""
-    reported = PLATFORM_STATUSES.get(report.return_status.upper())
-    agrees = reported is not None and reported is sale.status
-    if not (agrees or failed):
-        return {}
-    if platform_updated_at is not None and report.update_time < platform_updated_at:
-        return {}
-    fields: ChangeFields = {}
-    if report.return_status != platform_status:
-        fields["platform_status"] = report.return_status
-    if platform_updated_at is None or report.update_time > platform_updated_at:
-        fields["platform_updated_at"] = report.update_time
-    return fields
-
-
 def is_thin(report: ReturnReport) -> bool:
     """A report without the full return object (TikTok's own webhooks): no lines or amount."""
     return report.items is None or report.refund_total is None
-
-
-def fill_missing(sale: Sale, report: ReturnReport, *, has_items: bool) -> Change | None:
-    """What a stale report still brings: each detail it carries that the after-sale lacks
-    (`has_items`: whether it has lines already), or None when it brings nothing.
-
-    It never overwrites a value and never changes the status or the newest moment applied
-    (`last_event_at`). The seller response deadline counts as missing while it is still the
-    default one set at creation: TikTok's own deadline replaces that default."""
-    fields: ChangeFields = {}
-    if sale.refund_requested is None and report.refund_total is not None:
-        fields["refund_requested"] = report.refund_total
-        if sale.status is S.REFUNDED and sale.refund_amount is None:
-            # Refunded with no amount known: had this report come first, the refund would have
-            # been the amount requested (see `interpret`).
-            fields["refund_amount"] = report.refund_total
-    if sale.currency is None and report.currency:
-        fields["currency"] = report.currency.upper()
-    if not has_items and report.items:
-        fields["items"] = report.items
-    if sale.reason is None and report.reason_text:
-        fields["reason"] = report.reason_text
-    if sale.tracking_number is None and report.tracking_number:
-        fields["tracking_number"] = report.tracking_number
-    if sale.carrier is None and report.carrier:
-        fields["carrier"] = report.carrier
-    if report.seller_deadline is not None and _default_deadline(sale):
-        fields["seller_response_deadline"] = report.seller_deadline
-    _edit_fields(fields, sale, report, only_missing=True)
-    if not fields:
-        return None
-    return Change(
-        fields=fields, action=DETAILS_FILLED_ACTION, from_status=sale.status, to_status=sale.status
-    )
-
-
-def _default_deadline(sale: Sale) -> bool:
-    """The after-sale has no seller response deadline from TikTok: none, or the default one."""
-    if sale.seller_response_deadline is None:
-        return True
-    if sale.created_at is None:
-        return False
-    return sale.seller_response_deadline == seller_response_deadline(sale.type, sale.created_at)
 
 
 def new_sale_fields(report: ReturnReport) -> dict[str, Any]:
@@ -245,6 +195,14 @@ def new_sale(
 def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) -> Change:
     """What a (fresh, not stale) report changes on `sale`."""
     raw = report.return_status.upper()
+    if report.is_cancellation and cancellations.confirms_rejection(raw, sale.status):
+        # TikTok closed the cancellation the seller rejected: the rejection stands, final.
+        seen: ChangeFields = {
+            "platform_status": report.return_status,
+            "platform_updated_at": report.update_time,
+            "last_event_at": report.update_time,
+        }
+        return Change(seen, PLATFORM_STATUS_ACTION, sale.status, sale.status, recorded=False)
     to_status = PLATFORM_STATUSES.get(raw)
     offer_open = sale.status is S.AWAITING_BUYER_RESPONSE
     if report.buyer_rejected_partial_refund and offer_open and to_status in (None, *_OFFER_OPEN):
@@ -295,7 +253,9 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
         fields["seller_response_deadline"] = report.seller_deadline
     if report.items is not None:
         fields["items"] = report.items
-    _edit_fields(fields, sale, report, only_missing=False)
+    edit_fields(fields, sale, report, only_missing=False)
+    if to_status is not None and sale.type is AfterSaleType.CANCELLATION:
+        fields["must_not_ship"] = must_not_ship(sale.type, to_status)
     return Change(
         fields=fields,
         action=PLATFORM_STATUS_ACTION if to_status is not None else UNMAPPED_STATUS_ACTION,
@@ -307,7 +267,7 @@ def interpret(sale: Sale, report: ReturnReport, *, dispute_window: timedelta) ->
 _OFFER_OPEN = (S.AWAITING_BUYER_RESPONSE, S.PENDING_REQUEST)
 
 
-def _edit_fields(
+def edit_fields(
     fields: ChangeFields, sale: Sale, report: ReturnReport, *, only_missing: bool
 ) -> None:
     """The quick-refund flag and the edited-request links a report carries (domain/edits.py):

@@ -50,10 +50,17 @@ async def apply_tiktok(
             source=EventSource.TIKTOK_WEBHOOK,
             found=found,
         )
-        if fetch_details and found.shop is not None and tiktok.is_thin(note.report):
+        report = note.report
+        thin = tiktok.is_thin(report) and report.buyer_started
+        if fetch_details and found.shop is not None and thin:
             shop_pk = found.shop.id
             if await tx.calls.shop_syncs(shop_pk):
-                await tx.calls.fetch(shop_pk=shop_pk, return_id=note.report.return_id, now=now)
+                await tx.calls.fetch(
+                    shop_pk=shop_pk,
+                    return_id=report.return_id,
+                    now=now,
+                    cancellation=report.is_cancellation,
+                )
         return result
     if note.type in payloads.AUTHORIZATION_TYPES and note.shop_id is not None:
         # `fetch_details` is set exactly when the TikTok API is configured.
@@ -66,8 +73,6 @@ async def apply_tiktok(
             sync_configured=fetch_details,
             now=now,
         )
-    if note.type == payloads.CANCELLATION_STATUS_CHANGE:
-        return Result(Outcome.RECORDED, reason="cancellation status changes are only recorded")
     return Result(Outcome.UNKNOWN_TYPE, reason=f"type {note.type} is not handled")
 
 
@@ -87,6 +92,13 @@ async def apply_report(
 
     `found`: what `tx.sales.for_report` read for it (one statement instead of three: the shop,
     the after-sale, whether parcel events wait for it); read here when not given."""
+    if not report.buyer_started:
+        # Only a buyer's cancellation request is the seller's to answer (domain/cancellations.py).
+        return Result(
+            Outcome.RECORDED,
+            reason=f"a cancellation started by {(report.role or 'the system').lower()}:"
+            " recorded, no after-sale",
+        )
     if found is None:
         found = await tx.sales.for_report(shop_id, report.return_id, report.tracking_number)
     try:

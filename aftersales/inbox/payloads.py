@@ -1,9 +1,10 @@
 """The two delivery formats, parsed: raw webhook bytes -> typed values. Pure.
 
-`parse_tiktok` reads TikTok's envelope and, for type 12, the `data` object into a
-`tiktok.ReturnReport`; `parse_parcel_event` reads the logistics feed. Both raise `Malformed` with
-a reason naming the field at fault (docs/webhooks.md has both formats). They live in the inbox,
-not in the webhook package, because kept deliveries are parsed again when replayed.
+`parse_tiktok` reads TikTok's envelope and, for type 12 (a return) or 11 (a cancellation), the
+`data` object into a `tiktok.ReturnReport`; `parse_parcel_event` reads the logistics feed. Both
+raise `Malformed` with a reason naming the field at fault (docs/webhooks.md has both formats).
+They live in the inbox, not in the webhook package, because kept deliveries are parsed again
+when replayed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from aftersales.domain import cancellations
 from aftersales.domain.model import LineItem
 from aftersales.domain.parcels import ParcelEvent, ParcelItem, group_items
 from aftersales.domain.stock import MAX_LINE_QUANTITY
@@ -27,7 +29,7 @@ CANCELLATION_STATUS_CHANGE = 11
 DEAUTHORIZATION = 6
 AUTHORIZATION_EXPIRING = 7
 AUTHORIZATION_TYPES = (DEAUTHORIZATION, AUTHORIZATION_EXPIRING)
-_NEEDS_SHOP = (RETURN_STATUS_CHANGE, *AUTHORIZATION_TYPES)
+_NEEDS_SHOP = (RETURN_STATUS_CHANGE, CANCELLATION_STATUS_CHANGE, *AUTHORIZATION_TYPES)
 MAX_LINES = 1000
 
 __all__ = [
@@ -45,7 +47,7 @@ class TikTokNotification:
     notification_id: str | None
     shop_id: str | None
     timestamp: datetime | None
-    report: ReturnReport | None = None  # type 12 only
+    report: ReturnReport | None = None  # types 12 and 11 only
     expiration_time: datetime | None = None  # type 7 only: when the authorization ends
 
     @property
@@ -60,18 +62,28 @@ def parse_tiktok(body: bytes) -> TikTokNotification:
     assert type_ is not None
     data = f.obj(envelope.get("data"), "data")
     assert data is not None
-    # FBT topics carry seller_open_id instead of shop_id: only types 6, 7 and 12 need a shop.
+    # FBT topics carry seller_open_id instead of shop_id: only types 6, 7, 11 and 12 need a shop.
     shop_id = f.identifier(envelope.get("shop_id"), "shop_id", required=type_ in _NEEDS_SHOP)
     if type_ in AUTHORIZATION_TYPES:
         f.text(data.get("message"), "data.message", limit=2000)
+    # Type 11 has no update_time: its reports are ordered by the envelope's timestamp.
+    timestamp = f.unix_time(
+        envelope.get("timestamp"), "timestamp", required=type_ == CANCELLATION_STATUS_CHANGE
+    )
+    report = None
+    if type_ == RETURN_STATUS_CHANGE:
+        report = _return_report(data)
+    elif type_ == CANCELLATION_STATUS_CHANGE:
+        assert timestamp is not None
+        report = _cancel_report(data, update_time=timestamp)
     return TikTokNotification(
         type=type_,
         notification_id=f.identifier(
             envelope.get("tts_notification_id"), "tts_notification_id", required=False
         ),
         shop_id=shop_id,
-        timestamp=f.unix_time(envelope.get("timestamp"), "timestamp", required=False),
-        report=_return_report(data) if type_ == RETURN_STATUS_CHANGE else None,
+        timestamp=timestamp,
+        report=report,
         expiration_time=_expiration(data) if type_ == AUTHORIZATION_EXPIRING else None,
     )
 
@@ -89,8 +101,38 @@ def _expiration(data: dict[str, Any]) -> datetime:
 
 
 def parse_return_object(obj: dict[str, Any]) -> ReturnReport:
-    """A return object of TikTok's Search Returns (the same names as a full type-12 report)."""
+    """A return object of TikTok's Search Returns (the same names as a full type-12 report), or
+    a cancellation object of Search Cancellations (it has a `cancel_id`)."""
+    if "cancel_id" in obj:
+        update_time = f.unix_time(obj.get("update_time"), "data.update_time")
+        assert update_time is not None
+        return _cancel_report(obj, update_time=update_time)
     return _return_report(obj)
+
+
+def _cancel_report(data: dict[str, Any], *, update_time: datetime) -> ReturnReport:
+    """A type-11 `data` object (thin: ids, status, who started it, when) or a Search
+    Cancellations object (with the amount, the lines and TikTok's deadline)."""
+    currency, refund_total = _money(data.get("refund_amount"), "data.refund_amount", "refund_total")
+    items, items_currency = _line_items(data.get("cancel_line_items"), "data.cancel_line_items")
+    return ReturnReport(
+        return_id=_required_id(data, "cancel_id"),
+        order_id=_required_id(data, "order_id"),
+        return_type=cancellations.REPORT_TYPE,
+        return_status=_required_text(data, "cancel_status", 64),
+        update_time=update_time,
+        create_time=f.unix_time(data.get("create_time"), "data.create_time", required=False),
+        # `cancellations_role` in webhooks, `role` in Search Cancellations objects
+        role=f.text(
+            data.get("cancellations_role", data.get("role")), "data.cancellations_role", limit=16
+        ),
+        cancel_type=f.text(data.get("cancel_type"), "data.cancel_type", limit=32),
+        currency=currency or items_currency,
+        refund_total=refund_total,
+        items=items,
+        reason_text=f.text(data.get("cancel_reason_text"), "data.cancel_reason_text", limit=2000),
+        seller_deadline=_seller_deadline(data.get("seller_next_action_response")),
+    )
 
 
 def _money(value: Any, where: str, field: str) -> tuple[str | None, Decimal | None]:
@@ -108,7 +150,7 @@ def _return_report(data: dict[str, Any]) -> ReturnReport:
     assert update_time is not None
     currency, refund_total = _money(data.get("refund_amount"), "data.refund_amount", "refund_total")
     offer_currency, offer = _money(data.get("partial_refund"), "data.partial_refund", "amount")
-    items, items_currency = _line_items(data.get("return_line_items"))
+    items, items_currency = _line_items(data.get("return_line_items"), "data.return_line_items")
     return ReturnReport(
         return_id=_required_id(data, "return_id"),
         order_id=_required_id(data, "order_id"),
@@ -163,15 +205,15 @@ def _required_text(data: dict[str, Any], name: str, limit: int) -> str:
     return value
 
 
-def _line_items(value: Any) -> tuple[tuple[LineItem, ...] | None, str | None]:
-    """TikTok's one-line-per-unit list, grouped by SKU (seller_sku, else sku_id)."""
-    lines = f.array(value, "data.return_line_items", limit=MAX_LINES)
+def _line_items(value: Any, path: str) -> tuple[tuple[LineItem, ...] | None, str | None]:
+    """TikTok's one-line-per-unit list at `path`, grouped by SKU (seller_sku, else sku_id)."""
+    lines = f.array(value, path, limit=MAX_LINES)
     if lines is None:
         return None, None
     units: list[tuple[str, str | None, Decimal | None]] = []
     currency = None
     for n, raw in enumerate(lines):
-        where = f"data.return_line_items[{n}]"
+        where = f"{path}[{n}]"
         line = f.obj(raw, where)
         assert line is not None
         sku = f.text(line.get("seller_sku"), f"{where}.seller_sku", limit=100) or f.identifier(

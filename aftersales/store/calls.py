@@ -23,7 +23,9 @@ import orjson
 from tortoise.expressions import Q
 
 from aftersales.domain.connection import DISCONNECTED_ERROR
+from aftersales.domain.model import AfterSaleStatus, AfterSaleType
 from aftersales.domain.sync import (
+    FETCH_CANCELLATION,
     CallKind,
     CallStatus,
     DecisionCall,
@@ -122,8 +124,11 @@ class Calls:
             .update(sync_status=SyncStatus.PENDING.value, sync_error=error, sync_attempts=0)
         )
 
-    async def fetch(self, *, shop_pk: int, return_id: str, now: datetime) -> bool:
-        """Queue a fetch of the return unless one is queued already; whether one was queued."""
+    async def fetch(
+        self, *, shop_pk: int, return_id: str, now: datetime, cancellation: bool = False
+    ) -> bool:
+        """Queue a fetch of the return (with `cancellation`, of the cancellation: its
+        `decision` column says so) unless one is queued already; whether one was queued."""
         waiting = (
             await TikTokCall.filter(
                 shop_id=shop_pk,
@@ -141,11 +146,20 @@ class Calls:
             shop_id=shop_pk,
             kind=CallKind.FETCH.value,
             return_id=return_id,
+            decision=FETCH_CANCELLATION if cancellation else None,
             status=CallStatus.PENDING.value,
             next_attempt_at=now,
             created_at=now,
         )
         return True
+
+    async def must_not_ship(self, sale_id: int, value: bool) -> None:
+        """What TikTok answered an approved cancellation says of the order: cancelled (True,
+        while the cancellation is still REFUNDED here) or already shipped (False)."""
+        query = AfterSale.filter(id=sale_id).using_db(self._conn)
+        if value:
+            query = query.filter(type=AfterSaleType.CANCELLATION, status=AfterSaleStatus.REFUNDED)
+        await query.update(must_not_ship=value)
 
     async def claim(self, *, now: datetime, lease_until: datetime, limit: int) -> list[CallRecord]:
         """Take up to `limit` due calls until `lease_until` (each try counted in `attempts`)."""

@@ -145,6 +145,9 @@ class AfterSale(Model):
     quick_refund = fields.BooleanField(default=False, db_default=False)
     pre_return_id = fields.CharField(max_length=64, null=True)
     next_return_id = fields.CharField(max_length=64, null=True)
+    # A cancellation TikTok applied: the warehouse must not ship the order (migration 0011
+    # indexes the few rows where it is true). Written with the status that sets it.
+    must_not_ship = fields.BooleanField(default=False, db_default=False)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()

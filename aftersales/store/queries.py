@@ -71,6 +71,7 @@ class SaleFilter:
     awaiting_stock_in: bool | None = None
     response_due_before: datetime | None = None
     sync_status: SyncStatus | None = None
+    must_not_ship: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
         q &= Q(dispute_status=flt.dispute_status)
     if flt.sync_status is not None:
         q &= Q(sync_status=flt.sync_status.value)
+    if flt.must_not_ship is not None:
+        q &= Q(must_not_ship=flt.must_not_ship)
     if flt.search:
         term = flt.search.strip()
         q &= (
@@ -206,6 +209,9 @@ def _plain_page(
         # A literal, not a parameter: the partial indexes of FAILED and PENDING after-sales
         # (migration 0009) are used only for a predicate that names their value.
         where.append(f"a.\"sync_status\" = '{flt.sync_status.value}'")
+    if flt.must_not_ship is not None:
+        # A literal too: the partial index of must-not-ship cancellations (migration 0011).
+        where.append(f'a."must_not_ship" = {"TRUE" if flt.must_not_ship else "FALSE"}')
     count_where, count_params = " AND ".join(where), list(params)
     if cursor is not None:
         created_at, sale_id = cursor

@@ -70,6 +70,8 @@ class SaleRecord:
     quick_refund: bool = False
     pre_return_id: str | None = None
     next_return_id: str | None = None
+    # A cancellation the warehouse must not ship (aftersales/domain/cancellations.py).
+    must_not_ship: bool = False
 
     def as_sale(self) -> Sale:
         return Sale(

@@ -75,6 +75,7 @@ SALE_COLUMNS = (
     "quick_refund",
     "pre_return_id",
     "next_return_id",
+    "must_not_ship",
 )
 
 # `SALE_COLUMNS` written out, for the lookups of one after-sale by key: building them through a
@@ -299,6 +300,7 @@ def sale(row: Row) -> SaleRecord:
         quick_refund,
         pre_return_id,
         next_return_id,
+        must_not_ship,
     ) = row
     return SaleRecord(
         id=id_,
@@ -334,4 +336,5 @@ def sale(row: Row) -> SaleRecord:
         quick_refund=bool(quick_refund),
         pre_return_id=pre_return_id,
         next_return_id=next_return_id,
+        must_not_ship=bool(must_not_ship),
     )

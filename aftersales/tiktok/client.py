@@ -54,6 +54,8 @@ log = logging.getLogger("aftersales.tiktok")
 
 SEARCH_RETURNS_PATH = "/return_refund/202309/returns/search"
 DECIDE_PATH = "/return_refund/202309/returns/{return_id}/{verb}"
+SEARCH_CANCELLATIONS_PATH = "/return_refund/202309/cancellations/search"
+CANCEL_DECIDE_PATH = "/return_refund/202309/cancellations/{return_id}/{verb}"
 REJECT_REASONS_PATH = "/return_refund/202309/reject_reasons"
 REFRESH_TOKEN_PATH = "/api/v2/token/refresh"
 GET_TOKEN_PATH = "/api/v2/token/get"
@@ -294,6 +296,33 @@ class TikTokClient:
         data = await self._shop_call("POST", SEARCH_RETURNS_PATH, creds, params=params, body=body)
         return _search_page(data)
 
+    async def search_cancellations(
+        self,
+        creds: Credentials,
+        *,
+        cancel_ids: list[str] | None = None,
+        update_time_ge: int | None = None,
+        update_time_lt: int | None = None,
+        page_token: str | None = None,
+        page_size: int = 50,
+    ) -> SearchPage:
+        """One page of cancellations, oldest update first (`returns` holds them); follow
+        `next_page_token` for the rest."""
+        params = {"sort_field": "update_time", "sort_order": "ASC", "page_size": str(page_size)}
+        if page_token:
+            params["page_token"] = page_token
+        body: dict[str, Any] = {}
+        if cancel_ids is not None:
+            body["cancel_ids"] = list(cancel_ids)
+        if update_time_ge is not None:
+            body["update_time_ge"] = update_time_ge
+        if update_time_lt is not None:
+            body["update_time_lt"] = update_time_lt
+        data = await self._shop_call(
+            "POST", SEARCH_CANCELLATIONS_PATH, creds, params=params, body=body
+        )
+        return _search_page(data, "cancellations")
+
     async def decide(
         self,
         creds: Credentials,
@@ -303,9 +332,11 @@ class TikTokClient:
         idempotency_key: str,
         *,
         on_retry: OnRetry | None = None,
+        cancellation: bool = False,
     ) -> dict[str, Any]:
-        """Approve or reject a return; TikTok applies a repeated `idempotency_key` once.
-        `on_retry` is told of each retry made inside this call."""
+        """Approve or reject a return (with `cancellation`, a cancellation: `return_id` is its
+        cancel_id); TikTok applies a repeated `idempotency_key` once. `on_retry` is told of
+        each retry made inside this call."""
         if verb not in ("approve", "reject"):
             raise ValueError(f"verb must be approve or reject, not {verb!r}")
         if not _RETURN_ID.fullmatch(return_id):
@@ -314,7 +345,9 @@ class TikTokClient:
             raise TikTokError("the return id cannot be sent: 1 to 64 letters, digits, '-' or '_'")
         if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             raise ValueError(f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-        path = DECIDE_PATH.format(return_id=return_id, verb=verb)
+        path = (CANCEL_DECIDE_PATH if cancellation else DECIDE_PATH).format(
+            return_id=return_id, verb=verb
+        )
         params = {"idempotency_key": idempotency_key}
         return await self._shop_call(
             "POST", path, creds, params=params, body=body, on_retry=on_retry
@@ -664,10 +697,10 @@ def _business_error(
     )
 
 
-def _search_page(data: dict[str, Any]) -> SearchPage:
-    returns = data.get("return_orders") or []
+def _search_page(data: dict[str, Any], key: str = "return_orders") -> SearchPage:
+    returns = data.get(key) or []
     if not isinstance(returns, list):
-        raise _malformed(200, "data.return_orders is not a list")
+        raise _malformed(200, f"data.{key} is not a list")
     token = data.get("next_page_token")
     total = data.get("total_count")
     return SearchPage(

@@ -16,8 +16,10 @@ What happens to a call:
 - Anything unexpected while making it (an answer we cannot store, a bug): that call's failure
   only, retried like a transient one and FAILED after 24 hours; the batch goes on.
 - Any other answer: FAILED with TikTok's code and message, and for a decision the return is
-  fetched at once. No silent revert: the after-sale keeps showing the seller's decision, FAILED,
-  with TikTok's status beside it (`platformStatus`) and `syncError` saying why, until the
+  fetched at once. An approved cancellation answered 25001045 (the order has already shipped)
+  ends so too, and no longer shows `mustNotShip`: TikTok did not cancel the order. No silent
+  revert: the after-sale keeps showing the seller's decision, FAILED, with TikTok's status
+  beside it (`platformStatus`) and `syncError` saying why, until the
   seller retries or decides again, or TikTok reports a newer status (aftersales/commands/
   reports.py).
 Retries the client makes inside one call count in `syncAttempts` and show in `syncError`.
@@ -31,9 +33,17 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from aftersales.domain.connection import DISCONNECTED_ERROR
-from aftersales.domain.sync import CallKind, gives_up, retry_delay
+from aftersales.domain.sync import (
+    ALREADY_SHIPPED,
+    APPROVE_CANCELLATION,
+    CANCELLATION_DECISIONS,
+    FETCH_CANCELLATION,
+    CallKind,
+    gives_up,
+    retry_delay,
+)
 from aftersales.store.calls import CallRecord
-from aftersales.store.credentials import CredentialsError
+from aftersales.store.credentials import CredentialsError, ShopCredentials
 from aftersales.store.uow import uow
 from aftersales.tiktok import imports
 from aftersales.tiktok.client import TikTokError
@@ -113,20 +123,30 @@ async def _send(link: Link, call: CallRecord, run: DispatchRun) -> None:
             verb: Literal["approve", "reject"] = "reject" if call.verb == "reject" else "approve"
             assert call.idempotency_key is not None
             key, body = call.idempotency_key, call.body or {}
+            cancellation = call.decision in CANCELLATION_DECISIONS
             await link.call(
                 creds,
                 lambda c: link.client.decide(
-                    c, call.return_id, verb, body, key, on_retry=tries.record
+                    c,
+                    call.return_id,
+                    verb,
+                    body,
+                    key,
+                    on_retry=tries.record,
+                    cancellation=cancellation,
                 ),
             )
         else:
-            await imports.fetch(link, creds, call.return_id)
+            await _fetch(link, creds, call)
     except TikTokError as exc:
         await _refused(link, tries.call, exc, run)
         return
     call = tries.call
     async with uow() as tx:
         await tx.calls.succeeded(call, now=link.clock())
+        if call.decision == APPROVE_CANCELLATION and call.after_sale_id is not None:
+            # A retried approval TikTok took after all: the order is cancelled.
+            await tx.calls.must_not_ship(call.after_sale_id, True)
     run.synced += 1
     log.info(
         "TikTok %s %s for return %s: done",
@@ -165,7 +185,11 @@ async def _refused(link: Link, call: CallRecord, exc: TikTokError, run: Dispatch
         return
     if exc.retryable:
         error = f"gave up after 24 hours of retries; last: {error}"
-    await _failed(link, call, error, run)
+    if exc.code == ALREADY_SHIPPED and call.decision == APPROVE_CANCELLATION:
+        error = f"TikTok did not cancel the order: it has already shipped ({error})"
+        await _failed(link, call, error, run, shipped=True)
+    else:
+        await _failed(link, call, error, run)
     if call.kind is CallKind.DECISION:
         await _correct(link, call)
 
@@ -183,9 +207,15 @@ async def _waits_for_reconnect(link: Link, call: CallRecord, run: DispatchRun) -
     return True
 
 
-async def _failed(link: Link, call: CallRecord, error: str, run: DispatchRun) -> None:
+async def _failed(
+    link: Link, call: CallRecord, error: str, run: DispatchRun, *, shipped: bool = False
+) -> None:
+    """The call FAILED; with `shipped` (an approved cancellation whose order had shipped), its
+    after-sale no longer shows `mustNotShip`, in the same transaction."""
     async with uow() as tx:
         await tx.calls.failed(call, error, now=link.clock())
+        if shipped and call.after_sale_id is not None:
+            await tx.calls.must_not_ship(call.after_sale_id, False)
     run.failed += 1
     log.warning("TikTok call %s for return %s failed: %s", call.id, call.return_id, error)
 
@@ -194,12 +224,29 @@ async def _correct(link: Link, call: CallRecord) -> None:
     """TikTok refused our decision (or never took it): fetch its state of the return now, to
     show beside the seller's decision (it replaces the status only if newer than the decision);
     if the fetch fails too, it is queued and retried like any call."""
+    cancellation = call.decision in CANCELLATION_DECISIONS
     try:
         creds = await link.shop(call.shop_pk)
         if creds is not None:
-            await imports.fetch(link, creds, call.return_id)
+            if cancellation:
+                await imports.fetch_cancellation(link, creds, call.return_id)
+            else:
+                await imports.fetch(link, creds, call.return_id)
             return
     except Exception as exc:  # anything: the fetch is queued and retried like any call
         log.warning("fetching return %s after a refused decision failed: %s", call.return_id, exc)
     async with uow() as tx:
-        await tx.calls.fetch(shop_pk=call.shop_pk, return_id=call.return_id, now=link.clock())
+        await tx.calls.fetch(
+            shop_pk=call.shop_pk,
+            return_id=call.return_id,
+            now=link.clock(),
+            cancellation=cancellation,
+        )
+
+
+async def _fetch(link: Link, creds: ShopCredentials, call: CallRecord) -> None:
+    """A FETCH call: the return, or the cancellation (Search Cancellations by id)."""
+    if call.decision == FETCH_CANCELLATION:
+        await imports.fetch_cancellation(link, creds, call.return_id)
+    else:
+        await imports.fetch(link, creds, call.return_id)

@@ -1,5 +1,9 @@
-"""TikTok's truth brought in: returns fetched by id, and every return updated since a moment,
-page after page (the poll, `aftersales sync`, `syncShop`).
+"""TikTok's truth brought in: returns and cancellations fetched by id, and every return and
+cancellation updated since a moment, page after page (the poll, `aftersales sync`, `syncShop`).
+
+Cancellations (Search Cancellations) are imported right after the returns, over the same
+window, by the same import: the shop's one poll mark moves only when both went through to the
+end, so neither search ever skips a moment the other covered.
 
 A failure stays with what it concerns: a return object that cannot be applied is counted
 `failed` and the page goes on; a shop whose import fails (TikTok refuses, its credentials cannot
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,7 +30,7 @@ from aftersales.domain.sync import readable
 from aftersales.inbox.receive import receive_fetched
 from aftersales.store.credentials import ShopCredentials, Unreadable
 from aftersales.store.uow import reading, uow
-from aftersales.tiktok.client import TikTokError
+from aftersales.tiktok.client import SearchPage, TikTokError
 from aftersales.tiktok.link import Link
 
 log = logging.getLogger("aftersales.tiktok")
@@ -66,6 +71,18 @@ async def fetch(link: Link, creds: ShopCredentials, return_id: str) -> ImportRun
     return run
 
 
+async def fetch_cancellation(link: Link, creds: ShopCredentials, cancel_id: str) -> ImportRun:
+    """Fetch one cancellation by id and apply it."""
+    page = await link.call(
+        creds,
+        lambda c: link.client.search_cancellations(c, cancel_ids=[cancel_id], page_size=10),
+    )
+    run = ImportRun(pages=1)
+    for obj in page.returns:
+        await _apply(link, creds, obj, run)
+    return run
+
+
 async def import_updated(
     link: Link, creds: ShopCredentials, *, since: datetime, until: datetime | None = None
 ) -> ImportRun:
@@ -75,15 +92,31 @@ async def import_updated(
     run = ImportRun()
     ge = int(since.timestamp())
     lt = int(until.timestamp()) if until is not None else None
+    await _pages(link, creds, link.client.search_returns, ge, lt, run)
+    await _pages(link, creds, link.client.search_cancellations, ge, lt, run)
+    return run
+
+
+async def _pages(
+    link: Link,
+    creds: ShopCredentials,
+    search: Callable[..., Awaitable[SearchPage]],
+    ge: int,
+    lt: int | None,
+    run: ImportRun,
+) -> None:
+    """Every page of one search (Search Returns or Search Cancellations), applied."""
     token: str | None = None
     seen_tokens: set[str] = set()
-    while run.pages < MAX_PAGES:
+    pages = 0
+    while pages < MAX_PAGES:
         page = await link.call(
             creds,
-            lambda c, token=token: link.client.search_returns(  # type: ignore[misc]
+            lambda c, token=token: search(  # type: ignore[misc]
                 c, update_time_ge=ge, update_time_lt=lt, page_token=token, page_size=50
             ),
         )
+        pages += 1
         run.pages += 1
         for obj in page.returns:
             try:
@@ -100,7 +133,6 @@ async def import_updated(
         if token is None or token in seen_tokens:
             break
         seen_tokens.add(token)
-    return run
 
 
 async def _apply(

@@ -170,6 +170,21 @@ ISSUE_FULL_REFUND = SellerMutation(
     BulkIdsInput,
     description="EXCHANGE, PENDING_REQUEST -> REFUNDED.",
 )
+APPROVE_CANCELLATION = SellerMutation(
+    decide(A.APPROVE_CANCELLATION),
+    AfterSaleIdInput,
+    BulkIdsInput,
+    description="CANCELLATION, PENDING_REQUEST -> REFUNDED; the order must not ship.",
+)
+REJECT_CANCELLATION = SellerMutation(
+    decide(A.REJECT_CANCELLATION),
+    RejectInput,
+    BulkRejectInput,
+    description=(
+        "CANCELLATION, PENDING_REQUEST -> REJECTED, final (no dispute window);"
+        " REGION_NOT_SUPPORTED for US shops."
+    ),
+)
 ADD_NOTE = SellerMutation(
     add_note,
     AddNoteInput,
@@ -200,5 +215,9 @@ class SaleMutation:
     refuse_exchange_bulk = REFUSE_EXCHANGE.bulk_field()
     issue_full_refund = ISSUE_FULL_REFUND.field()
     issue_full_refund_bulk = ISSUE_FULL_REFUND.bulk_field()
+    approve_cancellation = APPROVE_CANCELLATION.field()
+    approve_cancellation_bulk = APPROVE_CANCELLATION.bulk_field()
+    reject_cancellation = REJECT_CANCELLATION.field()
+    reject_cancellation_bulk = REJECT_CANCELLATION.bulk_field()
     add_note = ADD_NOTE.field()
     add_note_bulk = ADD_NOTE.bulk_field()

@@ -66,6 +66,7 @@ class SaleQuery:
         awaiting_stock_in: bool | None = None,
         response_due_before: datetime | None = None,
         sync_status: SyncStatus | None = None,
+        must_not_ship: bool | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> AfterSaleConnection:
@@ -79,6 +80,7 @@ class SaleQuery:
             awaiting_stock_in=awaiting_stock_in,
             response_due_before=response_due_before,
             sync_status=sync_status,
+            must_not_ship=must_not_ship,
         )
         try:
             async with reading() as r:

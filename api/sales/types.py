@@ -306,6 +306,10 @@ class AfterSale:
         description="TikTok's quick refund: refunded without waiting for the parcel, so its"
         " receipt cannot be rejected (no REJECT_RECEIPT)."
     )
+    must_not_ship: bool = strawberry.field(
+        description="A CANCELLATION TikTok applied (REFUNDED): the warehouse must not ship the"
+        " order. False when TikTok answered the approval that the order had already shipped."
+    )
     supersedes: AfterSale | None = strawberry.field(
         resolver=_supersedes,
         description="The request this one replaces: the buyer edited it, and TikTok gave the"
@@ -358,6 +362,7 @@ class AfterSale:
             sync_error=record.sync_error,
             sync_attempts=record.sync_attempts,
             quick_refund=record.quick_refund,
+            must_not_ship=record.must_not_ship,
             created_at=record.created_at,
             updated_at=record.updated_at,
             prefetched_items=None if items is None else items_of(items, record.currency),
@@ -380,6 +385,7 @@ def seller_actions(record: SaleRecord) -> list[domain.SellerAction]:
         record.tracking_number,
         record.return_status,
         quick_refund=record.quick_refund,
+        region=record.shop.region,
     )
     return [*actions, domain.SellerAction.RETRY_SYNC] if failed else list(actions)
 

@@ -2,10 +2,11 @@
 
 It answers the calls `aftersales.tiktok.client` makes, over real HTTP, with TikTok's envelopes
 and documented error codes, and checks every request the way TikTok does (app key, timestamp
-window, signature, access token, shop cipher). Returns live in memory; decisions move them through
-TikTok's statuses, and each status change can be pushed as a signed type-12 webhook, as TikTok
-pushes it. Tests drive it through `Sandbox`'s methods; people drive it through the unsigned
-`/sandbox/...` routes (it is a local tool: anyone who can reach it can change it).
+window, signature, access token, shop cipher). Returns and cancellations live in memory;
+decisions move them through TikTok's statuses, and each status change can be pushed as a signed
+type-12 (type-11) webhook, as TikTok pushes it. Tests drive it through `Sandbox`'s methods;
+people drive it through the unsigned `/sandbox/...` routes (it is a local tool: anyone who can
+reach it can change it).
 
 Faults can be queued per path (an HTTP status, a TikTok error code, or a delay) to rehearse what
 a real integration meets: rate limits, outages, timeouts.
@@ -80,6 +81,15 @@ class Sandbox(State):
         tiktok = [
             signed(f"{returns}/returns/search", routes.search, SHOP_ROUTE, "POST"),
             signed(f"{returns}/returns/{decision}", routes.decide, SHOP_ROUTE, "POST"),
+            signed(
+                f"{returns}/cancellations/search", routes.search_cancellations, SHOP_ROUTE, "POST"
+            ),
+            signed(
+                f"{returns}/cancellations/{decision}",
+                routes.decide_cancellation,
+                SHOP_ROUTE,
+                "POST",
+            ),
             signed(f"{returns}/reject_reasons", routes.reject_reasons, SHOP_ROUTE, "GET"),
             signed("/authorization/202309/shops", routes.authorized_shops, APP_ROUTE, "GET"),
             Route("/api/v2/token/refresh", self._refresh, methods=["GET"]),
@@ -210,7 +220,7 @@ def run_sandbox(
     )
     log(f"TikTok sandbox on http://{host}:{port} for app key {app_key}")
     if webhook_url:
-        log(f"pushing webhooks (types 6, 7 and 12) to {webhook_url}")
+        log(f"pushing webhooks (types 6, 7, 11 and 12) to {webhook_url}")
     if redirect_url:
         log(f"its authorize page (/open/authorize) sends sellers back to {redirect_url}")
     config = uvicorn.Config(

@@ -1,6 +1,6 @@
-"""The sandbox's own routes (`/sandbox/...`): set up shops and returns, move returns, queue
-faults, read the record of calls, set the redirect URL of its authorize page. Not signed: the
-sandbox is a local tool.
+"""The sandbox's own routes (`/sandbox/...`): set up shops, returns and cancellations, move
+them, queue faults, read the record of calls, set the redirect URL of its authorize page. Not
+signed: the sandbox is a local tool.
 
 JSON in, JSON out. Whatever a request gets wrong answers 400 (404 for an unknown shop or return
 in the path) with `{"error": "…"}` naming it; nothing a request sends is stored unless it is
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from devtools.sandbox import cancellations
 from devtools.sandbox.records import Fault
 from devtools.sandbox.returns import LAST_SECOND, problem
 from devtools.sandbox.state import State
@@ -44,6 +45,14 @@ def control_routes(state: State) -> list[Route]:
         Route("/sandbox/returns/{return_id}", bound(get_return), methods=["GET"]),
         Route("/sandbox/returns/{return_id}/status", bound(set_status), methods=["POST"]),
         Route("/sandbox/returns/{return_id}/edit", bound(edit_return), methods=["POST"]),
+        Route("/sandbox/cancellations", bound(put_cancellation), methods=["POST"]),
+        Route("/sandbox/cancellations/{cancel_id}", bound(get_cancellation), methods=["GET"]),
+        Route(
+            "/sandbox/cancellations/{cancel_id}/status",
+            bound(move_cancellation),
+            methods=["POST"],
+        ),
+        Route("/sandbox/cancellations/{cancel_id}/shipped", bound(mark_shipped), methods=["POST"]),
         Route("/sandbox/faults", bound(queue_faults), methods=["POST"]),
         Route("/sandbox/calls", bound(calls), methods=["GET"]),
         Route("/sandbox/redirect-url", bound(set_redirect_url), methods=["POST"]),
@@ -159,6 +168,62 @@ async def edit_return(state: State, request: Request) -> Response:
     if isinstance(raw, Response):
         return raw
     return JSON(state.edit_return(return_id, raw), 201)
+
+
+async def put_cancellation(state: State, request: Request) -> Response:
+    """A cancellation started by its `role` (BUYER by default), pushed as a type 11 unless
+    `"webhook": false` (a lost webhook, for the poll to repair)."""
+    raw = await _json_object(request)
+    if isinstance(raw, Response):
+        return raw
+    shop_id, obj, webhook = (
+        raw.get("shop_id"),
+        raw.get("cancellation", {}),
+        raw.get("webhook", True),
+    )
+    if not isinstance(shop_id, str) or shop_id not in state.shops:
+        return _error("shop_id must name a shop added with POST /sandbox/shops")
+    if not isinstance(obj, dict):
+        return _error("cancellation (a Search Cancellations object) must be an object")
+    if not isinstance(webhook, bool):
+        return _error("webhook must be true or false")
+    wrong = cancellations.problem(obj)
+    if wrong is not None:
+        return _error(wrong)
+    return JSON(state.put_cancellation(shop_id, obj, webhook=webhook), 201)
+
+
+async def get_cancellation(state: State, request: Request) -> Response:
+    cancel_id = str(request.path_params["cancel_id"])
+    if cancel_id not in state.cancellations:
+        return _error(f"unknown cancellation {cancel_id}", 404)
+    return JSON(state.get_cancellation(cancel_id))
+
+
+async def move_cancellation(state: State, request: Request) -> Response:
+    """The buyer withdraws (CANCELLATION_REQUEST_CANCELLED), TikTok approves on its own
+    (…_SUCCESS) or refunds (…_COMPLETE)."""
+    cancel_id = str(request.path_params["cancel_id"])
+    if cancel_id not in state.cancellations:
+        return _error(f"unknown cancellation {cancel_id}", 404)
+    raw = await _json_object(request)
+    if isinstance(raw, Response):
+        return raw
+    status, webhook = raw.get("status"), raw.get("webhook", True)
+    if status not in cancellations.STATUSES:
+        return _error(f"status must be one of {', '.join(cancellations.STATUSES)}")
+    if not isinstance(webhook, bool):
+        return _error("webhook must be true or false")
+    return JSON(state.move_cancellation(cancel_id, status, webhook=webhook))
+
+
+async def mark_shipped(state: State, request: Request) -> Response:
+    """The order has shipped: Approve Cancellation answers 25001045 from now on."""
+    cancel_id = str(request.path_params["cancel_id"])
+    if cancel_id not in state.cancellations:
+        return _error(f"unknown cancellation {cancel_id}", 404)
+    state.mark_shipped(cancel_id)
+    return JSON({"cancel_id": cancel_id, "shipped": True})
 
 
 async def queue_faults(state: State, request: Request) -> Response:

@@ -119,7 +119,7 @@ class Call:
 
 @dataclass(frozen=True)
 class WebhookPush:
-    """One type-12 webhook the sandbox tried to deliver."""
+    """One webhook (type 12, 11, 6 or 7) the sandbox tried to deliver."""
 
     body: bytes
     status: int | None

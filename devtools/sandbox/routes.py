@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from devtools.sandbox import cancellations
 from devtools.sandbox.decisions import check_decision
 from devtools.sandbox.envelope import (
     BAD_CREDENTIALS,
@@ -93,10 +94,50 @@ def _apply_decision(state: State, shop: Shop, return_id: str, verb: str, body: A
     return Answer(OK, data={}, changed=True)
 
 
+def search_cancellations(state: State, incoming: Incoming, shop: Shop) -> Answer:
+    found = [
+        obj
+        for cancel_id, obj in state.cancellations.items()
+        if state.cancel_shop[cancel_id] == shop.shop_id
+    ]
+    body = incoming.body if incoming.body is not None else {}
+    return cancellations.search(found, incoming.query, body)
+
+
+def decide_cancellation(state: State, incoming: Incoming, shop: Shop) -> Answer:
+    """Approve or Reject Cancellation; the same idempotency key gets the first answer again."""
+    params = incoming.request.path_params
+    cancel_id, verb = str(params["return_id"]), str(params["verb"])
+    if verb not in ("approve", "reject"):
+        return Answer(BAD_PATH, "Invalid path.", http_status=404)
+    key = incoming.query.get("idempotency_key")
+    if key and (cancel_id, key) in state.idempotent:
+        first = state.idempotent[(cancel_id, key)]
+        return Answer(first.code, first.message, first.data, changed=False)
+    obj = state.cancellations.get(cancel_id)
+    if obj is not None and state.cancel_shop[cancel_id] != shop.shop_id:
+        obj = None
+    body = incoming.body if incoming.body is not None else {}
+    checked = cancellations.check_decision(
+        obj, verb, body, region=shop.region, shipped=cancel_id in state.shipped
+    )
+    if isinstance(checked, Answer):
+        answer = checked
+    else:
+        state.move_cancellation(cancel_id, checked)
+        answer = Answer(OK, data={}, changed=True)
+    if key:
+        state.idempotent[(cancel_id, key)] = answer
+    return answer
+
+
 def reject_reasons(state: State, incoming: Incoming, shop: Shop) -> Answer:
     return_id = incoming.query.get("return_or_cancel_id", "")
     if not return_id:
         return refuse(BAD_PARAM, "invalid param: return_or_cancel_id is required")
+    if state.cancel_shop.get(return_id) == shop.shop_id:
+        listed = [{"name": name, "text": text} for name, text in cancellations.REASONS]
+        return Answer(OK, data={"reasons": listed})
     if state.return_shop.get(return_id) != shop.shop_id:
         return refuse(NOT_FOUND, "Order not found.")
     locale = incoming.query.get("locale")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from devtools.sandbox import cancellations
 from devtools.sandbox.envelope import Answer
 from devtools.sandbox.records import (
     ACCESS_TOKEN_LIFETIME,
@@ -55,6 +56,9 @@ class State:
         self.shops: dict[str, Shop] = {}
         self.returns: dict[str, dict[str, Any]] = {}
         self.return_shop: dict[str, str] = {}
+        self.cancellations: dict[str, dict[str, Any]] = {}
+        self.cancel_shop: dict[str, str] = {}
+        self.shipped: set[str] = set()  # cancel_ids whose order has shipped (approve: 25001045)
         self.calls: list[Call] = []
         self.webhooks: list[WebhookPush] = []
         self.idempotent: dict[tuple[str, str], Answer] = {}
@@ -140,6 +144,44 @@ class State:
         self._push_webhook(stored, "BUYER")
         self._push_webhook(old, "BUYER")
         return copy.deepcopy(stored)
+
+    def put_cancellation(
+        self, shop_id: str, obj: Mapping[str, Any], *, webhook: bool = True
+    ) -> dict[str, Any]:
+        """A cancellation started (by its `role`: BUYER by default, SELLER or SYSTEM), missing
+        fields defaulted, pushed as a type-11 webhook unless `webhook` is False (a lost one)."""
+        if shop_id not in self.shops:
+            raise KeyError(f"unknown shop {shop_id}")
+        complete = cancellations.with_defaults(obj, self.seconds())
+        cancel_id = complete["cancel_id"]
+        self.cancellations[cancel_id] = complete
+        self.cancel_shop[cancel_id] = shop_id
+        if webhook:
+            self._push(cancellations.webhook_body(shop_id, complete, self.seconds()))
+        return copy.deepcopy(complete)
+
+    def get_cancellation(self, cancel_id: str) -> dict[str, Any]:
+        return copy.deepcopy(self.cancellations[cancel_id])
+
+    def move_cancellation(
+        self, cancel_id: str, status: str, *, webhook: bool = True
+    ) -> dict[str, Any]:
+        """The buyer withdraws it (CANCELLED), TikTok approves it on its own (SUCCESS) or
+        refunds it (COMPLETE): update_time now, a type-11 pushed unless `webhook` is False."""
+        obj = self.cancellations[cancel_id]
+        obj["cancel_status"] = status
+        obj["update_time"] = max(self.seconds(), int(obj.get("create_time") or 0))
+        obj["seller_next_action_response"] = cancellations.next_actions(obj)
+        if webhook:
+            shop_id = self.cancel_shop[cancel_id]
+            self._push(cancellations.webhook_body(shop_id, obj, self.seconds()))
+        return copy.deepcopy(obj)
+
+    def mark_shipped(self, cancel_id: str) -> None:
+        """The seller shipped the order: Approve Cancellation answers 25001045 from now on."""
+        if cancel_id not in self.cancellations:
+            raise KeyError(f"unknown cancellation {cancel_id}")
+        self.shipped.add(cancel_id)
 
     def expire_token(self, shop_id: str) -> None:
         """Make the shop's current access token expired (105002 from now on)."""

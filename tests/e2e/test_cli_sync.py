@@ -77,7 +77,7 @@ async def test_sync_imports_a_shops_history_with_paging(tmp_path: Path) -> None:
         )
 
     assert code == 0, err
-    assert f"shop {SHOP}: imported 60 returns in 2 pages (60 created)" in out
+    assert f"shop {SHOP}: imported 60 returns in 3 pages (60 created)" in out
     assert ACCESS_TOKEN not in out + err
     with sqlite3.connect(tmp_path / "sync.sqlite3") as db:
         (count,) = db.execute(

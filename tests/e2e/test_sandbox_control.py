@@ -244,3 +244,55 @@ async def test_an_edited_request_is_a_new_return_linked_both_ways(
     assert new["return_reason_text"] == "Wrong size"
     assert sandbox.get_return("500")["next_return_id"] == new["return_id"]
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"shop_id": "nope"}, "shop_id"),
+        ({"shop_id": SHOP_ID, "cancellation": {"role": "ROBOT"}}, "role"),
+        ({"shop_id": SHOP_ID, "cancellation": {"cancel_status": "DONE"}}, "cancel_status"),
+        ({"shop_id": SHOP_ID, "cancellation": {"cancel_id": 7}}, "cancel_id"),
+        ({"shop_id": SHOP_ID, "cancellation": []}, "cancellation"),
+        ({"shop_id": SHOP_ID, "webhook": "no"}, "webhook"),
+    ],
+)
+async def test_a_cancellation_the_sandbox_cannot_use_is_refused_by_name(
+    sandbox: Sandbox, http: httpx.AsyncClient, body: dict[str, Any], named: str
+) -> None:
+    response = await http.post("/sandbox/cancellations", json=body)
+
+    assert response.status_code == 400
+    assert named in response.json()["error"]
+    assert sandbox.cancellations == {}
+
+
+async def test_a_cancellation_is_started_moved_and_marked_shipped_over_http(
+    sandbox: Sandbox, http: httpx.AsyncClient
+) -> None:
+    started = await http.post(
+        "/sandbox/cancellations",
+        json={"shop_id": SHOP_ID, "cancellation": {"role": "seller"}, "webhook": False},
+    )
+    assert started.status_code == 201
+    made = started.json()
+    assert (made["role"], made["cancel_type"], made["seller_next_action_response"]) == (
+        "SELLER",
+        "CANCEL",
+        [],
+    )
+    cancel_id = made["cancel_id"]
+
+    moved = await http.post(
+        f"/sandbox/cancellations/{cancel_id}/status",
+        json={"status": "CANCELLATION_REQUEST_CANCELLED", "webhook": False},
+    )
+    shipped = await http.post(f"/sandbox/cancellations/{cancel_id}/shipped")
+    wrong = await http.post(f"/sandbox/cancellations/{cancel_id}/status", json={"status": "X"})
+    unknown = await http.post("/sandbox/cancellations/999/shipped")
+
+    assert moved.json()["cancel_status"] == "CANCELLATION_REQUEST_CANCELLED"
+    assert shipped.json() == {"cancel_id": cancel_id, "shipped": True}
+    assert cancel_id in sandbox.shipped
+    assert (wrong.status_code, unknown.status_code) == (400, 404)
+    assert (await http.get(f"/sandbox/cancellations/{cancel_id}")).json()["cancel_id"] == cancel_id

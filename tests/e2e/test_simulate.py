@@ -100,7 +100,19 @@ def test_simulate_fills_a_running_service_with_every_kind_of_after_sale(
     )
     nodes = [e["node"] for e in response.json()["data"]["afterSales"]["edges"]]
     types = {n["type"] for n in nodes}
-    assert types == {"RETURN_AND_REFUND", "REFUND_ONLY", "EXCHANGE", "ABNORMAL_RETURN"}
+    assert types == {
+        "RETURN_AND_REFUND",
+        "REFUND_ONLY",
+        "EXCHANGE",
+        "ABNORMAL_RETURN",
+        "CANCELLATION",
+    }
+    cancelled = {n["status"] for n in nodes if n["type"] == "CANCELLATION"}
+    assert {
+        "PENDING_REQUEST",
+        "REQUEST_CLOSED",
+        "REFUNDED",
+    } <= cancelled  # withdrawn, auto-approved
     assert len({n["status"] for n in nodes}) >= 5
     assert {"RETURNING", "RETURNED"} <= {n["returnStatus"] for n in nodes}
     dated = [n[k] for n in nodes for k in ("createdAt", "returnedAt") if n[k] is not None]

@@ -16,7 +16,7 @@ import pytest
 from aftersales.commands import accounts
 from aftersales.domain import tiktok as platform
 from aftersales.inbox import apply
-from aftersales.store.models import WebhookDelivery
+from aftersales.store.models import AfterSale, WebhookDelivery
 from api.app import create_app
 from tests.support.builders import make_seller
 from tests.support.clock import T0
@@ -237,9 +237,36 @@ async def test_an_older_report_delivered_late_is_recorded_as_stale(app: AppClien
     assert await outcomes() == ["created", "stale"]
 
 
+SELLER_CANCELLATION = {
+    "order_id": "576486316948400009",
+    "cancel_id": "4035000000000000109",
+    "cancel_status": "CANCELLATION_REQUEST_PENDING",
+    "cancellations_role": "SELLER",
+    "create_time": 1763632800,
+}
+
+
 @pytest.mark.parametrize(
-    ("type_", "outcome"), [(11, "recorded"), (1, "unknown_type"), (64, "unknown_type")]
+    ("data", "outcome"),
+    [
+        (SELLER_CANCELLATION, "recorded"),
+        ({**SELLER_CANCELLATION, "cancellations_role": "SYSTEM"}, "recorded"),
+        ({"order_id": "1", "anything": [1, 2]}, "rejected"),  # no cancel_id, no status
+    ],
 )
+async def test_a_cancellation_the_buyer_did_not_start_is_only_recorded(
+    app: AppClient, data: dict[str, object], outcome: str
+) -> None:
+    body = envelope("7494049642642441621", data, type_=11)
+
+    response = await post_tiktok(app, body)
+
+    assert (response.status_code, response.content) == (200, b"")
+    assert await outcomes() == [outcome]
+    assert await AfterSale.all().count() == 0
+
+
+@pytest.mark.parametrize(("type_", "outcome"), [(1, "unknown_type"), (64, "unknown_type")])
 async def test_other_topics_are_recorded_and_answered_200(
     app: AppClient, type_: int, outcome: str
 ) -> None:

@@ -65,7 +65,7 @@ ROWS = sorted(TRANSITIONS, key=_row_id)
 
 
 def command_for(action: SellerAction) -> Decision:
-    if action in REJECTIONS:
+    if action in REJECTIONS or action is A.REJECT_CANCELLATION:
         return Decision(action, reason=" item was used ")
     if action is A.OFFER_PARTIAL_REFUND:
         return Decision(action, amount=Decimal("40.00"))
@@ -125,6 +125,18 @@ async def test_rejection_is_saved_with_its_reason_and_dispute_deadline(
     after = await stored(seller_id, sale_id)
     assert after.sale.reject_reason == "item was used"
     assert after.sale.dispute_deadline == NOW + timedelta(hours=48)
+
+
+async def test_a_rejected_cancellation_keeps_its_reason_and_has_no_dispute_deadline() -> None:
+    seller = await make_seller()
+    seller_id = await seller_id_of(seller)
+    sale_id = await sale_in(seller, T.CANCELLATION, S.PENDING_REQUEST)
+
+    await perform(seller_id, sale_id, Decision(A.REJECT_CANCELLATION, reason=" packed "))
+
+    after = await stored(seller_id, sale_id)
+    assert (after.sale.status, after.sale.reject_reason) == (S.REJECTED, "packed")
+    assert after.sale.dispute_deadline is None and not after.sale.must_not_ship
 
 
 @pytest.mark.parametrize("row", [r for r in ROWS if r[1] in FULL_REFUNDS], ids=_row_id)

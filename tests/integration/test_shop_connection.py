@@ -100,10 +100,10 @@ async def test_polling_resumes_from_the_mark_after_a_reconnect(world: World) -> 
     await world.reconnect()
 
     world.put()
-    searches_before = len([c for c in world.sandbox.calls if c.path.endswith("/search")])
+    searches_before = len([c for c in world.sandbox.calls if c.path.endswith("/returns/search")])
     polled = await imports.poll(world.link)
 
-    searches = [c for c in world.sandbox.calls if c.path.endswith("/search")]
+    searches = [c for c in world.sandbox.calls if c.path.endswith("/returns/search")]
     assert polled.shops == 1 and len(searches) == searches_before + 1
     assert mark is not None
     assert searches[-1].body["update_time_ge"] == int((mark - imports.OVERLAP).timestamp())

@@ -8,12 +8,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
 from aftersales.domain.model import LineItem
 from aftersales.settings import Settings
 from api.context import Context
 from api.fast_execution import FastExecution
 from api.schema import build_schema
-from tests.perf.test_statements import PAGE
+from tests.perf.test_statements import MUST_NOT_SHIP, PAGE
 from tests.support.builders import make_sale, make_seller, seller_id_of
 from tests.support.clock import Clock
 
@@ -53,3 +55,27 @@ async def test_a_page_of_50_takes_the_generic_path_as_often_as_a_page_of_5(
         assert all(len(e["node"]["items"]) == 2 and e["node"]["history"] for e in edges)
         generic[first] = list(Counting.generic)
     assert generic[5] == generic[50] == ["Query.afterSales"], generic
+
+
+async def test_the_must_not_ship_page_is_served_fast_and_as_graphql_core_serves_it(
+    settings: Settings, clock: Clock
+) -> None:
+    seller = await make_seller()
+    for status in ("CANCELLATION_REQUEST_SUCCESS", "CANCELLATION_REQUEST_PENDING") * 3:
+        await make_sale(seller, return_type="CANCELLATION", status=status)
+    seller_id = await seller_id_of(seller)
+    answers = []
+    for execution in (Counting, StrawberryGraphQLCoreExecutionContext):
+        schema = build_schema()
+        schema.execution_context_class = execution
+        Counting.generic = []
+        context = Context(seller_id=seller_id, settings=settings, clock=clock.now)
+        result = await schema.execute(MUST_NOT_SHIP, {"first": 50}, context_value=context)
+        assert result.errors is None, result.errors
+        answers.append(result.data)
+        if execution is Counting:
+            assert Counting.generic == ["Query.afterSales"]
+
+    fast, generic = answers
+    assert fast == generic
+    assert fast is not None and fast["afterSales"]["totalCount"] == 3

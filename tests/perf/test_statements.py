@@ -65,6 +65,35 @@ async def test_a_page_of_50_costs_the_statements_of_a_page_of_5(app: AppClient) 
     assert counted[5] == counted[50] <= LIST_STATEMENTS, counted
 
 
+MUST_NOT_SHIP = """
+query Pull($first: Int!) {
+  afterSales(type: CANCELLATION, mustNotShip: true, first: $first) {
+    totalCount
+    edges { node {
+      id returnId orderId type status mustNotShip availableActions
+      items { sku productName quantity }
+      history { at actor action fromStatus toStatus source }
+    } }
+  }
+}
+"""
+
+
+async def test_the_must_not_ship_list_costs_the_statements_of_any_page(app: AppClient) -> None:
+    seller = await make_seller()
+    for status in ("CANCELLATION_REQUEST_SUCCESS",) * 55 + ("CANCELLATION_REQUEST_PENDING",) * 5:
+        await make_sale(seller, return_type="CANCELLATION", status=status)
+    await app.gql(MUST_NOT_SHIP, {"first": 1}, token=seller.token)
+    counted = {}
+    for first in (5, 50):
+        with statements() as sent:
+            data = await app.gql(MUST_NOT_SHIP, {"first": first}, token=seller.token)
+        assert data["afterSales"]["totalCount"] == 55
+        assert {e["node"]["mustNotShip"] for e in data["afterSales"]["edges"]} == {True}
+        counted[first] = len(sent)
+    assert counted[5] == counted[50] <= LIST_STATEMENTS, counted
+
+
 def _new_return_body(shop_id: str) -> bytes:
     lines = [
         {

@@ -134,6 +134,7 @@ PLATFORM_TYPES = {
     AfterSaleType.RETURN_AND_REFUND: "RETURN_AND_REFUND",
     AfterSaleType.REFUND_ONLY: "REFUND",
     AfterSaleType.EXCHANGE: "REPLACEMENT",
+    AfterSaleType.CANCELLATION: "CANCELLATION",  # a type-11 report, as the inbox reads it
 }
 
 
@@ -142,6 +143,8 @@ def platform_status_for(type_: AfterSaleType, status: AfterSaleStatus) -> str:
     if status is AfterSaleStatus.PENDING_REQUEST:
         if type_ is AfterSaleType.EXCHANGE:
             return "REPLACEMENT_REQUEST_PENDING"
+        if type_ is AfterSaleType.CANCELLATION:
+            return "CANCELLATION_REQUEST_PENDING"
         return "RETURN_OR_REFUND_REQUEST_PENDING"
     if status is AfterSaleStatus.SHIPPED_BY_BUYER:
         return "BUYER_SHIPPED_ITEM"

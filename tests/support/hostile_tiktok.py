@@ -89,6 +89,8 @@ class Hostile:
             objs = [o for o in objs if not wanted or o.get("return_id") in wanted]
             data = {"return_orders": objs, "next_page_token": "", "total_count": len(objs)}
             return _json(envelope(data))
+        if path.endswith("/cancellations/search"):  # searched beside the returns: none here
+            return _json(envelope({"cancellations": [], "next_page_token": "", "total_count": 0}))
         if path.endswith(("/approve", "/reject")):
             return _json(envelope({}))
         if path.endswith("/token/refresh"):

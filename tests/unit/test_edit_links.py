@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aftersales.domain import edits, tiktok
+from aftersales.domain import edits, stale, tiktok
 from aftersales.domain.model import (
     FINAL_STATUSES,
     AfterSaleStatus,
@@ -77,12 +77,12 @@ def test_a_fresh_report_writes_the_links_and_a_stale_one_only_fills_them() -> No
     report = parsed(next_return_id="9", is_quick_refund=True)
 
     fresh = tiktok.interpret(sale(), report, dispute_window=WINDOW)
-    stale = tiktok.fill_missing(sale(next_return_id="8"), report, has_items=True)
+    late = stale.fill_missing(sale(next_return_id="8"), report, has_items=True)
 
     assert (fresh.fields["next_return_id"], fresh.fields["quick_refund"]) == ("9", True)
-    assert stale is not None
-    assert "next_return_id" not in stale.fields  # never overwritten by a stale report
-    assert stale.fields["quick_refund"] is True
+    assert late is not None
+    assert "next_return_id" not in late.fields  # never overwritten by a stale report
+    assert late.fields["quick_refund"] is True
 
 
 @pytest.mark.parametrize("status", [s for s in S if s not in FINAL_STATUSES])

@@ -55,6 +55,8 @@ class Thing:
     name: str
     maybe: str | None
     count: int
+    # A Boolean leaf, as `AfterSale.mustNotShip`: `True`/`False`, and bad values below.
+    flag: bool
     color: Color
     maybe_color: Color | None
     at: datetime
@@ -95,6 +97,7 @@ def good(**changes: Any) -> Thing:
         "name": "mug",
         "maybe": None,
         "count": 3,
+        "flag": True,
         "color": Color.RED,
         "maybe_color": None,
         "at": AT,
@@ -130,7 +133,10 @@ class Exploding:
 
 # Each case: a name and the sources (built anew for every run: awaitables are awaited once).
 CASES: dict[str, Any] = {
-    "good": lambda: [good(), good(maybe="x", maybe_color=Color.BLUE, maybe_lines=None)],
+    "good": lambda: [
+        good(),
+        good(maybe="x", flag=False, maybe_color=Color.BLUE, maybe_lines=None),
+    ],
     "prefetched": lambda: [
         good(prefetched_lines=[Line(sku="P", note=None, color=Color.RED, price=None)])
     ],
@@ -141,6 +147,7 @@ CASES: dict[str, Any] = {
     "null item in non-null list": lambda: [good(colors=[Color.RED, None])],
     "null object item in non-null list": lambda: [good(lines=[None])],
     "wrong scalar": lambda: [good(count="three"), good(at="yesterday"), good(count=2**40)],
+    "wrong boolean": lambda: [good(flag="yes"), good(flag=1), good(flag=None)],
     "wrong enum": lambda: [good(color="RED"), good(maybe_color="green"), good(colors=["x"])],
     "wrong object": lambda: [good(price="10"), good(maybe_price=Money(amount="x", currency=1))],
     "not a list": lambda: [good(colors="RED"), good(lines=7), good(maybe_lines=(None,))],
@@ -170,7 +177,7 @@ CASES: dict[str, Any] = {
 NO_ERRORS = {"good", "prefetched", "awaitable", "awaitable item", "undefined"}
 
 ALL_FIELDS = """
-id name maybe count color maybeColor at
+id name maybe count flag color maybeColor at
 price { amount currency } maybePrice { amount currency }
 colors maybeColors
 lines { sku note color price { amount currency } }

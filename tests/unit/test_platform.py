@@ -20,15 +20,14 @@ from aftersales.domain.model import (
     Sale,
 )
 from aftersales.domain.rules import seller_response_deadline
+from aftersales.domain.stale import fill_missing, is_stale
 from aftersales.domain.tiktok import (
     DETAILS_FILLED_ACTION,
     PLATFORM_STATUS_ACTION,
     PLATFORM_STATUSES,
     UNMAPPED_STATUS_ACTION,
-    fill_missing,
     group_line_items,
     interpret,
-    is_stale,
     new_sale_fields,
 )
 from tests.support.builders import report
@@ -64,6 +63,12 @@ CONTRACT_STATUSES: dict[str, AfterSaleStatus] = {
     "RETURN_OR_REFUND_REQUEST_CANCELLED": S.REQUEST_CLOSED,
     "REPLACEMENT_REQUEST_CANCEL": S.REQUEST_CLOSED,
     "REPLACEMENT_REQUEST_COMPLETE": S.EXCHANGE_ACCEPTED,
+    # Cancellations' `cancel_status` (type 11, Search Cancellations; the filter spells `…_CANCEL`).
+    "CANCELLATION_REQUEST_PENDING": S.PENDING_REQUEST,
+    "CANCELLATION_REQUEST_SUCCESS": S.REFUNDED,
+    "CANCELLATION_REQUEST_COMPLETE": S.REFUNDED,
+    "CANCELLATION_REQUEST_CANCELLED": S.REQUEST_CLOSED,
+    "CANCELLATION_REQUEST_CANCEL": S.REQUEST_CLOSED,
 }
 CONTRACT_TYPES = {
     "REFUND": AfterSaleType.REFUND_ONLY,

@@ -46,3 +46,21 @@ def test_each_delivery_is_dated_by_the_latest_event_it_reports() -> None:
 
 def test_the_same_seed_plans_the_same_deliveries() -> None:
     assert planned(seed=3, count=120) == planned(seed=3, count=120)
+
+
+def test_the_traffic_has_buyer_cancellations_withdrawn_and_approved_by_tiktok() -> None:
+    type_11 = [
+        json.loads(d.body)["data"]
+        for d in planned(seed=5, count=600)
+        if d.source == "tiktok" and json.loads(d.body)["type"] == 11
+    ]
+
+    by_role = {(c["cancellations_role"], c["cancel_status"]) for c in type_11}
+
+    assert {
+        ("BUYER", "CANCELLATION_REQUEST_PENDING"),
+        ("BUYER", "CANCELLATION_REQUEST_CANCELLED"),
+        ("BUYER", "CANCELLATION_REQUEST_SUCCESS"),
+        ("SELLER", "CANCELLATION_REQUEST_PENDING"),
+    } <= by_role
+    assert all("update_time" not in c for c in type_11)

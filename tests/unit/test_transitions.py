@@ -18,6 +18,7 @@ from aftersales.domain.errors import (
     InvalidAmount,
     InvalidTransition,
     NotReturnedYet,
+    RegionNotSupported,
 )
 from aftersales.domain.model import (
     AfterSaleStatus,
@@ -57,9 +58,21 @@ CONTRACT_ROWS: dict[tuple[AfterSaleType, SellerAction], tuple[AfterSaleStatus, A
     (T.EXCHANGE, A.ACCEPT_EXCHANGE): (S.PENDING_REQUEST, S.EXCHANGE_ACCEPTED),
     (T.EXCHANGE, A.REFUSE_EXCHANGE): (S.PENDING_REQUEST, S.REJECTED),
     (T.EXCHANGE, A.ISSUE_FULL_REFUND): (S.PENDING_REQUEST, S.REFUNDED),
+    # Cancellations (docs/lifecycle.md, "Cancellations").
+    (T.CANCELLATION, A.APPROVE_CANCELLATION): (S.PENDING_REQUEST, S.REFUNDED),
+    (T.CANCELLATION, A.REJECT_CANCELLATION): (S.PENDING_REQUEST, S.REJECTED),
 }
 CONTRACT_REJECTIONS = {A.REJECT_RETURN, A.REJECT_RECEIPT, A.REJECT_REFUND, A.REFUSE_EXCHANGE}
-CONTRACT_FULL_REFUNDS = {A.CONFIRM_RECEIPT, A.ACCEPT_REFUND, A.ISSUE_FULL_REFUND}
+# A rejected cancellation is final: a reason, no dispute window.
+CONTRACT_FINAL_REJECTIONS = {A.REJECT_CANCELLATION}
+CONTRACT_FULL_REFUNDS = {
+    A.CONFIRM_RECEIPT,
+    A.ACCEPT_REFUND,
+    A.ISSUE_FULL_REFUND,
+    A.APPROVE_CANCELLATION,
+}
+# Actions TikTok retired in a region: refused there, never listed.
+CONTRACT_RETIRED = {A.REJECT_CANCELLATION: {"US"}}
 # The "also" column: which fields each action writes besides the status.
 CONTRACT_SIDE_EFFECTS: dict[SellerAction, set[str]] = {
     A.ACCEPT_RETURN: {"return_status"},
@@ -67,6 +80,8 @@ CONTRACT_SIDE_EFFECTS: dict[SellerAction, set[str]] = {
     A.ACCEPT_EXCHANGE: set(),
     **{a: {"reject_reason", "dispute_deadline", "dispute_status"} for a in CONTRACT_REJECTIONS},
     **{a: {"refund_amount"} for a in CONTRACT_FULL_REFUNDS},
+    A.APPROVE_CANCELLATION: {"refund_amount", "must_not_ship"},
+    A.REJECT_CANCELLATION: {"reject_reason", "dispute_status", "must_not_ship"},
 }
 STOCK_IN_STATUSES = {S.REFUNDED, S.REQUEST_CLOSED, S.EXCHANGE_ACCEPTED}
 STATUSES: list[AfterSaleStatus | None] = [None, *S]
@@ -120,6 +135,8 @@ def expected_refusal(sale: Sale, action: SellerAction) -> type[DomainError] | No
         return ActionNotAllowedForType
     if action is A.REJECT_RECEIPT and sale.quick_refund:
         return InvalidTransition
+    if sale.region.upper() in CONTRACT_RETIRED.get(action, set()):
+        return RegionNotSupported
     return None if sale.status is row[0] else InvalidTransition
 
 
@@ -133,7 +150,7 @@ def refusal_of(sale: Sale, action: SellerAction) -> type[DomainError] | None:
 
 def arguments_for(action: SellerAction) -> tuple[str | None, Decimal | None]:
     """(reason, amount) that make `action` valid."""
-    if action in CONTRACT_REJECTIONS:
+    if action in CONTRACT_REJECTIONS or action in CONTRACT_FINAL_REJECTIONS:
         return "  item was used  ", None
     if action is A.OFFER_PARTIAL_REFUND:
         return None, Decimal("40.00")
@@ -505,3 +522,42 @@ def test_refused_rejection_reports_the_status_before_the_missing_reason() -> Non
 
     with pytest.raises(InvalidTransition):
         decide(sale, A.REJECT_RETURN, now=NOW, dispute_window=WINDOW, reason="")
+
+
+def test_an_approved_cancellation_must_not_ship_and_refunds_what_was_asked() -> None:
+    sale = make(T.CANCELLATION, refund_requested=Decimal("25.00"))
+
+    change = decide(sale, A.APPROVE_CANCELLATION, now=NOW, dispute_window=WINDOW)
+
+    assert change.fields["status"] is S.REFUNDED
+    assert change.fields["refund_amount"] == Decimal("25.00")
+    assert change.fields["must_not_ship"] is True
+
+
+def test_a_rejected_cancellation_is_final_with_no_dispute_window() -> None:
+    sale = make(T.CANCELLATION)
+
+    change = decide(sale, A.REJECT_CANCELLATION, now=NOW, dispute_window=WINDOW, reason=" sent ")
+
+    assert change.fields["status"] is S.REJECTED
+    assert change.fields["reject_reason"] == "sent"
+    assert "dispute_deadline" not in change.fields
+    assert change.fields["must_not_ship"] is False
+
+
+@pytest.mark.parametrize("region", ["US", "us"])
+def test_a_us_shop_cannot_reject_a_cancellation_and_is_not_offered_to(region: str) -> None:
+    sale = make(T.CANCELLATION, region=region)
+
+    with pytest.raises(RegionNotSupported):
+        check(sale, A.REJECT_CANCELLATION)
+
+    assert available_actions(sale) == [A.APPROVE_CANCELLATION, A.ADD_NOTE]
+
+
+def test_a_pending_cancellation_elsewhere_offers_approve_and_reject() -> None:
+    assert available_actions(make(T.CANCELLATION, region="MY")) == [
+        A.APPROVE_CANCELLATION,
+        A.REJECT_CANCELLATION,
+        A.ADD_NOTE,
+    ]
