@@ -37,6 +37,7 @@ from api.stock.mutations import StockMutation
 from api.stock.queries import StockQuery
 from api.sync.mutations import SyncMutation
 from api.sync.queries import SyncQuery
+from api.triage.tags import TagMutation
 
 log = logging.getLogger("aftersales.graphql")
 
@@ -99,6 +100,7 @@ MUTATIONS: tuple[type, ...] = (
     LabelMutation,
     SyncMutation,
     ShopMutation,
+    TagMutation,
 )
 
 

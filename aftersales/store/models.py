@@ -164,6 +164,8 @@ class AfterSale(Model):
             Index(fields=("seller_response_deadline",)),
             Index(fields=("shop_id", "pre_return_id")),
             Index(fields=("shop_id", "next_return_id")),
+            # The urgent queue (`orderBy: RESPONSE_DEADLINE`): per shop, soonest deadline first.
+            Index(fields=("shop_id", "seller_response_deadline", "id")),
         )
 
 
@@ -229,10 +231,28 @@ class HistoryEntry(Model):
     # when the change was applied here. History reads in `id` order: entries are only written
     # under the after-sale's version check, so their ids follow the order changes were applied.
     platform_at = fields.DatetimeField(null=True)
+    # Who, by name, when the actor alone does not say (a rule's name for source RULE).
+    actor_name = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "history_entry"
         indexes = (Index(fields=("after_sale_id", "at")),)
+
+
+# A seller's tag on an after-sale (aftersales/domain/tags.py): `tag` as first written, `key`
+# its case-folded form, unique per after-sale; (key, after_sale_id) serves the `tags` filter.
+class AfterSaleTag(Model):
+    id = fields.BigIntField(primary_key=True)
+    after_sale: fields.ForeignKeyRelation[AfterSale] = fields.ForeignKeyField(
+        "models.AfterSale", related_name="tags", on_delete=fields.CASCADE
+    )
+    tag = fields.CharField(max_length=50)
+    key = fields.CharField(max_length=50)
+
+    class Meta:
+        table = "after_sale_tag"
+        unique_together = (("after_sale", "key"),)
+        indexes = (Index(fields=("key", "after_sale_id")),)
 
 
 # Every delivery a platform made to us, kept whatever happened to it.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,8 +29,10 @@ from aftersales.domain.model import (
     StockCondition,
 )
 from aftersales.domain.sync import SyncStatus
-from aftersales.store import counts, rows
-from aftersales.store.models import AfterSale, Shop
+from aftersales.domain.tags import MAX_LENGTH as MAX_TAG
+from aftersales.domain.tags import key as tag_key
+from aftersales.store import counts, rows, tags
+from aftersales.store.models import AfterSale, AfterSaleTag, Shop
 from aftersales.store.records import (
     HistoryRecord,
     ItemRecord,
@@ -71,6 +74,16 @@ class SaleFilter:
     awaiting_stock_in: bool | None = None
     response_due_before: datetime | None = None
     sync_status: SyncStatus | None = None
+    # Tags that must all be present (compared case-insensitively: aftersales/domain/tags.py).
+    tags: tuple[str, ...] | None = None
+
+
+class SaleOrder(enum.Enum):
+    """A page's order: newest first, or the urgent queue (the soonest seller response deadline
+    first, after-sales without one last; ties by id)."""
+
+    NEWEST = "NEWEST"
+    RESPONSE_DEADLINE = "RESPONSE_DEADLINE"
 
 
 @dataclass(frozen=True)
@@ -80,14 +93,41 @@ class Page:
     has_next_page: bool
 
 
-def encode_cursor(record: SaleRecord) -> str:
-    raw = f"{record.created_at.isoformat()}|{record.id}"
+def encode_cursor(record: SaleRecord, order: SaleOrder = SaleOrder.NEWEST) -> str:
+    if order is SaleOrder.RESPONSE_DEADLINE:
+        # "d|<deadline, empty when none>|id": the order's own key, so a cursor of one order is
+        # refused by the other.
+        due = record.seller_response_deadline
+        raw = f"d|{'' if due is None else due.isoformat()}|{record.id}"
+    else:
+        raw = f"{record.created_at.isoformat()}|{record.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_deadline_cursor(cursor: str) -> tuple[datetime | None, int]:
+    """The (deadline or None, id) of an urgent-queue cursor; `Invalid` for anything else."""
+    bad = Invalid("the cursor is not one this API returned for this order", field="after")
+    try:
+        mark, due, sale_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        number = int(sale_id)
+        at = datetime.fromisoformat(due) if due else None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise bad from None
+    if mark != "d" or not 0 < number <= MAX_ID:
+        raise bad
+    if at is None:
+        return None, number
+    utc = _in_range(at) if at.tzinfo is not None else None
+    if utc is None:
+        raise bad
+    return utc, number
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         created, _, sale_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        if created == "d":
+            raise ValueError("an urgent-queue cursor")
         at, number = datetime.fromisoformat(created), int(sale_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         at, number = None, 0
@@ -167,6 +207,14 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
                 field="responseDueBefore",
             )
         q &= Q(seller_response_deadline__lte=due, status__in=AWAITING_SELLER)
+    for tag in flt.tags or ():
+        wanted = tag_key(tag)
+        if not wanted or len(wanted) > MAX_TAG:
+            return NOTHING  # no after-sale holds such a tag
+        # One `id IN (...)` per tag, each an index range of (key, after_sale_id).
+        q &= Q(
+            id__in=Subquery(AfterSaleTag.filter(key=wanted).using_db(conn).values("after_sale_id"))
+        )
     return q
 
 
@@ -181,7 +229,12 @@ def _plain_page(
     `_scoped` makes Tortoise build, for the filters a list's tabs use (shop, type, statuses,
     cursor); None for the others (search, stock-in, response deadline, a shop id longer than
     the column), which keep Tortoise's query builder."""
-    if flt.search or flt.awaiting_stock_in is not None or flt.response_due_before is not None:
+    if (
+        flt.search
+        or flt.awaiting_stock_in is not None
+        or flt.response_due_before is not None
+        or flt.tags
+    ):
         return None
     where: list[str] = []
     params: list[Any] = []
@@ -229,10 +282,18 @@ class SaleReads:
         self._conn = conn
 
     async def list_sales(
-        self, seller_id: int, flt: SaleFilter, *, first: int, after: str | None
+        self,
+        seller_id: int,
+        flt: SaleFilter,
+        *,
+        first: int,
+        after: str | None,
+        order: SaleOrder = SaleOrder.NEWEST,
     ) -> Page:
         if first < 0 or first > MAX_PAGE:
             raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
+        if order is SaleOrder.RESPONSE_DEADLINE:
+            return await self._urgent(seller_id, flt, first=first, after=after)
         cursor = decode_cursor(after) if after else None
         plain = _plain_page(seller_id, flt, cursor) if first > 0 else None
         if plain is not None:
@@ -271,6 +332,47 @@ class SaleReads:
         found, total = await rows.fetch_with_total(self._conn, query, self._matching(q).count())
         if total is None:  # an empty page: the total counts the matches before the cursor too
             total = await self._matching(q).count() if after else 0
+        return Page(
+            records=[rows.sale(r) for r in found[:first]],
+            total_count=total,
+            has_next_page=len(found) > first,
+        )
+
+    async def _urgent(
+        self, seller_id: int, flt: SaleFilter, *, first: int, after: str | None
+    ) -> Page:
+        """The urgent queue, as two keyset ranges read in turn: the after-sales with a deadline
+        by (deadline, id), then those without one by id. Each is an index range on both
+        databases (SQLite sorts NULL first, so `NULLS LAST` is not one ORDER BY there)."""
+        due, last_id = decode_deadline_cursor(after) if after else (None, 0)
+        q = _scoped(self._conn, seller_id, flt)
+        if flt.awaiting_stock_in is not None:
+            waiting = awaiting_stock_in()
+            q &= waiting if flt.awaiting_stock_in else ~waiting
+        total = await self._matching(q).count()
+        found: list[Any] = []
+        if first > 0 and (after is None or due is not None):
+            dated = q & Q(seller_response_deadline__isnull=False)
+            if due is not None:
+                dated &= Q(seller_response_deadline__gt=due) | Q(
+                    seller_response_deadline=due, id__gt=last_id
+                )
+            found += await (
+                self._matching(dated)
+                .order_by("seller_response_deadline", "id")
+                .limit(first + 1)
+                .values_list(*rows.SALE_COLUMNS)
+            )
+        if first > 0 and len(found) <= first:
+            undated = q & Q(seller_response_deadline__isnull=True)
+            if after is not None and due is None:
+                undated &= Q(id__gt=last_id)
+            found += await (
+                self._matching(undated)
+                .order_by("id")
+                .limit(first + 1 - len(found))
+                .values_list(*rows.SALE_COLUMNS)
+            )
         return Page(
             records=[rows.sale(r) for r in found[:first]],
             total_count=total,
@@ -327,7 +429,7 @@ class SaleReads:
         grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
         when = rows.when
         found = await rows.fetch_by_sale(self._conn, rows.HISTORY_SQL, ids)
-        for sale_id, at, actor, action, from_, to, source, platform_at in found:
+        for sale_id, at, actor, action, from_, to, source, platform_at, actor_name in found:
             grouped[sale_id].append(
                 HistoryRecord(
                     when(at),
@@ -337,9 +439,13 @@ class SaleReads:
                     None if to is None else _STATUSES.get(to) or AfterSaleStatus(to),
                     _SOURCES.get(source) or EventSource(source),
                     None if platform_at is None else when(platform_at),
+                    actor_name,
                 )
             )
         return grouped
+
+    async def tags_by_sale(self, ids: Sequence[int]) -> dict[int, list[str]]:
+        return await tags.tags_by_sale(self._conn, ids)
 
     async def stocked_in_by_sale(self, ids: Sequence[int]) -> dict[int, list[StockedInRecord]]:
         totals: dict[tuple[int, str, StockCondition], int] = defaultdict(int)

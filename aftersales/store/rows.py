@@ -137,7 +137,7 @@ NOTES_SQL = (
 # caller's clock).
 HISTORY_SQL = (
     'SELECT "after_sale_id","at","actor","action","from_status","to_status","source",'
-    '"platform_at" FROM "history_entry" WHERE "after_sale_id" IN ({ids}) ORDER BY "id"'
+    '"platform_at","actor_name" FROM "history_entry" WHERE "after_sale_id" IN ({ids}) ORDER BY "id"'
 )
 STOCKED_IN_SQL = (
     'SELECT "after_sale_id","sku","condition","quantity" FROM "stock_movement"'

@@ -63,6 +63,7 @@ class Entry:
     source: EventSource
     detail: Mapping[str, Any] | None = None
     platform_at: datetime | None = None
+    actor_name: str | None = None  # who by name, when the actor alone does not say (a rule)
 
 
 # A new after-sale's lines go into the statement that inserts it up to this many (on PostgreSQL,
@@ -317,6 +318,7 @@ def _entry(sale_id: int | None, entry: Entry) -> dict[str, Any]:
         "source": entry.source,
         "detail": dict(entry.detail) if entry.detail else None,
         "platform_at": entry.platform_at,
+        "actor_name": entry.actor_name,
     }
 
 

@@ -55,6 +55,7 @@ from aftersales.store.sales import Sales
 from aftersales.store.sql import Connection, dialect
 from aftersales.store.stock import Stock, StockReads
 from aftersales.store.sweeps import Sweeps
+from aftersales.store.tags import Tags
 
 DEFAULT = "default"  # the one connection pool (aftersales/store/db.py)
 
@@ -78,6 +79,7 @@ class Tx:
         self.sweeps = Sweeps(conn)
         self.install = Install(conn)  # this installation's id (idempotency keys)
         self.oauth = OAuthStates(conn)  # the states of OAuth authorizations (connecting a shop)
+        self.tags = Tags(conn)  # the seller's tags on after-sales
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[Tx]:

@@ -18,6 +18,14 @@ from api.ids import parse_id
 from api.sales.types import AfterSale, Prefetched, nested_lists_asked
 
 
+AfterSaleOrder = strawberry.enum(
+    queries.SaleOrder,
+    name="AfterSaleOrder",
+    description="NEWEST: newest first. RESPONSE_DEADLINE: the urgent queue, the soonest"
+    " sellerResponseDeadline first, after-sales without one last.",
+)
+
+
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -52,7 +60,8 @@ class StatusCount:
 @strawberry.type
 class SaleQuery:
     @strawberry.field(
-        description="After-sales of the caller's shops, newest first. `first` <= 100."
+        description="After-sales of the caller's shops, newest first (or as `orderBy` says)."
+        " `tags`: all of them present. `first` <= 100."
     )
     async def after_sales(
         self,
@@ -66,6 +75,8 @@ class SaleQuery:
         awaiting_stock_in: bool | None = None,
         response_due_before: datetime | None = None,
         sync_status: SyncStatus | None = None,
+        tags: list[str] | None = None,
+        order_by: AfterSaleOrder = queries.SaleOrder.NEWEST,
         first: int = 20,
         after: str | None = None,
     ) -> AfterSaleConnection:
@@ -79,11 +90,12 @@ class SaleQuery:
             awaiting_stock_in=awaiting_stock_in,
             response_due_before=response_due_before,
             sync_status=sync_status,
+            tags=None if tags is None else tuple(tags),
         )
         try:
             async with reading() as r:
                 page = await r.sales.list_sales(
-                    info.context.seller_id, flt, first=first, after=after
+                    info.context.seller_id, flt, first=first, after=after, order=order_by
                 )
         except Invalid as exc:
             raise graphql_error(exc) from None
@@ -93,7 +105,9 @@ class SaleQuery:
             [r.id for r in page.records], nested_lists_asked(info, ("edges", "node"))
         )
         edges = [
-            AfterSaleEdge(cursor=queries.encode_cursor(r), node=AfterSale.of(r, prefetched))
+            AfterSaleEdge(
+                cursor=queries.encode_cursor(r, order_by), node=AfterSale.of(r, prefetched)
+            )
             for r in page.records
         ]
         return AfterSaleConnection(
