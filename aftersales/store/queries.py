@@ -78,7 +78,7 @@ class SaleFilter:
     tags: tuple[str, ...] | None = None
 
 
-class SaleOrder(enum.Enum):
+class AfterSaleOrder(enum.Enum):
     """A page's order: newest first, or the urgent queue (the soonest seller response deadline
     first, after-sales without one last; ties by id)."""
 
@@ -93,8 +93,8 @@ class Page:
     has_next_page: bool
 
 
-def encode_cursor(record: SaleRecord, order: SaleOrder = SaleOrder.NEWEST) -> str:
-    if order is SaleOrder.RESPONSE_DEADLINE:
+def encode_cursor(record: SaleRecord, order: AfterSaleOrder = AfterSaleOrder.NEWEST) -> str:
+    if order is AfterSaleOrder.RESPONSE_DEADLINE:
         # "d|<deadline, empty when none>|id": the order's own key, so a cursor of one order is
         # refused by the other.
         due = record.seller_response_deadline
@@ -288,11 +288,11 @@ class SaleReads:
         *,
         first: int,
         after: str | None,
-        order: SaleOrder = SaleOrder.NEWEST,
+        order: AfterSaleOrder = AfterSaleOrder.NEWEST,
     ) -> Page:
         if first < 0 or first > MAX_PAGE:
             raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
-        if order is SaleOrder.RESPONSE_DEADLINE:
+        if order is AfterSaleOrder.RESPONSE_DEADLINE:
             return await self._urgent(seller_id, flt, first=first, after=after)
         cursor = decode_cursor(after) if after else None
         plain = _plain_page(seller_id, flt, cursor) if first > 0 else None

@@ -18,14 +18,6 @@ from api.ids import parse_id
 from api.sales.types import AfterSale, Prefetched, nested_lists_asked
 
 
-AfterSaleOrder = strawberry.enum(
-    queries.SaleOrder,
-    name="AfterSaleOrder",
-    description="NEWEST: newest first. RESPONSE_DEADLINE: the urgent queue, the soonest"
-    " sellerResponseDeadline first, after-sales without one last.",
-)
-
-
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -76,7 +68,7 @@ class SaleQuery:
         response_due_before: datetime | None = None,
         sync_status: SyncStatus | None = None,
         tags: list[str] | None = None,
-        order_by: AfterSaleOrder = queries.SaleOrder.NEWEST,
+        order_by: queries.AfterSaleOrder | None = queries.AfterSaleOrder.NEWEST,
         first: int = 20,
         after: str | None = None,
     ) -> AfterSaleConnection:
@@ -92,6 +84,7 @@ class SaleQuery:
             sync_status=sync_status,
             tags=None if tags is None else tuple(tags),
         )
+        order_by = order_by or queries.AfterSaleOrder.NEWEST
         try:
             async with reading() as r:
                 page = await r.sales.list_sales(
