@@ -37,6 +37,7 @@ from api.stock.mutations import StockMutation
 from api.stock.queries import StockQuery
 from api.sync.mutations import SyncMutation
 from api.sync.queries import SyncQuery
+from api.triage.rules import RuleMutation, RuleQuery
 from api.triage.tags import TagMutation
 
 log = logging.getLogger("aftersales.graphql")
@@ -93,7 +94,7 @@ class OneOperation(SchemaExtension):
 
 
 # Each feature contributes its own Query / Mutation classes; they are merged here.
-QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery, SyncQuery)
+QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery, SyncQuery, RuleQuery)
 MUTATIONS: tuple[type, ...] = (
     SaleMutation,
     StockMutation,
@@ -101,6 +102,7 @@ MUTATIONS: tuple[type, ...] = (
     SyncMutation,
     ShopMutation,
     TagMutation,
+    RuleMutation,
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from aftersales.commands import triage
 from aftersales.commands.connection import authorization_notice
 from aftersales.commands.parcels import apply_parcel_event
 from aftersales.commands.reports import apply_return_report
@@ -50,10 +51,16 @@ async def apply_tiktok(
             source=EventSource.TIKTOK_WEBHOOK,
             found=found,
         )
+        waits = False  # for the fetch of the full return, before the rules look at it
         if fetch_details and found.shop is not None and tiktok.is_thin(note.report):
             shop_pk = found.shop.id
             if await tx.calls.shop_syncs(shop_pk):
                 await tx.calls.fetch(shop_pk=shop_pk, return_id=note.report.return_id, now=now)
+                waits = True
+        if result.outcome is Outcome.CREATED and result.after_sale_id is not None and not waits:
+            await triage.on_arrival(
+                tx, result.after_sale_id, now=now, windows=windows, push=fetch_details
+            )
         return result
     if note.type in payloads.AUTHORIZATION_TYPES and note.shop_id is not None:
         # `fetch_details` is set exactly when the TikTok API is configured.
@@ -81,6 +88,7 @@ async def apply_report(
     source: EventSource,
     current: bool = False,
     found: ReportLookup | None = None,
+    rules: bool = True,
 ) -> Result:
     """A return report, pushed (a webhook) or fetched (`current`: TikTok's state right now),
     then the parcel events that waited for its return.
@@ -99,6 +107,7 @@ async def apply_report(
             source=source,
             current=current,
             found=found,
+            rules=rules,
         )
     except Invalid as exc:  # e.g. a new return of a return_type we do not know
         return Result(Outcome.UNMAPPED, reason=exc.message)
@@ -128,13 +137,31 @@ async def apply_report(
 
 
 async def apply_fetched(
-    tx: Tx, shop_id: str, report: tiktok.ReturnReport, *, now: datetime, windows: DisputeWindows
+    tx: Tx,
+    shop_id: str,
+    report: tiktok.ReturnReport,
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+    backfill: bool = False,
 ) -> Result:
     """A return object fetched from TikTok's API: TikTok's state right now, recorded with source
-    TIKTOK_API (docs/tiktok-sync.md)."""
-    return await apply_report(
-        tx, shop_id, report, now=now, windows=windows, source=EventSource.TIKTOK_API, current=True
+    TIKTOK_API (docs/tiktok-sync.md). A request awaiting the rules' evaluation (created by a
+    poll, or by a thin webhook that waited for this fetch) gets it now; one imported by a
+    `backfill` (syncShop, `aftersales sync`) never awaits it."""
+    result = await apply_report(
+        tx,
+        shop_id,
+        report,
+        now=now,
+        windows=windows,
+        source=EventSource.TIKTOK_API,
+        current=True,
+        rules=not backfill,
     )
+    if result.after_sale_id is not None and not backfill:
+        await triage.on_arrival(tx, result.after_sale_id, now=now, windows=windows, push=True)
+    return result
 
 
 async def apply_parcel(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:

@@ -145,6 +145,9 @@ class AfterSale(Model):
     quick_refund = fields.BooleanField(default=False, db_default=False)
     pre_return_id = fields.CharField(max_length=64, null=True)
     next_return_id = fields.CharField(max_length=64, null=True)
+    # A request that arrived in PENDING_REQUEST and still awaits its one evaluation by the
+    # seller's rules (aftersales/commands/triage.py), which clears it by a conditional update.
+    rules_pending = fields.BooleanField(default=False, db_default=False)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -253,6 +256,27 @@ class AfterSaleTag(Model):
         table = "after_sale_tag"
         unique_together = (("after_sale", "key"),)
         indexes = (Index(fields=("key", "after_sale_id")),)
+
+
+# A seller's rule (aftersales/domain/triage.py): conditions and `shop_ids` as JSON (null: all).
+class TriageRule(Model):
+    id = fields.IntField(primary_key=True)
+    seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(
+        "models.Seller", related_name="rules", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    position = fields.IntField()
+    enabled = fields.BooleanField(default=True)
+    shop_ids: Any = fields.JSONField(null=True)
+    conditions: Any = fields.JSONField()
+    accept = fields.BooleanField(default=False)
+    tag = fields.CharField(max_length=50, null=True)
+    note = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "triage_rule"
+        indexes = (Index(fields=("seller_id", "position")),)
 
 
 # Every delivery a platform made to us, kept whatever happened to it.

@@ -31,8 +31,9 @@ from aftersales.domain.model import (
 from aftersales.domain.sync import SyncStatus
 from aftersales.domain.tags import MAX_LENGTH as MAX_TAG
 from aftersales.domain.tags import key as tag_key
+from aftersales.domain.triage import Rule
 from aftersales.store import counts, rows, tags
-from aftersales.store.models import AfterSale, AfterSaleTag, Shop
+from aftersales.store.models import AfterSale, AfterSaleItem, AfterSaleTag, Shop
 from aftersales.store.records import (
     HistoryRecord,
     ItemRecord,
@@ -76,6 +77,9 @@ class SaleFilter:
     sync_status: SyncStatus | None = None
     # Tags that must all be present (compared case-insensitively: aftersales/domain/tags.py).
     tags: tuple[str, ...] | None = None
+    # What a rule's conditions match (previewRule), and a lower bound of `created_at`.
+    rule: Rule | None = None
+    created_since: datetime | None = None
 
 
 class AfterSaleOrder(enum.Enum):
@@ -207,6 +211,16 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
                 field="responseDueBefore",
             )
         q &= Q(seller_response_deadline__lte=due, status__in=AWAITING_SELLER)
+    if flt.rule is not None:
+        q &= _rule_matches(conn, flt.rule)
+    if flt.created_since is not None:
+        since = _in_range(flt.created_since)
+        if since is None:
+            raise Invalid(
+                f"since must be a time in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)",
+                field="since",
+            )
+        q &= Q(created_at__gte=since)
     for tag in flt.tags or ():
         wanted = tag_key(tag)
         if not wanted or len(wanted) > MAX_TAG:
@@ -215,6 +229,32 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
         q &= Q(
             id__in=Subquery(AfterSaleTag.filter(key=wanted).using_db(conn).values("after_sale_id"))
         )
+    return q
+
+
+def _rule_matches(conn: Connection, rule: Rule) -> Q:
+    """`triage.matches` in SQL, but for `enabled` (a preview shows what the rule would do).
+    (SQLite's LIKE folds ASCII letters only: elsewhere `reasonContains` is exact there.)"""
+    q = Q()
+    if rule.shop_ids is not None:
+        q &= Q(shop__shop_id__in=list(rule.shop_ids))
+    when = rule.when
+    if when.types is not None:
+        q &= Q(type__in=list(when.types))
+    if when.reason_contains is not None:
+        q &= Q(reason__icontains=when.reason_contains)
+    if when.max_amount is not None:
+        q &= Q(currency=when.max_currency, refund_requested__lte=when.max_amount)
+    if when.skus is not None:
+        q &= Q(
+            id__in=Subquery(
+                AfterSaleItem.filter(sku__in=list(when.skus))
+                .using_db(conn)
+                .values("after_sale_id")
+            )
+        )
+    if when.regions is not None:
+        q &= Q(shop__region__in=list(when.regions))
     return q
 
 
@@ -234,6 +274,8 @@ def _plain_page(
         or flt.awaiting_stock_in is not None
         or flt.response_due_before is not None
         or flt.tags
+        or flt.rule is not None
+        or flt.created_since is not None
     ):
         return None
     where: list[str] = []

@@ -212,6 +212,7 @@ class Sales:
         source: EventSource,
         detail: Mapping[str, Any] | None = None,
         platform_at: datetime | None = None,
+        actor_name: str | None = None,
     ) -> bool:
         """Write `change` and its history entry if nobody changed the after-sale since `sale` was
         read. False on a lost race (nothing written). A change that is not `recorded` moves the
@@ -232,7 +233,7 @@ class Sales:
         if items is not None:
             await self._replace_items(sale.id, items)
         if change.recorded:
-            entry = Entry(change, at, actor, source, detail, platform_at)
+            entry = Entry(change, at, actor, source, detail, platform_at, actor_name)
             await self._insert(HistoryEntry, [_entry(sale.id, entry)])
         return True
 
@@ -245,6 +246,7 @@ class Sales:
         action: ChangeAction,
         source: EventSource,
         detail: Mapping[str, Any] | None = None,
+        actor_name: str | None = None,
     ) -> bool:
         """Record a change that keeps the status (a note, a reprint, a stock-in): the version
         moves, so racing writers see it, and history says what happened. False on a lost race."""
@@ -255,6 +257,7 @@ class Sales:
             actor=actor,
             source=source,
             detail=detail,
+            actor_name=actor_name,
         )
 
     async def hold_matching(
@@ -270,6 +273,16 @@ class Sales:
         )
         matched, held = int(found[0]["matched"]), int(found[0]["held"])
         return matched > 0 and held == matched
+
+    async def by_id(self, sale_id: int) -> SaleRecord | None:
+        return await self._one('a."id" = ?', sale_id)
+
+    async def skus(self, sale_id: int) -> frozenset[str]:
+        """The SKUs of the after-sale's lines."""
+        found = await sql.select(
+            self._conn, 'SELECT "sku" FROM "after_sale_item" WHERE "after_sale_id" = ?', [sale_id]
+        )
+        return frozenset(str(row[0]) for row in found)
 
     async def has_items(self, sale_id: int) -> bool:
         """Whether the after-sale has lines (items) already."""

@@ -51,6 +51,7 @@ from aftersales.store.oauth import OAuthStates
 from aftersales.store.queries import SaleReads
 from aftersales.store.readiness import Health
 from aftersales.store.rematches import Rematches
+from aftersales.store.rules import RuleReads, Rules
 from aftersales.store.sales import Sales
 from aftersales.store.sql import Connection, dialect
 from aftersales.store.stock import Stock, StockReads
@@ -80,6 +81,7 @@ class Tx:
         self.install = Install(conn)  # this installation's id (idempotency keys)
         self.oauth = OAuthStates(conn)  # the states of OAuth authorizations (connecting a shop)
         self.tags = Tags(conn)  # the seller's tags on after-sales
+        self.rules = Rules(conn)  # sellers' rules, and the after-sale's evaluation mark
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[Tx]:
@@ -109,6 +111,7 @@ class Reader:
         self.rematches = Rematches(conn)  # parcel events a race left unmatched
         self.jobs = JobReads(conn)  # the timer jobs' last runs
         self.readiness = Health(conn)  # GET /readyz's check
+        self.rules = RuleReads(conn)  # a seller's rules
 
 
 @asynccontextmanager

@@ -67,7 +67,12 @@ async def fetch(link: Link, creds: ShopCredentials, return_id: str) -> ImportRun
 
 
 async def import_updated(
-    link: Link, creds: ShopCredentials, *, since: datetime, until: datetime | None = None
+    link: Link,
+    creds: ShopCredentials,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    backfill: bool = False,
 ) -> ImportRun:
     """Every return of the shop updated at or after `since` (and before `until`), oldest first,
     following TikTok's page tokens to the end. A return object that cannot be applied is
@@ -87,7 +92,7 @@ async def import_updated(
         run.pages += 1
         for obj in page.returns:
             try:
-                await _apply(link, creds, obj, run)
+                await _apply(link, creds, obj, run, backfill=backfill)
             except Exception:
                 run.returns += 1
                 run.outcomes["failed"] += 1
@@ -104,9 +109,16 @@ async def import_updated(
 
 
 async def _apply(
-    link: Link, creds: ShopCredentials, obj: dict[str, object], run: ImportRun
+    link: Link,
+    creds: ShopCredentials,
+    obj: dict[str, object],
+    run: ImportRun,
+    *,
+    backfill: bool = False,
 ) -> None:
-    result = await receive_fetched(creds.shop_id, obj, now=link.clock(), windows=link.windows)
+    result = await receive_fetched(
+        creds.shop_id, obj, now=link.clock(), windows=link.windows, backfill=backfill
+    )
     run.returns += 1
     run.outcomes[result.outcome.value] += 1
     if result.outcome is Outcome.REJECTED:
@@ -214,7 +226,7 @@ async def sync_shop(link: Link, creds: ShopCredentials, *, since: datetime | Non
     error: str | None = None
     try:
         async with asyncio.timeout(SYNC_TIME_LIMIT.total_seconds()):
-            run = await import_updated(link, creds, since=start)
+            run = await import_updated(link, creds, since=start, backfill=True)
     except TimeoutError:
         error = f"the import stopped after {SYNC_TIME_LIMIT}: run it again to go on"
         raise TikTokError(error) from None

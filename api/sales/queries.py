@@ -49,6 +49,45 @@ class StatusCount:
     )
 
 
+async def page_of(
+    info: Info,
+    flt: queries.SaleFilter,
+    *,
+    first: int,
+    after: str | None,
+    order: queries.AfterSaleOrder | None = None,
+) -> AfterSaleConnection:
+    """A page of the caller's after-sales that `flt` matches, as a connection (`afterSales`,
+    `previewRule`)."""
+    order_by = order or queries.AfterSaleOrder.NEWEST
+    try:
+        async with reading() as r:
+            page = await r.sales.list_sales(
+                info.context.seller_id, flt, first=first, after=after, order=order_by
+            )
+    except Invalid as exc:
+        raise graphql_error(exc) from None
+    # The nested lists asked for on the nodes, fetched now for the whole page: the same
+    # statements the dataloaders would run, without a resolver call per after-sale.
+    prefetched = await Prefetched.fetch(
+        [r.id for r in page.records], nested_lists_asked(info, ("edges", "node"))
+    )
+    edges = [
+        AfterSaleEdge(cursor=queries.encode_cursor(r, order_by), node=AfterSale.of(r, prefetched))
+        for r in page.records
+    ]
+    return AfterSaleConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total_count,
+    )
+
+
 @strawberry.type
 class SaleQuery:
     @strawberry.field(
@@ -84,35 +123,7 @@ class SaleQuery:
             sync_status=sync_status,
             tags=None if tags is None else tuple(tags),
         )
-        order_by = order_by or queries.AfterSaleOrder.NEWEST
-        try:
-            async with reading() as r:
-                page = await r.sales.list_sales(
-                    info.context.seller_id, flt, first=first, after=after, order=order_by
-                )
-        except Invalid as exc:
-            raise graphql_error(exc) from None
-        # The nested lists asked for on the nodes, fetched now for the whole page: the same
-        # statements the dataloaders would run, without a resolver call per after-sale.
-        prefetched = await Prefetched.fetch(
-            [r.id for r in page.records], nested_lists_asked(info, ("edges", "node"))
-        )
-        edges = [
-            AfterSaleEdge(
-                cursor=queries.encode_cursor(r, order_by), node=AfterSale.of(r, prefetched)
-            )
-            for r in page.records
-        ]
-        return AfterSaleConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=page.total_count,
-        )
+        return await page_of(info, flt, first=first, after=after, order=order_by)
 
     @strawberry.field
     async def after_sale(self, info: Info, id: strawberry.ID) -> AfterSale | None:
