@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from aftersales.commands import triage
@@ -18,6 +19,7 @@ from aftersales.domain.outcome import Result
 from aftersales.domain.triage import Actions, Conditions
 from aftersales.inbox import payloads
 from aftersales.inbox import receive as inbox
+from aftersales.settings import load_settings
 from aftersales.store.models import AfterSale, HistoryEntry
 from aftersales.store.sales import Sales
 from aftersales.tiktok import dispatch, imports
@@ -25,7 +27,9 @@ from tests.integration.test_tiktok_sync import World, world  # noqa: F401  (the 
 from tests.support.builders import WINDOWS, Seller, make_seller, seller_id_of, unique_id
 from tests.support.clock import T0
 from tests.support.door import read
+from tests.support.sandbox import APP_KEY, APP_SECRET
 from tests.support.webhooks import envelope, return_data
+from webhooks.signing import tiktok_signature
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -238,3 +242,53 @@ async def test_a_backfill_is_not_evaluated(world: World) -> None:  # noqa: F811
     assert sale.status is AfterSaleStatus.PENDING_REQUEST
     assert (await queries.tags_by_sale([sale.id])) == {}
     assert world.decisions() == []
+
+
+async def test_on_a_syncing_shop_a_thin_report_waits_for_the_fetch(
+    world: World,  # noqa: F811
+    database: str,
+) -> None:
+    from api.app import create_app
+
+    await triage.create_rule(
+        world.seller_id,
+        name="small IDR refunds",
+        shop_ids=None,
+        when=Conditions(max_amount=Decimal("100000"), max_currency="IDR"),
+        then=Actions(accept=True),
+        enabled=True,
+        now=world.clock.now(),
+    )
+    return_id = world.put("RETURN_OR_REFUND_REQUEST_PENDING", return_type="REFUND")
+    settings = load_settings(
+        {
+            "DATABASE_URL": database,
+            "TIKTOK_APP_KEY": APP_KEY,
+            "TIKTOK_APP_SECRET": APP_SECRET,
+            "LOGISTICS_WEBHOOK_SECRET": "test-logistics-secret",
+            "TIKTOK_API_BASE_URL": world.base_url,
+        }
+    )
+    app = create_app(settings, clock=world.clock.now, manage_database=False, run_jobs=False)
+    thin = return_data(
+        "RETURN_OR_REFUND_REQUEST_PENDING", return_id=return_id, return_type="REFUND"
+    )
+    body = envelope(world.seller.shop_id, thin, notification_id=unique_id())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        answer = await client.post(
+            "/webhooks/tiktok",
+            content=body,
+            headers={"Authorization": tiktok_signature(APP_KEY, APP_SECRET, body)},
+        )
+    assert answer.status_code == 200
+    waiting = await _sale(return_id)
+
+    await dispatch.dispatch(world.link)  # the fetch: amount and lines, then the rules
+    fetched = await _sale(return_id)
+    await dispatch.dispatch(world.link)  # the rule's accept, to TikTok
+
+    assert (waiting.status, waiting.refund_requested) == (AfterSaleStatus.PENDING_REQUEST, None)
+    assert fetched.status is AfterSaleStatus.REFUNDED
+    assert [c.body for c in world.decisions()] == [{"decision": "APPROVE_REFUND"}]
