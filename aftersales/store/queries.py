@@ -248,9 +248,7 @@ def _rule_matches(conn: Connection, rule: Rule) -> Q:
     if when.skus is not None:
         q &= Q(
             id__in=Subquery(
-                AfterSaleItem.filter(sku__in=list(when.skus))
-                .using_db(conn)
-                .values("after_sale_id")
+                AfterSaleItem.filter(sku__in=list(when.skus)).using_db(conn).values("after_sale_id")
             )
         )
     if when.regions is not None:

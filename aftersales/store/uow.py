@@ -54,6 +54,7 @@ from aftersales.store.rematches import Rematches
 from aftersales.store.rules import RuleReads, Rules
 from aftersales.store.sales import Sales
 from aftersales.store.sql import Connection, dialect
+from aftersales.store.stats import StatsReads
 from aftersales.store.stock import Stock, StockReads
 from aftersales.store.sweeps import Sweeps
 from aftersales.store.tags import Tags
@@ -112,6 +113,7 @@ class Reader:
         self.jobs = JobReads(conn)  # the timer jobs' last runs
         self.readiness = Health(conn)  # GET /readyz's check
         self.rules = RuleReads(conn)  # a seller's rules
+        self.stats = StatsReads(conn)  # afterSaleStats
 
 
 @asynccontextmanager
