@@ -9,7 +9,7 @@ import base64
 import binascii
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -385,13 +385,31 @@ class SaleReads:
         by (deadline, id), then those without one by id. Each is an index range on both
         databases (SQLite sorts NULL first, so `NULLS LAST` is not one ORDER BY there)."""
         due, last_id = decode_deadline_cursor(after) if after else (None, 0)
+        q = self._filtered(seller_id, flt)
+        total = await self._matching(q).count()
+        found = await self._urgent_rows(q, first + 1, due, last_id, started=after is not None)
+        return Page(
+            records=[rows.sale(r) for r in found[:first]],
+            total_count=total,
+            has_next_page=len(found) > first,
+        )
+
+    def _filtered(self, seller_id: int, flt: SaleFilter) -> Q:
         q = _scoped(self._conn, seller_id, flt)
         if flt.awaiting_stock_in is not None:
             waiting = awaiting_stock_in()
             q &= waiting if flt.awaiting_stock_in else ~waiting
-        total = await self._matching(q).count()
+        return q
+
+    async def _urgent_rows(
+        self, q: Q, limit: int, due: datetime | None, last_id: int, *, started: bool
+    ) -> list[Any]:
+        """Up to `limit` rows of the urgent queue after (due, last_id) (`started`: a cursor
+        was given; a None `due` then means it was among those without a deadline)."""
         found: list[Any] = []
-        if first > 0 and (after is None or due is not None):
+        if limit <= 0:
+            return found
+        if not started or due is not None:
             dated = q & Q(seller_response_deadline__isnull=False)
             if due is not None:
                 dated &= Q(seller_response_deadline__gt=due) | Q(
@@ -400,24 +418,54 @@ class SaleReads:
             found += await (
                 self._matching(dated)
                 .order_by("seller_response_deadline", "id")
-                .limit(first + 1)
+                .limit(limit)
                 .values_list(*rows.SALE_COLUMNS)
             )
-        if first > 0 and len(found) <= first:
+        if len(found) < limit:
             undated = q & Q(seller_response_deadline__isnull=True)
-            if after is not None and due is None:
+            if started and due is None:
                 undated &= Q(id__gt=last_id)
             found += await (
                 self._matching(undated)
                 .order_by("id")
-                .limit(first + 1 - len(found))
+                .limit(limit - len(found))
                 .values_list(*rows.SALE_COLUMNS)
             )
-        return Page(
-            records=[rows.sale(r) for r in found[:first]],
-            total_count=total,
-            has_next_page=len(found) > first,
-        )
+        return found
+
+    async def batches(
+        self, seller_id: int, flt: SaleFilter, order: AfterSaleOrder, *, size: int = 1000
+    ) -> AsyncIterator[list[SaleRecord]]:
+        """Every after-sale `flt` matches, in `order`, `size` at a time: keyset batches, no
+        totals (the CSV export: constant memory whatever the count). Raises `Invalid` for a
+        bad filter before yielding anything."""
+        q = self._filtered(seller_id, flt)
+        urgent = order is AfterSaleOrder.RESPONSE_DEADLINE
+        due: datetime | None = None
+        created: datetime | None = None
+        last_id = 0
+        started = False
+        while True:
+            if urgent:
+                found = await self._urgent_rows(q, size, due, last_id, started=started)
+            else:
+                page_q = q
+                if created is not None:
+                    page_q &= Q(created_at__lt=created) | Q(created_at=created, id__lt=last_id)
+                found = await (
+                    self._matching(page_q)
+                    .order_by("-created_at", "-id")
+                    .limit(size)
+                    .values_list(*rows.SALE_COLUMNS)
+                )
+            records = [rows.sale(r) for r in found]
+            if records:
+                yield records
+            if len(records) < size:
+                return
+            last = records[-1]
+            started, last_id = True, last.id
+            due, created = last.seller_response_deadline, last.created_at
 
     def _matching(self, q: Q) -> QuerySet[AfterSale]:
         return AfterSale.filter(q).using_db(self._conn)
