@@ -43,12 +43,12 @@ async def apply_return_report(
     source: EventSource = EventSource.TIKTOK_WEBHOOK,
     current: bool = False,
     found: ReportLookup | None = None,
-    rules: bool = True,
+    defer_rules: bool = False,
 ) -> Result:
     """Apply one report in `tx`.
 
-    `rules`: a request it creates in PENDING_REQUEST awaits the seller's rules
-    (aftersales/commands/triage.py); False for a backfill's imports.
+    `defer_rules`: a request it creates in PENDING_REQUEST is marked to be evaluated by the
+    seller's rules later, when its full return is fetched (aftersales/commands/triage.py).
 
     `current`: the report is TikTok's state right now (a return fetched from its API), not a
     point in time. It is applied by the same rules: older than our last local change, it never
@@ -76,9 +76,8 @@ async def apply_return_report(
             sale, has_items = await tx.sales.by_return_id(shop, report.return_id), None
         if sale is None:
             fields, change = tiktok.new_sale(report, region=shop.region, dispute_window=window)
-            fields["rules_pending"] = (
-                rules and fields.get("status") is AfterSaleStatus.PENDING_REQUEST
-            )
+            pending = fields.get("status") is AfterSaleStatus.PENDING_REQUEST
+            fields["rules_pending"] = defer_rules and pending
             entry = Entry(change, now, report.actor, source, _detail(report), report.update_time)
             created = await tx.sales.create(shop, fields, at=now, entry=entry)
             if created is None:  # a concurrent delivery created it first

@@ -1,7 +1,10 @@
 """Sellers' rules: editing them, and their one evaluation when a request arrives (SPEC §13).
 
-`on_arrival` runs in the unit of work that applied the report (the delivery's, or a fetch's),
-so the request, the rule's decision, its push to TikTok and the cleared mark commit together.
+`evaluate` runs in the unit of work that created the request (a delivery's, or a poll's), so the
+request and the rule's decision and its push to TikTok commit together, once: a concurrent copy
+of the report loses the insert and never evaluates. A request whose thin report waits for the
+fetch of its full return is created with a mark instead, which `after_fetch` clears by a
+conditional update in the fetch's unit of work; only the one that clears it evaluates.
 A rule acts through the seller's own command (`seller.decide_in`) with actor SYSTEM, source
 RULE and the rule's name; a refusal is recorded as a RULE_FAILED history entry, never raised.
 """
@@ -141,13 +144,22 @@ async def _one(tx: Tx, seller_id: int, rule_id: int) -> Rule:
 # --- Evaluation ----------------------------------------------------------------------------
 
 
-async def on_arrival(
+async def after_fetch(
     tx: Tx, sale_id: int, *, now: datetime, windows: DisputeWindows, push: bool
 ) -> triage.Plan | None:
-    """The rules' one evaluation of a request that arrived pending: nothing when it was
-    evaluated already (or never awaited one), or is no longer PENDING_REQUEST now."""
+    """A fetched return: if its request was created waiting for this fetch (its thin report
+    lacked amounts or lines), the rules' one evaluation of it, claimed by clearing its mark;
+    nothing for any other request, or one evaluated already."""
     if not await tx.rules.claim(sale_id):
         return None
+    return await evaluate(tx, sale_id, now=now, windows=windows, push=push)
+
+
+async def evaluate(
+    tx: Tx, sale_id: int, *, now: datetime, windows: DisputeWindows, push: bool
+) -> triage.Plan | None:
+    """The rules' evaluation of a request that arrived pending, in the unit of work that
+    created it (or claimed its mark): nothing when it is no longer PENDING_REQUEST."""
     sale = await tx.sales.by_id(sale_id)
     if sale is None or sale.status is not AfterSaleStatus.PENDING_REQUEST:
         return None

@@ -42,6 +42,14 @@ async def apply_tiktok(
         found = await tx.sales.for_report(
             note.shop_id, note.report.return_id, note.report.tracking_number
         )
+        # A thin report about a shop that syncs queues a fetch of the full return, and the
+        # seller's rules wait for it (they look at amounts and lines).
+        waits = (
+            fetch_details
+            and found.shop is not None
+            and tiktok.is_thin(note.report)
+            and await tx.calls.shop_syncs(found.shop.id)
+        )
         result = await apply_report(
             tx,
             note.shop_id,
@@ -50,15 +58,13 @@ async def apply_tiktok(
             windows=windows,
             source=EventSource.TIKTOK_WEBHOOK,
             found=found,
+            defer_rules=waits,
         )
-        waits = False  # for the fetch of the full return, before the rules look at it
-        if fetch_details and found.shop is not None and tiktok.is_thin(note.report):
-            shop_pk = found.shop.id
-            if await tx.calls.shop_syncs(shop_pk):
-                await tx.calls.fetch(shop_pk=shop_pk, return_id=note.report.return_id, now=now)
-                waits = True
-        if result.outcome is Outcome.CREATED and result.after_sale_id is not None and not waits:
-            await triage.on_arrival(
+        if waits and found.shop is not None:
+            await tx.calls.fetch(shop_pk=found.shop.id, return_id=note.report.return_id, now=now)
+        elif result.outcome is Outcome.CREATED and found.has_rules and result.after_sale_id:
+            # Created by this unit of work (a concurrent copy lost the insert): evaluated once.
+            await triage.evaluate(
                 tx, result.after_sale_id, now=now, windows=windows, push=fetch_details
             )
         return result
@@ -88,7 +94,7 @@ async def apply_report(
     source: EventSource,
     current: bool = False,
     found: ReportLookup | None = None,
-    rules: bool = True,
+    defer_rules: bool = False,
 ) -> Result:
     """A return report, pushed (a webhook) or fetched (`current`: TikTok's state right now),
     then the parcel events that waited for its return.
@@ -107,7 +113,7 @@ async def apply_report(
             source=source,
             current=current,
             found=found,
-            rules=rules,
+            defer_rules=defer_rules,
         )
     except Invalid as exc:  # e.g. a new return of a return_type we do not know
         return Result(Outcome.UNMAPPED, reason=exc.message)
@@ -149,6 +155,7 @@ async def apply_fetched(
     TIKTOK_API (docs/tiktok-sync.md). A request awaiting the rules' evaluation (created by a
     poll, or by a thin webhook that waited for this fetch) gets it now; one imported by a
     `backfill` (syncShop, `aftersales sync`) never awaits it."""
+    found = await tx.sales.for_report(shop_id, report.return_id, report.tracking_number)
     result = await apply_report(
         tx,
         shop_id,
@@ -157,10 +164,16 @@ async def apply_fetched(
         windows=windows,
         source=EventSource.TIKTOK_API,
         current=True,
-        rules=not backfill,
+        found=found,
     )
-    if result.after_sale_id is not None and not backfill:
-        await triage.on_arrival(tx, result.after_sale_id, now=now, windows=windows, push=True)
+    sale_id = result.after_sale_id
+    if backfill or sale_id is None:
+        return result
+    if result.outcome is Outcome.CREATED:
+        if found.has_rules:
+            await triage.evaluate(tx, sale_id, now=now, windows=windows, push=True)
+    else:  # a request whose thin report waited for this fetch, if it is one
+        await triage.after_fetch(tx, sale_id, now=now, windows=windows, push=True)
     return result
 
 

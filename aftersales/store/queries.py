@@ -5,13 +5,10 @@ One query for a page, one per nested list for a whole page (the API's dataloader
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
@@ -20,20 +17,26 @@ from tortoise.queryset import QuerySet
 
 from aftersales.domain.errors import Invalid
 from aftersales.domain.model import (
-    Actor,
     AfterSaleStatus,
     AfterSaleType,
     DisputeStatus,
-    EventSource,
     ReturnStatus,
-    StockCondition,
 )
 from aftersales.domain.sync import SyncStatus
 from aftersales.domain.tags import MAX_LENGTH as MAX_TAG
 from aftersales.domain.tags import key as tag_key
 from aftersales.domain.triage import Rule
-from aftersales.store import counts, rows, tags
-from aftersales.store.models import AfterSale, AfterSaleItem, AfterSaleTag, Shop
+from aftersales.store import counts, cursors, rows
+from aftersales.store.cursors import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_ID,
+    decode_cursor,
+    decode_deadline_cursor,
+)
+from aftersales.store.cursors import in_range as _in_range
+from aftersales.store.models import AfterSale, AfterSaleTag, Shop
+from aftersales.store.nested import NestedReads
 from aftersales.store.records import (
     HistoryRecord,
     ItemRecord,
@@ -42,10 +45,12 @@ from aftersales.store.records import (
     ShopRecord,
     StockedInRecord,
 )
+from aftersales.store.rules import rule_matches
 from aftersales.store.sql import Connection
 from aftersales.store.stock import awaiting_stock_in
 
 __all__ = [
+    "MAX_ID",
     "HistoryRecord",
     "ItemRecord",
     "NoteRecord",
@@ -57,9 +62,6 @@ __all__ = [
 ]
 
 MAX_PAGE = 100
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
-# Times given to a query must fall in these years (UTC): both databases store them, alike.
-FIRST_YEAR, LAST_YEAR = 1970, 9999
 # Statuses in which the seller owes TikTok a response (the seller response SLA).
 AWAITING_SELLER = (AfterSaleStatus.PENDING_REQUEST, AfterSaleStatus.SHIPPED_BY_BUYER)
 
@@ -90,71 +92,16 @@ class AfterSaleOrder(enum.Enum):
     RESPONSE_DEADLINE = "RESPONSE_DEADLINE"
 
 
+def encode_cursor(record: SaleRecord, order: AfterSaleOrder = AfterSaleOrder.NEWEST) -> str:
+    """The cursor of `record` in a page of this order."""
+    return cursors.encode_cursor(record, urgent=order is AfterSaleOrder.RESPONSE_DEADLINE)
+
+
 @dataclass(frozen=True)
 class Page:
     records: list[SaleRecord]
     total_count: int
     has_next_page: bool
-
-
-def encode_cursor(record: SaleRecord, order: AfterSaleOrder = AfterSaleOrder.NEWEST) -> str:
-    if order is AfterSaleOrder.RESPONSE_DEADLINE:
-        # "d|<deadline, empty when none>|id": the order's own key, so a cursor of one order is
-        # refused by the other.
-        due = record.seller_response_deadline
-        raw = f"d|{'' if due is None else due.isoformat()}|{record.id}"
-    else:
-        raw = f"{record.created_at.isoformat()}|{record.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_deadline_cursor(cursor: str) -> tuple[datetime | None, int]:
-    """The (deadline or None, id) of an urgent-queue cursor; `Invalid` for anything else."""
-    bad = Invalid("the cursor is not one this API returned for this order", field="after")
-    try:
-        mark, due, sale_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        number = int(sale_id)
-        at = datetime.fromisoformat(due) if due else None
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise bad from None
-    if mark != "d" or not 0 < number <= MAX_ID:
-        raise bad
-    if at is None:
-        return None, number
-    utc = _in_range(at) if at.tzinfo is not None else None
-    if utc is None:
-        raise bad
-    return utc, number
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        created, _, sale_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        if created == "d":
-            raise ValueError("an urgent-queue cursor")
-        at, number = datetime.fromisoformat(created), int(sale_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        at, number = None, 0
-    # A naive time, a time out of range or an id beyond the integer column would fail in the
-    # database, not here.
-    utc = _in_range(at) if at is not None and at.tzinfo is not None else None
-    if utc is None or not 0 < number <= MAX_ID:
-        raise Invalid("the cursor is not one this API returned", field="after")
-    return utc, number
-
-
-def _utc(value: datetime) -> datetime:
-    """A time as UTC; a time without an offset is taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _in_range(value: datetime) -> datetime | None:
-    """The time as UTC if it falls in the years FIRST_YEAR to LAST_YEAR there, else None."""
-    try:
-        utc = _utc(value)
-    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0 in UTC
-        return None
-    return utc if FIRST_YEAR <= utc.year <= LAST_YEAR else None
 
 
 NOTHING = Q(id__in=[])
@@ -212,7 +159,7 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
             )
         q &= Q(seller_response_deadline__lte=due, status__in=AWAITING_SELLER)
     if flt.rule is not None:
-        q &= _rule_matches(conn, flt.rule)
+        q &= rule_matches(conn, flt.rule)
     if flt.created_since is not None:
         since = _in_range(flt.created_since)
         if since is None:
@@ -229,30 +176,6 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
         q &= Q(
             id__in=Subquery(AfterSaleTag.filter(key=wanted).using_db(conn).values("after_sale_id"))
         )
-    return q
-
-
-def _rule_matches(conn: Connection, rule: Rule) -> Q:
-    """`triage.matches` in SQL, but for `enabled` (a preview shows what the rule would do).
-    (SQLite's LIKE folds ASCII letters only: elsewhere `reasonContains` is exact there.)"""
-    q = Q()
-    if rule.shop_ids is not None:
-        q &= Q(shop__shop_id__in=list(rule.shop_ids))
-    when = rule.when
-    if when.types is not None:
-        q &= Q(type__in=list(when.types))
-    if when.reason_contains is not None:
-        q &= Q(reason__icontains=when.reason_contains)
-    if when.max_amount is not None:
-        q &= Q(currency=when.max_currency, refund_requested__lte=when.max_amount)
-    if when.skus is not None:
-        q &= Q(
-            id__in=Subquery(
-                AfterSaleItem.filter(sku__in=list(when.skus)).using_db(conn).values("after_sale_id")
-            )
-        )
-    if when.regions is not None:
-        q &= Q(shop__region__in=list(when.regions))
     return q
 
 
@@ -307,19 +230,9 @@ def _plain_page(
     return " AND ".join(where), params, count_where, count_params
 
 
-# Stored values -> enum members, for the nested lists' rows (a page decodes hundreds of them;
-# a dict lookup is several times cheaper than the enum's call). An unknown value still fails as
-# the enum's call does.
-_ACTORS = {m.value: m for m in Actor}
-_STATUSES = {m.value: m for m in AfterSaleStatus}
-_SOURCES = {m.value: m for m in EventSource}
-
-
-class SaleReads:
-    """The read side of after-sales, on the read handle (`reading()` in aftersales/store/uow.py)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+class SaleReads(NestedReads):
+    """The read side of after-sales, on the read handle (`reading()` in aftersales/store/uow.py):
+    pages and one after-sale here, their nested lists from `NestedReads`."""
 
     async def list_sales(
         self,
@@ -483,64 +396,3 @@ class SaleReads:
         if shop_id is not None and _equals(Shop, "shop_id", shop_id) is NOTHING:
             return counts.StatusCounts({}, untidy=False)  # longer than any shop id: no such shop
         return await counts.count_by_status(self._conn, seller_id, type_, shop_id)
-
-    async def supersedes_by_sale(self, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
-        """The after-sale each one replaces (an edited request, aftersales/domain/edits.py)."""
-        return await self._linked(rows.SUPERSEDES_SQL, ids)
-
-    async def superseded_by_by_sale(self, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
-        """The after-sale that replaces each one (the buyer edited the request)."""
-        return await self._linked(rows.SUPERSEDED_BY_SQL, ids)
-
-    async def _linked(self, sql: str, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
-        grouped: dict[int, list[SaleRecord]] = defaultdict(list)
-        for row in await rows.fetch_by_sale(self._conn, sql, ids):
-            grouped[row[0]].append(rows.sale(tuple(row)[1:]))
-        return grouped
-
-    async def items_by_sale(self, ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
-        grouped: dict[int, list[ItemRecord]] = defaultdict(list)
-        found = await rows.fetch_by_sale(self._conn, rows.ITEMS_SQL, ids)
-        for sale_id, sku, product_name, quantity, unit_refund in found:
-            grouped[sale_id].append(
-                ItemRecord(sku, product_name, quantity, rows.money(unit_refund))
-            )
-        return grouped
-
-    async def notes_by_sale(self, ids: Sequence[int]) -> dict[int, list[NoteRecord]]:
-        grouped: dict[int, list[NoteRecord]] = defaultdict(list)
-        for sale_id, text, created_at in await rows.fetch_by_sale(self._conn, rows.NOTES_SQL, ids):
-            grouped[sale_id].append(NoteRecord(text, rows.when(created_at)))
-        return grouped
-
-    async def history_by_sale(self, ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
-        grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
-        when = rows.when
-        found = await rows.fetch_by_sale(self._conn, rows.HISTORY_SQL, ids)
-        for sale_id, at, actor, action, from_, to, source, platform_at, actor_name in found:
-            grouped[sale_id].append(
-                HistoryRecord(
-                    when(at),
-                    _ACTORS.get(actor) or Actor(actor),
-                    action,
-                    None if from_ is None else _STATUSES.get(from_) or AfterSaleStatus(from_),
-                    None if to is None else _STATUSES.get(to) or AfterSaleStatus(to),
-                    _SOURCES.get(source) or EventSource(source),
-                    None if platform_at is None else when(platform_at),
-                    actor_name,
-                )
-            )
-        return grouped
-
-    async def tags_by_sale(self, ids: Sequence[int]) -> dict[int, list[str]]:
-        return await tags.tags_by_sale(self._conn, ids)
-
-    async def stocked_in_by_sale(self, ids: Sequence[int]) -> dict[int, list[StockedInRecord]]:
-        totals: dict[tuple[int, str, StockCondition], int] = defaultdict(int)
-        found = await rows.fetch_by_sale(self._conn, rows.STOCKED_IN_SQL, ids)
-        for sale_id, sku, condition, quantity in found:
-            totals[(sale_id, sku, StockCondition(condition))] += quantity
-        grouped: dict[int, list[StockedInRecord]] = defaultdict(list)
-        for (sale_id, sku, condition), quantity in totals.items():
-            grouped[sale_id].append(StockedInRecord(sku, quantity, condition))
-        return grouped

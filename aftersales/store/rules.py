@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from tortoise.expressions import Q, Subquery
 
 from aftersales.domain.model import AfterSaleType
 from aftersales.domain.triage import Actions, Conditions, Rule
 from aftersales.store import sql
-from aftersales.store.models import TriageRule
+from aftersales.store.models import AfterSaleItem, TriageRule
 from aftersales.store.sql import Connection, dialect
 
 _COLUMNS = ("id", "name", "position", "enabled", "shop_ids", "conditions", "accept", "tag", "note")
@@ -70,6 +71,30 @@ def _tuple(values: Any, kind: Any) -> tuple[Any, ...] | None:
 
 
 _SELECT = "SELECT " + ",".join(f'"{c}"' for c in _COLUMNS) + ' FROM "triage_rule"'
+
+
+def rule_matches(conn: Connection, rule: Rule) -> Q:
+    """`triage.matches` in SQL, but for `enabled` (a preview shows what the rule would do).
+    (SQLite's LIKE folds ASCII letters only: elsewhere `reasonContains` is exact there.)"""
+    q = Q()
+    if rule.shop_ids is not None:
+        q &= Q(shop__shop_id__in=list(rule.shop_ids))
+    when = rule.when
+    if when.types is not None:
+        q &= Q(type__in=list(when.types))
+    if when.reason_contains is not None:
+        q &= Q(reason__icontains=when.reason_contains)
+    if when.max_amount is not None:
+        q &= Q(currency=when.max_currency, refund_requested__lte=when.max_amount)
+    if when.skus is not None:
+        q &= Q(
+            id__in=Subquery(
+                AfterSaleItem.filter(sku__in=list(when.skus)).using_db(conn).values("after_sale_id")
+            )
+        )
+    if when.regions is not None:
+        q &= Q(shop__region__in=list(when.regions))
+    return q
 
 
 class RuleReads:

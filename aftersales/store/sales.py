@@ -50,6 +50,7 @@ class ReportLookup:
     # A held after-sale that names this return as the request it replaces (its return_id):
     # this one is superseded (aftersales/domain/edits.py).
     successor: str | None = None
+    has_rules: bool = False  # the shop's seller has an enabled rule
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Sales:
             has_items=bool(row[columns]),
             events_waiting=bool(row[columns + 1]),
             successor=row[columns + 2],
+            has_rules=bool(row[columns + 3]),
         )
 
     async def successor_of(self, shop: ShopRecord, return_id: str) -> str | None:

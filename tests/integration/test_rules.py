@@ -119,7 +119,7 @@ async def test_the_same_report_twice_is_acted_on_once(database: str) -> None:
     assert await HistoryEntry.filter(after_sale_id=sale.id, action="ACCEPT_REFUND").count() == 1
 
 
-async def test_an_evaluation_is_claimed_once() -> None:
+async def test_a_fetch_later_does_not_evaluate_a_request_again() -> None:
     seller = await make_seller()
     return_id = unique_id()
     await _receive(_body(seller.shop_id, return_id, "3.00"))  # no rule yet: evaluated, nothing
@@ -136,7 +136,7 @@ async def _evaluate(sale_id: int) -> Any:
     from aftersales.store.uow import uow
 
     async with uow() as tx:
-        return await triage.on_arrival(tx, sale_id, now=T0, windows=WINDOWS, push=False)
+        return await triage.after_fetch(tx, sale_id, now=T0, windows=WINDOWS, push=False)
 
 
 async def test_a_refused_action_is_recorded_not_raised(database: str) -> None:
