@@ -26,7 +26,7 @@ from aftersales.domain.sync import SyncStatus
 from aftersales.domain.tags import MAX_LENGTH as MAX_TAG
 from aftersales.domain.tags import key as tag_key
 from aftersales.domain.triage import Rule
-from aftersales.store import counts, cursors, rows
+from aftersales.store import counts, cursors, keyset, rows
 from aftersales.store.cursors import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -300,7 +300,9 @@ class SaleReads(NestedReads):
         due, last_id = decode_deadline_cursor(after) if after else (None, 0)
         q = self._filtered(seller_id, flt)
         total = await self._matching(q).count()
-        found = await self._urgent_rows(q, first + 1, due, last_id, started=after is not None)
+        found = await keyset.urgent_rows(
+            self._matching, q, first + 1, due, last_id, started=after is not None
+        )
         return Page(
             records=[rows.sale(r) for r in found[:first]],
             total_count=total,
@@ -314,53 +316,29 @@ class SaleReads(NestedReads):
             q &= waiting if flt.awaiting_stock_in else ~waiting
         return q
 
-    async def _urgent_rows(
-        self, q: Q, limit: int, due: datetime | None, last_id: int, *, started: bool
-    ) -> list[Any]:
-        """Up to `limit` rows of the urgent queue after (due, last_id) (`started`: a cursor
-        was given; a None `due` then means it was among those without a deadline)."""
-        found: list[Any] = []
-        if limit <= 0:
-            return found
-        if not started or due is not None:
-            dated = q & Q(seller_response_deadline__isnull=False)
-            if due is not None:
-                dated &= Q(seller_response_deadline__gt=due) | Q(
-                    seller_response_deadline=due, id__gt=last_id
-                )
-            found += await (
-                self._matching(dated)
-                .order_by("seller_response_deadline", "id")
-                .limit(limit)
-                .values_list(*rows.SALE_COLUMNS)
-            )
-        if len(found) < limit:
-            undated = q & Q(seller_response_deadline__isnull=True)
-            if started and due is None:
-                undated &= Q(id__gt=last_id)
-            found += await (
-                self._matching(undated)
-                .order_by("id")
-                .limit(limit - len(found))
-                .values_list(*rows.SALE_COLUMNS)
-            )
-        return found
-
     async def batches(
         self, seller_id: int, flt: SaleFilter, order: AfterSaleOrder, *, size: int = 1000
     ) -> AsyncIterator[list[SaleRecord]]:
         """Every after-sale `flt` matches, in `order`, `size` at a time: keyset batches, no
         totals (the CSV export: constant memory whatever the count). Raises `Invalid` for a
-        bad filter before yielding anything."""
+        bad filter before yielding anything. The filters of a list's tabs run as SQL written
+        out (`_plain_page`), the others through Tortoise's query builder."""
         q = self._filtered(seller_id, flt)
+        plain = _plain_page(seller_id, flt, None)
         urgent = order is AfterSaleOrder.RESPONSE_DEADLINE
         due: datetime | None = None
         created: datetime | None = None
         last_id = 0
         started = False
         while True:
-            if urgent:
-                found = await self._urgent_rows(q, size, due, last_id, started=started)
+            if plain is not None:
+                found = await keyset.plain_batch(
+                    self._conn, plain, urgent, size, due, created, last_id, started=started
+                )
+            elif urgent:
+                found = await keyset.urgent_rows(
+                    self._matching, q, size, due, last_id, started=started
+                )
             else:
                 page_q = q
                 if created is not None:

@@ -98,11 +98,17 @@ async def test_more_rows_than_a_batch_come_out_in_order(
     seller = await make_seller()
     ids = [await make_sale(seller, at=T0 + timedelta(minutes=n)) for n in range(5)]
 
+    for sale_id in ids:
+        await app.gql(TAG, {"id": str(sale_id), "tags": ["x"]}, token=seller.token)
+
     rows = _rows(await _export(app, seller))
     urgent = _rows(await _export(app, seller, {"orderBy": "RESPONSE_DEADLINE"}))
+    # A tag filter takes the query builder's way instead of the SQL written out.
+    tagged = _rows(await _export(app, seller, {"tags": "x"}))
+    tagged_urgent = _rows(await _export(app, seller, {"tags": "x", "orderBy": "RESPONSE_DEADLINE"}))
 
-    assert [r["id"] for r in rows] == [str(i) for i in reversed(ids)]
-    assert [r["id"] for r in urgent] == [str(i) for i in ids]
+    assert [r["id"] for r in rows] == [r["id"] for r in tagged] == [str(i) for i in reversed(ids)]
+    assert [r["id"] for r in urgent] == [r["id"] for r in tagged_urgent] == [str(i) for i in ids]
 
 
 @pytest.mark.parametrize(
