@@ -27,6 +27,7 @@ MAX_NAME = 100
 MAX_NOTE = 2000
 MAX_RULES = 100  # per seller
 MAX_LIST = 100  # items in one condition's list
+MAX_SKU = 100  # as a line's sku
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,12 @@ def check(name: str, when: Conditions, then: Actions) -> tuple[str, Conditions, 
     for name_, values in (("types", when.types), ("skus", when.skus), ("regions", when.regions)):
         if values is not None and not 1 <= len(values) <= MAX_LIST:
             raise Invalid(f"{name_} must list 1 to {MAX_LIST} values", field=f"when.{name_}")
+    for n, sku in enumerate(when.skus or ()):
+        if not 1 <= len(sku.strip()) <= MAX_SKU:
+            raise Invalid(f"a SKU must be 1 to {MAX_SKU} characters", field=f"when.skus.{n}")
+    for n, region in enumerate(when.regions or ()):
+        if len(region.strip()) != 2:
+            raise Invalid("a region is a 2-letter code", field=f"when.regions.{n}")
     cleaned = Conditions(
         types=when.types,
         reason_contains=reason,

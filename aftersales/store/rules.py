@@ -20,6 +20,7 @@ from aftersales.store import sql
 from aftersales.store.models import AfterSaleItem, TriageRule
 from aftersales.store.sql import Connection, dialect
 
+MAX_SHOP_ID = 64  # the shop table's shop_id column
 _COLUMNS = ("id", "name", "position", "enabled", "shop_ids", "conditions", "accept", "tag", "note")
 
 
@@ -78,7 +79,9 @@ def rule_matches(conn: Connection, rule: Rule) -> Q:
     (SQLite's LIKE folds ASCII letters only: elsewhere `reasonContains` is exact there.)"""
     q = Q()
     if rule.shop_ids is not None:
-        q &= Q(shop__shop_id__in=list(rule.shop_ids))
+        # An id longer than the column names no shop (and Tortoise would refuse to send it).
+        shop_ids = [i for i in rule.shop_ids if len(i) <= MAX_SHOP_ID]
+        q &= Q(shop__shop_id__in=shop_ids) if shop_ids else Q(id__in=[])
     when = rule.when
     if when.types is not None:
         q &= Q(type__in=list(when.types))

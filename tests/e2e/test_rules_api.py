@@ -158,3 +158,18 @@ async def test_a_preview_of_a_rule_without_an_action_is_refused(app: AppClient) 
     )
 
     assert error_messages(response) == ["a rule needs an action: accept, tag or note"]
+
+
+async def test_conditions_longer_than_their_columns_are_refused_not_a_500(app: AppClient) -> None:
+    seller = await make_seller()
+    long_sku = {"name": "x", "when": {"skus": ["S" * 101]}, "then": {"tag": "t"}}
+    long_region = {"name": "x", "when": {"regions": ["MYS"]}, "then": {"tag": "t"}}
+    foreign = {"name": "x", "shopIds": ["9" * 80], "then": {"tag": "t"}}
+
+    created = await _create(app, seller, long_sku)
+    previewed = await post_graphql(app, PREVIEW, {"rule": long_region}, token=seller.token)
+    no_shop = await app.gql(PREVIEW, {"rule": foreign}, token=seller.token)
+
+    assert created["userErrors"][0]["field"] == ["input", "when", "skus", "0"]
+    assert error_messages(previewed) == ["a region is a 2-letter code"]
+    assert no_shop["previewRule"]["count"] == 0
