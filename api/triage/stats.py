@@ -3,12 +3,13 @@ in SQL (aftersales/store/stats.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
 
 from aftersales.domain.errors import Invalid
+from aftersales.store.cursors import FIRST_YEAR, LAST_YEAR, in_range
 from aftersales.store.stats import AfterSaleStatsGroup
 from aftersales.store.uow import reading
 from api.context import Info
@@ -36,9 +37,13 @@ class AfterSaleStat:
 def _utc(value: datetime | None, name: str) -> datetime | None:
     if value is None:
         return None
-    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if not 1970 <= utc.year <= 9999:
-        raise graphql_error(Invalid(f"{name} must be in the years 1970 to 9999", field=name))
+    utc = in_range(value)
+    if utc is None:
+        raise graphql_error(
+            Invalid(
+                f"{name} must be a time in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)", field=name
+            )
+        )
     return utc
 
 

@@ -9,7 +9,7 @@ from aftersales.commands import seller as commands
 from aftersales.domain.model import LineItem, SellerAction
 from tests.support.builders import WINDOWS, make_sale, make_seller, seller_id_of
 from tests.support.clock import T0
-from tests.support.http import AppClient
+from tests.support.http import AppClient, error_messages, post_graphql
 
 STATS = """
 query Stats($groupBy: AfterSaleStatsGroup!, $from: DateTime, $to: DateTime,
@@ -91,3 +91,13 @@ async def test_stats_keep_to_the_shops_asked_for(app: AppClient) -> None:
     assert [(s["count"], s["refunded"]) for s in every["afterSaleStats"]] == [
         (4, [{"amount": "30.00", "currency": "MYR"}])
     ]
+
+
+async def test_a_time_out_of_range_is_a_clear_error(app: AppClient) -> None:
+    seller = await make_seller()
+
+    response = await post_graphql(
+        app, STATS, {"groupBy": "DAY", "from": "0001-01-01T00:00:00+14:00"}, token=seller.token
+    )
+
+    assert error_messages(response) == ["from must be a time in the years 1970 to 9999 (UTC)"]
