@@ -28,6 +28,7 @@ from api.auth import OperatorOnly
 from api.endpoint import GraphQLEndpoint
 from api.labels import download
 from api.server import settle_heap
+from api.triage import export
 from scheduler import health, service, tiktok
 from webhooks import endpoints
 
@@ -109,6 +110,7 @@ def create_app(
         Route("/graphql", graphql),
         *(playground.routes() if settings.graphiql else []),
         *download.routes(clock),
+        *export.routes(clock),
         *endpoints.routes(settings, clock),
         *oauth.routes(settings, clock),
         *health.routes(settings, clock),

@@ -53,6 +53,9 @@ class Loaders:
     stocked_in: DataLoader[int, list[StockedInRecord]] = field(
         default_factory=lambda: _loader(lambda r, ids: r.sales.stocked_in_by_sale(ids))
     )
+    tags: DataLoader[int, list[str]] = field(
+        default_factory=lambda: _loader(lambda r, ids: r.sales.tags_by_sale(ids))
+    )
     # An edited request's links (`supersedes`, `supersededBy`): at most one after-sale each.
     supersedes: DataLoader[int, list[SaleRecord]] = field(
         default_factory=lambda: _loader(lambda r, ids: r.sales.supersedes_by_sale(ids))

@@ -2,7 +2,7 @@
 document and its variables before anything runs, and refused above two budgets.
 
 - **reads**: after-sales the response may hold, each counted once plus once for each nested
-  list asked for on it (`items`, `notes`, `history`, `stockedIn`). `afterSales(first: n)`
+  list asked for on it (`items`, `notes`, `history`, `stockedIn`, `tags`). `afterSales(first: n)`
   holds n of them (n as sent, default 20, at most 100); a bulk payload's `results` one per id;
   any other field that returns an after-sale, one. A page of 100 with all four lists costs 500;
   a request may cost `MAX_READS`, ten such pages. `warehouses` costs the most a seller may
@@ -52,7 +52,7 @@ MAX_COMMANDS = 200
 CODE = "COST_LIMIT"
 
 AFTER_SALE = "AfterSale"
-NESTED_LISTS = frozenset({"items", "notes", "history", "stockedIn"})
+NESTED_LISTS = frozenset({"items", "notes", "history", "stockedIn", "tags"})
 QUERY = "Query"
 # The stock lists: how many items each may hold (None: its `first`, at most MAX_PAGE).
 STOCK_LISTS: dict[str, int | None] = {"warehouses": MAX_WAREHOUSES, "inventory": None}

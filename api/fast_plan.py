@@ -130,7 +130,7 @@ def make_step(name: str, details: Any, field: GraphQLField | None) -> Step:
             kind = LEAF_LIST
         elif is_object_type(item) and item.is_type_of is None:
             kind = OBJECT_LIST
-    if kind == GENERIC or (prefetched is not None and kind != OBJECT_LIST):
+    if kind == GENERIC or (prefetched is not None and kind not in (OBJECT_LIST, LEAF_LIST)):
         return generic
     step = Step(name, details, kind, field)
     step.attr = prefetched or definition.python_name

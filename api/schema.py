@@ -37,6 +37,9 @@ from api.stock.mutations import StockMutation
 from api.stock.queries import StockQuery
 from api.sync.mutations import SyncMutation
 from api.sync.queries import SyncQuery
+from api.triage.rules import RuleMutation, RuleQuery
+from api.triage.stats import StatsQuery
+from api.triage.tags import TagMutation
 
 log = logging.getLogger("aftersales.graphql")
 
@@ -92,13 +95,15 @@ class OneOperation(SchemaExtension):
 
 
 # Each feature contributes its own Query / Mutation classes; they are merged here.
-QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery, SyncQuery)
+QUERIES: tuple[type, ...] = (SaleQuery, ShopQuery, StockQuery, SyncQuery, RuleQuery, StatsQuery)
 MUTATIONS: tuple[type, ...] = (
     SaleMutation,
     StockMutation,
     LabelMutation,
     SyncMutation,
     ShopMutation,
+    TagMutation,
+    RuleMutation,
 )
 
 

@@ -15,6 +15,8 @@ bench/lua/*.lua after a warm-up:
   totalCount), one request at a time, at BIG after-sales over the same at 10,000;
   `counts_1m_ms`: the median `afterSaleCounts` at BIG (rows bulk-loaded in SQL, not through
   the app);
+- triage at BIG (bench/triage.py): `stats_1m_ms`, `urgent_queue_ms` (and over the default
+  order), `export_rows_per_s` and `export_rss_growth_mb` of the CSV export of every row;
 - statements per request, counted in-process (bench/statements.py);
 - the dispute sweep at 100,000 expired rows against a bare UPDATE (bench/sweep.py).
 
@@ -42,7 +44,7 @@ from typing import Any
 
 import orjson
 
-from bench import data, load, procs, statements, sweep
+from bench import data, load, procs, statements, sweep, triage
 
 
 def log(message: str) -> None:
@@ -218,6 +220,14 @@ def main() -> int:
                 {"query": load.COUNTS_QUERY, "variables": {"type": data.FILTER_TYPE}}
             )
             counts_ms = load.latencies_ms(service.url, token, counts, rounds)
+            stats_ms = load.latencies_ms(service.url, token, triage.stats_body(), rounds)
+            urgent_ms = load.latencies_ms(
+                service.url, token, triage.queue_body("RESPONSE_DEADLINE"), rounds
+            )
+            newest_ms = load.latencies_ms(service.url, token, triage.queue_body("NEWEST"), rounds)
+            per_s, growth, exported = triage.export(service.url, token, service.pid)
+            log(f"export: {exported:,} rows at {per_s:,.0f} rows/s, RSS +{growth:.1f} MB")
+        size = "1m" if big == 1_000_000 else f"{big // 1000}k"
         out |= {
             "list_first_page_ms_10k": round(load.median(small_ms), 2),
             f"list_first_page_ms_{big // 1000}k": round(load.median(big_ms), 2),
@@ -225,6 +235,12 @@ def main() -> int:
             "counts_1m_ms" if big == 1_000_000 else f"counts_{big // 1000}k_ms": round(
                 load.median(counts_ms), 2
             ),
+            f"stats_{size}_ms": round(load.median(stats_ms), 2),
+            "urgent_queue_ms": round(load.median(urgent_ms), 2),
+            "urgent_queue_over_default": round(load.median(urgent_ms) / load.median(newest_ms), 3),
+            "export_rows_per_s": round(per_s, 1),
+            "export_rss_growth_mb": round(growth, 1),
+            "export_rows": exported,
         }
         out["rows"] = asyncio.run(data.count_rows(url))
     finally:

@@ -36,7 +36,7 @@ BACKENDS = ["sqlite", "postgres"]
 TABLES = (
     "history_entry, note, after_sale_item, stock_movement, inventory_level, idempotent_result,"
     " after_sale, warehouse, webhook_delivery, api_token, shop, oauth_state, seller, job_run,"
-    " install"
+    " install, after_sale_tag, triage_rule"
 )
 
 

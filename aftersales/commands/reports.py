@@ -19,7 +19,13 @@ from datetime import datetime
 from aftersales.commands import edits
 from aftersales.commands.retry import Lost, retrying
 from aftersales.domain import stale, tiktok
-from aftersales.domain.model import Change, ChangeFields, DisputeWindows, EventSource
+from aftersales.domain.model import (
+    AfterSaleStatus,
+    Change,
+    ChangeFields,
+    DisputeWindows,
+    EventSource,
+)
 from aftersales.domain.outcome import Outcome, Result
 from aftersales.domain.sync import SyncStatus
 from aftersales.store.records import SaleRecord
@@ -37,8 +43,12 @@ async def apply_return_report(
     source: EventSource = EventSource.TIKTOK_WEBHOOK,
     current: bool = False,
     found: ReportLookup | None = None,
+    defer_rules: bool = False,
 ) -> Result:
     """Apply one report in `tx`.
+
+    `defer_rules`: a request it creates in PENDING_REQUEST is marked to be evaluated by the
+    seller's rules later, when its full return is fetched (aftersales/commands/triage.py).
 
     `current`: the report is TikTok's state right now (a return fetched from its API), not a
     point in time. It is applied by the same rules: older than our last local change, it never
@@ -66,6 +76,8 @@ async def apply_return_report(
             sale, has_items = await tx.sales.by_return_id(shop, report.return_id), None
         if sale is None:
             fields, change = tiktok.new_sale(report, region=shop.region, dispute_window=window)
+            pending = fields.get("status") is AfterSaleStatus.PENDING_REQUEST
+            fields["rules_pending"] = defer_rules and pending
             entry = Entry(
                 change, now, report.actor_from(None), source, _detail(report), report.update_time
             )

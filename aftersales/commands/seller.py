@@ -61,53 +61,72 @@ async def decide(
     async def attempt() -> int:
         async with uow() as tx:
             sale = await load(tx, seller_id, sale_id)
-            acting = replace(
-                sale.as_sale(),
-                status=tiktok.acting_status(sale.status, sale.platform_status, sale.sync_status),
-            )
-            rules.check(acting, decision.action)
-            rules.limit_text(decision.reason, "reason", rules.MAX_REASON_LENGTH)
-            note = rules.limit_text(decision.note, "note", rules.MAX_NOTE_LENGTH)
-            syncing = (
-                push
-                and sync.is_pushed(decision.action)
-                and sale.return_id is not None
-                and await tx.calls.shop_syncs(sale.shop.id)
-            )
-            sync.check_reason_code(decision.action, decision.reason_code, syncing=syncing)
-            change = rules.decide(
-                acting,
-                decision.action,
-                now=now,
-                dispute_window=windows.for_region(sale.shop.region),
-                reason=decision.reason,
-                amount=decision.amount,
-            )
-            fields: ChangeFields = {
-                **change.fields,
-                "last_event_at": _later(sale.last_event_at, now),
-            }
-            if acting.status is not sale.status:
-                # Deciding again from TikTok's status: what the refused decision set (its
-                # dispute window, its offer, its refund) never happened on TikTok.
-                fields = {**_UNDONE, **fields}
-            saved = await tx.sales.save(
-                sale,
-                Change(fields, change.action, change.from_status, change.to_status),
-                at=now,
-                actor=Actor.SELLER,
-                source=source,
-                detail=_detail(decision),
-            )
-            if not saved:
-                raise Lost
-            if syncing:
-                await _push(tx, sale, decision, now=now)
-            if note and note.strip():
-                await tx.sales.add_note(sale.id, note.strip(), at=now)
+            await decide_in(tx, sale, decision, now=now, windows=windows, source=source, push=push)
             return sale.id
 
     return await retrying(attempt)
+
+
+async def decide_in(
+    tx: Tx,
+    sale: SaleRecord,
+    decision: Decision,
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+    source: EventSource,
+    push: bool,
+    actor: Actor = Actor.SELLER,
+    actor_name: str | None = None,
+) -> None:
+    """`decide`'s one attempt on `sale` as read in `tx`: the same checks, change, push and
+    note, for whoever acts (a seller, or a rule: actor SYSTEM, source RULE, its name). Raises
+    the domain's refusals before writing anything, and `Lost` on a lost version check."""
+    acting = replace(
+        sale.as_sale(),
+        status=tiktok.acting_status(sale.status, sale.platform_status, sale.sync_status),
+    )
+    rules.check(acting, decision.action)
+    rules.limit_text(decision.reason, "reason", rules.MAX_REASON_LENGTH)
+    note = rules.limit_text(decision.note, "note", rules.MAX_NOTE_LENGTH)
+    syncing = (
+        push
+        and sync.is_pushed(decision.action)
+        and sale.return_id is not None
+        and await tx.calls.shop_syncs(sale.shop.id)
+    )
+    sync.check_reason_code(decision.action, decision.reason_code, syncing=syncing)
+    change = rules.decide(
+        acting,
+        decision.action,
+        now=now,
+        dispute_window=windows.for_region(sale.shop.region),
+        reason=decision.reason,
+        amount=decision.amount,
+    )
+    fields: ChangeFields = {
+        **change.fields,
+        "last_event_at": _later(sale.last_event_at, now),
+    }
+    if acting.status is not sale.status:
+        # Deciding again from TikTok's status: what the refused decision set (its
+        # dispute window, its offer, its refund) never happened on TikTok.
+        fields = {**_UNDONE, **fields}
+    saved = await tx.sales.save(
+        sale,
+        Change(fields, change.action, change.from_status, change.to_status),
+        at=now,
+        actor=actor,
+        actor_name=actor_name,
+        source=source,
+        detail=_detail(decision),
+    )
+    if not saved:
+        raise Lost
+    if syncing:
+        await _push(tx, sale, decision, now=now)
+    if note and note.strip():
+        await tx.sales.add_note(sale.id, note.strip(), at=now)
 
 
 async def _push(tx: Tx, sale: SaleRecord, decision: Decision, *, now: datetime) -> None:

@@ -105,6 +105,7 @@ class ChangeAction(enum.StrEnum):
     REPRINT_SHIPPING_LABEL = "REPRINT_SHIPPING_LABEL"
     STOCK_IN = "STOCK_IN"
     RETRY_SYNC = "RETRY_SYNC"
+    RULE_FAILED = "RULE_FAILED"  # a rule's action was refused (detail: the rule and the error)
     # TikTok's reports (domain/tiktok.py).
     PLATFORM_STATUS_REPORTED = "PLATFORM_STATUS_REPORTED"
     PLATFORM_STATUS_UNMAPPED = "PLATFORM_STATUS_UNMAPPED"
@@ -139,6 +140,7 @@ class EventSource(enum.Enum):
     LOGISTICS_WEBHOOK = "LOGISTICS_WEBHOOK"
     SCHEDULER = "SCHEDULER"
     CLI = "CLI"
+    RULE = "RULE"  # a seller's rule, acting on a request as it arrived (domain/triage.py)
 
 
 class StockCondition(enum.Enum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from aftersales.commands import triage
 from aftersales.commands.connection import authorization_notice
 from aftersales.commands.parcels import apply_parcel_event
 from aftersales.commands.reports import apply_return_report
@@ -41,6 +42,15 @@ async def apply_tiktok(
         found = await tx.sales.for_report(
             note.shop_id, note.report.return_id, note.report.tracking_number
         )
+        # A thin report about a shop that syncs queues a fetch of the full return, and the
+        # seller's rules wait for it (they look at amounts and lines).
+        waits = (
+            fetch_details
+            and found.shop is not None
+            and tiktok.is_thin(note.report)
+            and note.report.buyer_started
+            and await tx.calls.shop_syncs(found.shop.id)
+        )
         result = await apply_report(
             tx,
             note.shop_id,
@@ -49,18 +59,20 @@ async def apply_tiktok(
             windows=windows,
             source=EventSource.TIKTOK_WEBHOOK,
             found=found,
+            defer_rules=waits,
         )
-        report = note.report
-        thin = tiktok.is_thin(report) and report.buyer_started
-        if fetch_details and found.shop is not None and thin:
-            shop_pk = found.shop.id
-            if await tx.calls.shop_syncs(shop_pk):
-                await tx.calls.fetch(
-                    shop_pk=shop_pk,
-                    return_id=report.return_id,
-                    now=now,
-                    cancellation=report.is_cancellation,
-                )
+        if waits and found.shop is not None:
+            await tx.calls.fetch(
+                shop_pk=found.shop.id,
+                return_id=note.report.return_id,
+                now=now,
+                cancellation=note.report.is_cancellation,
+            )
+        elif result.outcome is Outcome.CREATED and found.has_rules and result.after_sale_id:
+            # Created by this unit of work (a concurrent copy lost the insert): evaluated once.
+            await triage.evaluate(
+                tx, result.after_sale_id, now=now, windows=windows, push=fetch_details
+            )
         return result
     if note.type in payloads.AUTHORIZATION_TYPES and note.shop_id is not None:
         # `fetch_details` is set exactly when the TikTok API is configured.
@@ -86,6 +98,7 @@ async def apply_report(
     source: EventSource,
     current: bool = False,
     found: ReportLookup | None = None,
+    defer_rules: bool = False,
 ) -> Result:
     """A return report, pushed (a webhook) or fetched (`current`: TikTok's state right now),
     then the parcel events that waited for its return.
@@ -111,6 +124,7 @@ async def apply_report(
             source=source,
             current=current,
             found=found,
+            defer_rules=defer_rules,
         )
     except Invalid as exc:  # e.g. a new return of a return_type we do not know
         return Result(Outcome.UNMAPPED, reason=exc.message)
@@ -140,13 +154,38 @@ async def apply_report(
 
 
 async def apply_fetched(
-    tx: Tx, shop_id: str, report: tiktok.ReturnReport, *, now: datetime, windows: DisputeWindows
+    tx: Tx,
+    shop_id: str,
+    report: tiktok.ReturnReport,
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+    backfill: bool = False,
 ) -> Result:
     """A return object fetched from TikTok's API: TikTok's state right now, recorded with source
-    TIKTOK_API (docs/tiktok-sync.md)."""
-    return await apply_report(
-        tx, shop_id, report, now=now, windows=windows, source=EventSource.TIKTOK_API, current=True
+    TIKTOK_API (docs/tiktok-sync.md). A request awaiting the rules' evaluation (created by a
+    poll, or by a thin webhook that waited for this fetch) gets it now; one imported by a
+    `backfill` (syncShop, `aftersales sync`) never awaits it."""
+    found = await tx.sales.for_report(shop_id, report.return_id, report.tracking_number)
+    result = await apply_report(
+        tx,
+        shop_id,
+        report,
+        now=now,
+        windows=windows,
+        source=EventSource.TIKTOK_API,
+        current=True,
+        found=found,
     )
+    sale_id = result.after_sale_id
+    if backfill or sale_id is None:
+        return result
+    if result.outcome is Outcome.CREATED:
+        if found.has_rules:
+            await triage.evaluate(tx, sale_id, now=now, windows=windows, push=True)
+    else:  # a request whose thin report waited for this fetch, if it is one
+        await triage.after_fetch(tx, sale_id, now=now, windows=windows, push=True)
+    return result
 
 
 async def apply_parcel(tx: Tx, event: ParcelEvent, *, now: datetime) -> Result:

@@ -114,7 +114,12 @@ async def reject(
 
 
 async def receive_fetched(
-    shop_id: str, obj: Mapping[str, Any], *, now: datetime, windows: DisputeWindows
+    shop_id: str,
+    obj: Mapping[str, Any],
+    *,
+    now: datetime,
+    windows: DisputeWindows,
+    backfill: bool = False,
 ) -> Result:
     """A return object fetched from TikTok's API (Search Returns): logged like a delivery, with
     source `tiktok_api`, and applied as TikTok's current state (history source TIKTOK_API).
@@ -138,6 +143,6 @@ async def receive_fetched(
     )
 
     async def apply(tx: Tx) -> Result:
-        return await apply_fetched(tx, shop_id, report, now=now, windows=windows)
+        return await apply_fetched(tx, shop_id, report, now=now, windows=windows, backfill=backfill)
 
     return await _receive(incoming, apply)

@@ -148,6 +148,9 @@ class AfterSale(Model):
     # A cancellation TikTok applied: the warehouse must not ship the order (migration 0011
     # indexes the few rows where it is true). Written with the status that sets it.
     must_not_ship = fields.BooleanField(default=False, db_default=False)
+    # A request that arrived in PENDING_REQUEST and still awaits its one evaluation by the
+    # seller's rules (aftersales/commands/triage.py), which clears it by a conditional update.
+    rules_pending = fields.BooleanField(default=False, db_default=False)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -167,6 +170,8 @@ class AfterSale(Model):
             Index(fields=("seller_response_deadline",)),
             Index(fields=("shop_id", "pre_return_id")),
             Index(fields=("shop_id", "next_return_id")),
+            # The urgent queue (`orderBy: RESPONSE_DEADLINE`): per shop, soonest deadline first.
+            Index(fields=("shop_id", "seller_response_deadline", "id")),
         )
 
 
@@ -232,10 +237,49 @@ class HistoryEntry(Model):
     # when the change was applied here. History reads in `id` order: entries are only written
     # under the after-sale's version check, so their ids follow the order changes were applied.
     platform_at = fields.DatetimeField(null=True)
+    # Who, by name, when the actor alone does not say (a rule's name for source RULE).
+    actor_name = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "history_entry"
         indexes = (Index(fields=("after_sale_id", "at")),)
+
+
+# A seller's tag on an after-sale (aftersales/domain/tags.py): `tag` as first written, `key`
+# its case-folded form, unique per after-sale; (key, after_sale_id) serves the `tags` filter.
+class AfterSaleTag(Model):
+    id = fields.BigIntField(primary_key=True)
+    after_sale: fields.ForeignKeyRelation[AfterSale] = fields.ForeignKeyField(
+        "models.AfterSale", related_name="tags", on_delete=fields.CASCADE
+    )
+    tag = fields.CharField(max_length=50)
+    key = fields.CharField(max_length=50)
+
+    class Meta:
+        table = "after_sale_tag"
+        unique_together = (("after_sale", "key"),)
+        indexes = (Index(fields=("key", "after_sale_id")),)
+
+
+# A seller's rule (aftersales/domain/triage.py): conditions and `shop_ids` as JSON (null: all).
+class TriageRule(Model):
+    id = fields.IntField(primary_key=True)
+    seller: fields.ForeignKeyRelation[Seller] = fields.ForeignKeyField(
+        "models.Seller", related_name="rules", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    position = fields.IntField()
+    enabled = fields.BooleanField(default=True)
+    shop_ids: Any = fields.JSONField(null=True)
+    conditions: Any = fields.JSONField()
+    accept = fields.BooleanField(default=False)
+    tag = fields.CharField(max_length=50, null=True)
+    note = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "triage_rule"
+        indexes = (Index(fields=("seller_id", "position")),)
 
 
 # Every delivery a platform made to us, kept whatever happened to it.

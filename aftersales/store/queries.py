@@ -5,12 +5,10 @@ One query for a page, one per nested list for a whole page (the API's dataloader
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections import defaultdict
-from collections.abc import Sequence
+import enum
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
@@ -19,17 +17,26 @@ from tortoise.queryset import QuerySet
 
 from aftersales.domain.errors import Invalid
 from aftersales.domain.model import (
-    Actor,
     AfterSaleStatus,
     AfterSaleType,
     DisputeStatus,
-    EventSource,
     ReturnStatus,
-    StockCondition,
 )
 from aftersales.domain.sync import SyncStatus
-from aftersales.store import counts, rows
-from aftersales.store.models import AfterSale, Shop
+from aftersales.domain.tags import MAX_LENGTH as MAX_TAG
+from aftersales.domain.tags import key as tag_key
+from aftersales.domain.triage import Rule
+from aftersales.store import counts, cursors, keyset, rows
+from aftersales.store.cursors import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_ID,
+    decode_cursor,
+    decode_deadline_cursor,
+)
+from aftersales.store.cursors import in_range as _in_range
+from aftersales.store.models import AfterSale, AfterSaleTag, Shop
+from aftersales.store.nested import NestedReads
 from aftersales.store.records import (
     HistoryRecord,
     ItemRecord,
@@ -38,10 +45,12 @@ from aftersales.store.records import (
     ShopRecord,
     StockedInRecord,
 )
+from aftersales.store.rules import rule_matches
 from aftersales.store.sql import Connection
 from aftersales.store.stock import awaiting_stock_in
 
 __all__ = [
+    "MAX_ID",
     "HistoryRecord",
     "ItemRecord",
     "NoteRecord",
@@ -53,9 +62,6 @@ __all__ = [
 ]
 
 MAX_PAGE = 100
-MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
-# Times given to a query must fall in these years (UTC): both databases store them, alike.
-FIRST_YEAR, LAST_YEAR = 1970, 9999
 # Statuses in which the seller owes TikTok a response (the seller response SLA).
 AWAITING_SELLER = (AfterSaleStatus.PENDING_REQUEST, AfterSaleStatus.SHIPPED_BY_BUYER)
 
@@ -72,6 +78,24 @@ class SaleFilter:
     response_due_before: datetime | None = None
     sync_status: SyncStatus | None = None
     must_not_ship: bool | None = None
+    # Tags that must all be present (compared case-insensitively: aftersales/domain/tags.py).
+    tags: tuple[str, ...] | None = None
+    # What a rule's conditions match (previewRule), and a lower bound of `created_at`.
+    rule: Rule | None = None
+    created_since: datetime | None = None
+
+
+class AfterSaleOrder(enum.Enum):
+    """A page's order: newest first, or the urgent queue (the soonest seller response deadline
+    first, after-sales without one last; ties by id)."""
+
+    NEWEST = "NEWEST"
+    RESPONSE_DEADLINE = "RESPONSE_DEADLINE"
+
+
+def encode_cursor(record: SaleRecord, order: AfterSaleOrder = AfterSaleOrder.NEWEST) -> str:
+    """The cursor of `record` in a page of this order."""
+    return cursors.encode_cursor(record, urgent=order is AfterSaleOrder.RESPONSE_DEADLINE)
 
 
 @dataclass(frozen=True)
@@ -79,39 +103,6 @@ class Page:
     records: list[SaleRecord]
     total_count: int
     has_next_page: bool
-
-
-def encode_cursor(record: SaleRecord) -> str:
-    raw = f"{record.created_at.isoformat()}|{record.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        created, _, sale_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        at, number = datetime.fromisoformat(created), int(sale_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        at, number = None, 0
-    # A naive time, a time out of range or an id beyond the integer column would fail in the
-    # database, not here.
-    utc = _in_range(at) if at is not None and at.tzinfo is not None else None
-    if utc is None or not 0 < number <= MAX_ID:
-        raise Invalid("the cursor is not one this API returned", field="after")
-    return utc, number
-
-
-def _utc(value: datetime) -> datetime:
-    """A time as UTC; a time without an offset is taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _in_range(value: datetime) -> datetime | None:
-    """The time as UTC if it falls in the years FIRST_YEAR to LAST_YEAR there, else None."""
-    try:
-        utc = _utc(value)
-    except OverflowError:  # 0001-01-01T00:00:00+14:00 is in year 0 in UTC
-        return None
-    return utc if FIRST_YEAR <= utc.year <= LAST_YEAR else None
 
 
 NOTHING = Q(id__in=[])
@@ -170,6 +161,24 @@ def _scoped(conn: Connection, seller_id: int, flt: SaleFilter) -> Q:
                 field="responseDueBefore",
             )
         q &= Q(seller_response_deadline__lte=due, status__in=AWAITING_SELLER)
+    if flt.rule is not None:
+        q &= rule_matches(conn, flt.rule)
+    if flt.created_since is not None:
+        since = _in_range(flt.created_since)
+        if since is None:
+            raise Invalid(
+                f"since must be a time in the years {FIRST_YEAR} to {LAST_YEAR} (UTC)",
+                field="since",
+            )
+        q &= Q(created_at__gte=since)
+    for tag in flt.tags or ():
+        wanted = tag_key(tag)
+        if not wanted or len(wanted) > MAX_TAG:
+            return NOTHING  # no after-sale holds such a tag
+        # One `id IN (...)` per tag, each an index range of (key, after_sale_id).
+        q &= Q(
+            id__in=Subquery(AfterSaleTag.filter(key=wanted).using_db(conn).values("after_sale_id"))
+        )
     return q
 
 
@@ -184,7 +193,14 @@ def _plain_page(
     `_scoped` makes Tortoise build, for the filters a list's tabs use (shop, type, statuses,
     cursor); None for the others (search, stock-in, response deadline, a shop id longer than
     the column), which keep Tortoise's query builder."""
-    if flt.search or flt.awaiting_stock_in is not None or flt.response_due_before is not None:
+    if (
+        flt.search
+        or flt.awaiting_stock_in is not None
+        or flt.response_due_before is not None
+        or flt.tags
+        or flt.rule is not None
+        or flt.created_since is not None
+    ):
         return None
     where: list[str] = []
     params: list[Any] = []
@@ -220,25 +236,23 @@ def _plain_page(
     return " AND ".join(where), params, count_where, count_params
 
 
-# Stored values -> enum members, for the nested lists' rows (a page decodes hundreds of them;
-# a dict lookup is several times cheaper than the enum's call). An unknown value still fails as
-# the enum's call does.
-_ACTORS = {m.value: m for m in Actor}
-_STATUSES = {m.value: m for m in AfterSaleStatus}
-_SOURCES = {m.value: m for m in EventSource}
-
-
-class SaleReads:
-    """The read side of after-sales, on the read handle (`reading()` in aftersales/store/uow.py)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+class SaleReads(NestedReads):
+    """The read side of after-sales, on the read handle (`reading()` in aftersales/store/uow.py):
+    pages and one after-sale here, their nested lists from `NestedReads`."""
 
     async def list_sales(
-        self, seller_id: int, flt: SaleFilter, *, first: int, after: str | None
+        self,
+        seller_id: int,
+        flt: SaleFilter,
+        *,
+        first: int,
+        after: str | None,
+        order: AfterSaleOrder = AfterSaleOrder.NEWEST,
     ) -> Page:
         if first < 0 or first > MAX_PAGE:
             raise Invalid(f"first must be between 0 and {MAX_PAGE}", field="first")
+        if order is AfterSaleOrder.RESPONSE_DEADLINE:
+            return await self._urgent(seller_id, flt, first=first, after=after)
         cursor = decode_cursor(after) if after else None
         plain = _plain_page(seller_id, flt, cursor) if first > 0 else None
         if plain is not None:
@@ -283,6 +297,73 @@ class SaleReads:
             has_next_page=len(found) > first,
         )
 
+    async def _urgent(
+        self, seller_id: int, flt: SaleFilter, *, first: int, after: str | None
+    ) -> Page:
+        """The urgent queue, as two keyset ranges read in turn: the after-sales with a deadline
+        by (deadline, id), then those without one by id. Each is an index range on both
+        databases (SQLite sorts NULL first, so `NULLS LAST` is not one ORDER BY there)."""
+        due, last_id = decode_deadline_cursor(after) if after else (None, 0)
+        q = self._filtered(seller_id, flt)
+        total = await self._matching(q).count()
+        found = await keyset.urgent_rows(
+            self._matching, q, first + 1, due, last_id, started=after is not None
+        )
+        return Page(
+            records=[rows.sale(r) for r in found[:first]],
+            total_count=total,
+            has_next_page=len(found) > first,
+        )
+
+    def _filtered(self, seller_id: int, flt: SaleFilter) -> Q:
+        q = _scoped(self._conn, seller_id, flt)
+        if flt.awaiting_stock_in is not None:
+            waiting = awaiting_stock_in()
+            q &= waiting if flt.awaiting_stock_in else ~waiting
+        return q
+
+    async def batches(
+        self, seller_id: int, flt: SaleFilter, order: AfterSaleOrder, *, size: int = 1000
+    ) -> AsyncIterator[list[SaleRecord]]:
+        """Every after-sale `flt` matches, in `order`, `size` at a time: keyset batches, no
+        totals (the CSV export: constant memory whatever the count). Raises `Invalid` for a
+        bad filter before yielding anything. The filters of a list's tabs run as SQL written
+        out (`_plain_page`), the others through Tortoise's query builder."""
+        q = self._filtered(seller_id, flt)
+        plain = _plain_page(seller_id, flt, None)
+        urgent = order is AfterSaleOrder.RESPONSE_DEADLINE
+        due: datetime | None = None
+        created: datetime | None = None
+        last_id = 0
+        started = False
+        while True:
+            if plain is not None:
+                found = await keyset.plain_batch(
+                    self._conn, plain, urgent, size, due, created, last_id, started=started
+                )
+            elif urgent:
+                found = await keyset.urgent_rows(
+                    self._matching, q, size, due, last_id, started=started
+                )
+            else:
+                page_q = q
+                if created is not None:
+                    page_q &= Q(created_at__lt=created) | Q(created_at=created, id__lt=last_id)
+                found = await (
+                    self._matching(page_q)
+                    .order_by("-created_at", "-id")
+                    .limit(size)
+                    .values_list(*rows.SALE_COLUMNS)
+                )
+            records = [rows.sale(r) for r in found]
+            if records:
+                yield records
+            if len(records) < size:
+                return
+            last = records[-1]
+            started, last_id = True, last.id
+            due, created = last.seller_response_deadline, last.created_at
+
     def _matching(self, q: Q) -> QuerySet[AfterSale]:
         return AfterSale.filter(q).using_db(self._conn)
 
@@ -299,60 +380,3 @@ class SaleReads:
         if shop_id is not None and _equals(Shop, "shop_id", shop_id) is NOTHING:
             return counts.StatusCounts({}, untidy=False)  # longer than any shop id: no such shop
         return await counts.count_by_status(self._conn, seller_id, type_, shop_id)
-
-    async def supersedes_by_sale(self, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
-        """The after-sale each one replaces (an edited request, aftersales/domain/edits.py)."""
-        return await self._linked(rows.SUPERSEDES_SQL, ids)
-
-    async def superseded_by_by_sale(self, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
-        """The after-sale that replaces each one (the buyer edited the request)."""
-        return await self._linked(rows.SUPERSEDED_BY_SQL, ids)
-
-    async def _linked(self, sql: str, ids: Sequence[int]) -> dict[int, list[SaleRecord]]:
-        grouped: dict[int, list[SaleRecord]] = defaultdict(list)
-        for row in await rows.fetch_by_sale(self._conn, sql, ids):
-            grouped[row[0]].append(rows.sale(tuple(row)[1:]))
-        return grouped
-
-    async def items_by_sale(self, ids: Sequence[int]) -> dict[int, list[ItemRecord]]:
-        grouped: dict[int, list[ItemRecord]] = defaultdict(list)
-        found = await rows.fetch_by_sale(self._conn, rows.ITEMS_SQL, ids)
-        for sale_id, sku, product_name, quantity, unit_refund in found:
-            grouped[sale_id].append(
-                ItemRecord(sku, product_name, quantity, rows.money(unit_refund))
-            )
-        return grouped
-
-    async def notes_by_sale(self, ids: Sequence[int]) -> dict[int, list[NoteRecord]]:
-        grouped: dict[int, list[NoteRecord]] = defaultdict(list)
-        for sale_id, text, created_at in await rows.fetch_by_sale(self._conn, rows.NOTES_SQL, ids):
-            grouped[sale_id].append(NoteRecord(text, rows.when(created_at)))
-        return grouped
-
-    async def history_by_sale(self, ids: Sequence[int]) -> dict[int, list[HistoryRecord]]:
-        grouped: dict[int, list[HistoryRecord]] = defaultdict(list)
-        when = rows.when
-        found = await rows.fetch_by_sale(self._conn, rows.HISTORY_SQL, ids)
-        for sale_id, at, actor, action, from_, to, source, platform_at in found:
-            grouped[sale_id].append(
-                HistoryRecord(
-                    when(at),
-                    _ACTORS.get(actor) or Actor(actor),
-                    action,
-                    None if from_ is None else _STATUSES.get(from_) or AfterSaleStatus(from_),
-                    None if to is None else _STATUSES.get(to) or AfterSaleStatus(to),
-                    _SOURCES.get(source) or EventSource(source),
-                    None if platform_at is None else when(platform_at),
-                )
-            )
-        return grouped
-
-    async def stocked_in_by_sale(self, ids: Sequence[int]) -> dict[int, list[StockedInRecord]]:
-        totals: dict[tuple[int, str, StockCondition], int] = defaultdict(int)
-        found = await rows.fetch_by_sale(self._conn, rows.STOCKED_IN_SQL, ids)
-        for sale_id, sku, condition, quantity in found:
-            totals[(sale_id, sku, StockCondition(condition))] += quantity
-        grouped: dict[int, list[StockedInRecord]] = defaultdict(list)
-        for (sale_id, sku, condition), quantity in totals.items():
-            grouped[sale_id].append(StockedInRecord(sku, quantity, condition))
-        return grouped

@@ -128,6 +128,7 @@ class HistoryRecord:
     to_status: AfterSaleStatus | None
     source: EventSource
     platform_at: datetime | None = None  # TikTok's own time, for an entry that came from TikTok
+    actor_name: str | None = None  # a rule's name for source RULE; null otherwise for now
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,9 @@ SALE_SELECT = f'SELECT {_SALE_LIST} FROM "after_sale" AS a JOIN "shop" AS s ON s
 # What a TikTok report needs before it decides, in one statement: its shop (no row: not
 # registered), the after-sale of that return if there is one (its columns null otherwise),
 # whether that after-sale has lines, whether parcel events wait for the return or its
-# tracking number (aftersales/inbox/late.py), and the return that names this one as the request
-# it replaces, if one is held (aftersales/domain/edits.py). Parameters: the waiting events'
+# tracking number (aftersales/inbox/late.py), the return that names this one as the request
+# it replaces, if one is held (aftersales/domain/edits.py), and whether the shop's seller has
+# an enabled rule (aftersales/commands/triage.py). Parameters: the waiting events'
 # source and outcome, the return_id and tracking number they are matched by, the return_id
 # (for the successor), the return_id, the shop_id.
 REPORT_SELECT = (
@@ -101,7 +102,9 @@ REPORT_SELECT = (
     ' AND w."shop_id" = s."shop_id" AND w."outcome" = ?'
     ' AND (w."match_return_id" = ? OR w."match_tracking_number" = ?)) AS waiting,'
     ' (SELECT n."return_id" FROM "after_sale" AS n WHERE n."shop_id" = s."id"'
-    ' AND n."pre_return_id" = ? ORDER BY n."id" LIMIT 1) AS successor'
+    ' AND n."pre_return_id" = ? ORDER BY n."id" LIMIT 1) AS successor,'
+    ' EXISTS (SELECT 1 FROM "triage_rule" AS r WHERE r."seller_id" = s."seller_id"'
+    ' AND r."enabled") AS has_rules'
     ' FROM "shop" AS s LEFT JOIN "after_sale" AS a'
     ' ON a."shop_id" = s."id" AND a."return_id" = ?'
     ' WHERE s."shop_id" = ?'
@@ -138,7 +141,7 @@ NOTES_SQL = (
 # caller's clock).
 HISTORY_SQL = (
     'SELECT "after_sale_id","at","actor","action","from_status","to_status","source",'
-    '"platform_at" FROM "history_entry" WHERE "after_sale_id" IN ({ids}) ORDER BY "id"'
+    '"platform_at","actor_name" FROM "history_entry" WHERE "after_sale_id" IN ({ids}) ORDER BY "id"'
 )
 STOCKED_IN_SQL = (
     'SELECT "after_sale_id","sku","condition","quantity" FROM "stock_movement"'

@@ -50,6 +50,7 @@ class ReportLookup:
     # A held after-sale that names this return as the request it replaces (its return_id):
     # this one is superseded (aftersales/domain/edits.py).
     successor: str | None = None
+    has_rules: bool = False  # the shop's seller has an enabled rule
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Entry:
     source: EventSource
     detail: Mapping[str, Any] | None = None
     platform_at: datetime | None = None
+    actor_name: str | None = None  # who by name, when the actor alone does not say (a rule)
 
 
 # A new after-sale's lines go into the statement that inserts it up to this many (on PostgreSQL,
@@ -98,6 +100,7 @@ class Sales:
             has_items=bool(row[columns]),
             events_waiting=bool(row[columns + 1]),
             successor=row[columns + 2],
+            has_rules=bool(row[columns + 3]),
         )
 
     async def serialize_order(self, shop: ShopRecord, order_id: str) -> bool:
@@ -224,6 +227,7 @@ class Sales:
         source: EventSource,
         detail: Mapping[str, Any] | None = None,
         platform_at: datetime | None = None,
+        actor_name: str | None = None,
     ) -> bool:
         """Write `change` and its history entry if nobody changed the after-sale since `sale` was
         read. False on a lost race (nothing written). A change that is not `recorded` moves the
@@ -244,7 +248,7 @@ class Sales:
         if items is not None:
             await self._replace_items(sale.id, items)
         if change.recorded:
-            entry = Entry(change, at, actor, source, detail, platform_at)
+            entry = Entry(change, at, actor, source, detail, platform_at, actor_name)
             await self._insert(HistoryEntry, [_entry(sale.id, entry)])
         return True
 
@@ -257,6 +261,7 @@ class Sales:
         action: ChangeAction,
         source: EventSource,
         detail: Mapping[str, Any] | None = None,
+        actor_name: str | None = None,
     ) -> bool:
         """Record a change that keeps the status (a note, a reprint, a stock-in): the version
         moves, so racing writers see it, and history says what happened. False on a lost race."""
@@ -267,6 +272,7 @@ class Sales:
             actor=actor,
             source=source,
             detail=detail,
+            actor_name=actor_name,
         )
 
     async def hold_matching(
@@ -282,6 +288,16 @@ class Sales:
         )
         matched, held = int(found[0]["matched"]), int(found[0]["held"])
         return matched > 0 and held == matched
+
+    async def by_id(self, sale_id: int) -> SaleRecord | None:
+        return await self._one('a."id" = ?', sale_id)
+
+    async def skus(self, sale_id: int) -> frozenset[str]:
+        """The SKUs of the after-sale's lines."""
+        found = await sql.select(
+            self._conn, 'SELECT "sku" FROM "after_sale_item" WHERE "after_sale_id" = ?', [sale_id]
+        )
+        return frozenset(str(row[0]) for row in found)
 
     async def has_items(self, sale_id: int) -> bool:
         """Whether the after-sale has lines (items) already."""
@@ -330,6 +346,7 @@ def _entry(sale_id: int | None, entry: Entry) -> dict[str, Any]:
         "source": entry.source,
         "detail": dict(entry.detail) if entry.detail else None,
         "platform_at": entry.platform_at,
+        "actor_name": entry.actor_name,
     }
 
 

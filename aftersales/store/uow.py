@@ -51,10 +51,13 @@ from aftersales.store.oauth import OAuthStates
 from aftersales.store.queries import SaleReads
 from aftersales.store.readiness import Health
 from aftersales.store.rematches import Rematches
+from aftersales.store.rules import RuleReads, Rules
 from aftersales.store.sales import Sales
 from aftersales.store.sql import Connection, dialect
+from aftersales.store.stats import StatsReads
 from aftersales.store.stock import Stock, StockReads
 from aftersales.store.sweeps import Sweeps
+from aftersales.store.tags import Tags
 
 DEFAULT = "default"  # the one connection pool (aftersales/store/db.py)
 
@@ -78,6 +81,8 @@ class Tx:
         self.sweeps = Sweeps(conn)
         self.install = Install(conn)  # this installation's id (idempotency keys)
         self.oauth = OAuthStates(conn)  # the states of OAuth authorizations (connecting a shop)
+        self.tags = Tags(conn)  # the seller's tags on after-sales
+        self.rules = Rules(conn)  # sellers' rules, and the after-sale's evaluation mark
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[Tx]:
@@ -107,6 +112,8 @@ class Reader:
         self.rematches = Rematches(conn)  # parcel events a race left unmatched
         self.jobs = JobReads(conn)  # the timer jobs' last runs
         self.readiness = Health(conn)  # GET /readyz's check
+        self.rules = RuleReads(conn)  # a seller's rules
+        self.stats = StatsReads(conn)  # afterSaleStats
 
 
 @asynccontextmanager

@@ -84,7 +84,12 @@ async def fetch_cancellation(link: Link, creds: ShopCredentials, cancel_id: str)
 
 
 async def import_updated(
-    link: Link, creds: ShopCredentials, *, since: datetime, until: datetime | None = None
+    link: Link,
+    creds: ShopCredentials,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    backfill: bool = False,
 ) -> ImportRun:
     """Every return of the shop updated at or after `since` (and before `until`), oldest first,
     following TikTok's page tokens to the end. A return object that cannot be applied is
@@ -92,8 +97,8 @@ async def import_updated(
     run = ImportRun()
     ge = int(since.timestamp())
     lt = int(until.timestamp()) if until is not None else None
-    await _pages(link, creds, link.client.search_returns, ge, lt, run)
-    await _pages(link, creds, link.client.search_cancellations, ge, lt, run)
+    await _pages(link, creds, link.client.search_returns, ge, lt, run, backfill=backfill)
+    await _pages(link, creds, link.client.search_cancellations, ge, lt, run, backfill=backfill)
     return run
 
 
@@ -104,8 +109,11 @@ async def _pages(
     ge: int,
     lt: int | None,
     run: ImportRun,
+    *,
+    backfill: bool,
 ) -> None:
-    """Every page of one search (Search Returns or Search Cancellations), applied."""
+    """Every page of one search (Search Returns or Search Cancellations), applied; a backfill's
+    new requests are not evaluated by the seller's rules."""
     token: str | None = None
     seen_tokens: set[str] = set()
     pages = 0
@@ -120,7 +128,7 @@ async def _pages(
         run.pages += 1
         for obj in page.returns:
             try:
-                await _apply(link, creds, obj, run)
+                await _apply(link, creds, obj, run, backfill=backfill)
             except Exception:
                 run.returns += 1
                 run.outcomes["failed"] += 1
@@ -136,9 +144,16 @@ async def _pages(
 
 
 async def _apply(
-    link: Link, creds: ShopCredentials, obj: dict[str, object], run: ImportRun
+    link: Link,
+    creds: ShopCredentials,
+    obj: dict[str, object],
+    run: ImportRun,
+    *,
+    backfill: bool = False,
 ) -> None:
-    result = await receive_fetched(creds.shop_id, obj, now=link.clock(), windows=link.windows)
+    result = await receive_fetched(
+        creds.shop_id, obj, now=link.clock(), windows=link.windows, backfill=backfill
+    )
     run.returns += 1
     run.outcomes[result.outcome.value] += 1
     if result.outcome is Outcome.REJECTED:
@@ -246,7 +261,7 @@ async def sync_shop(link: Link, creds: ShopCredentials, *, since: datetime | Non
     error: str | None = None
     try:
         async with asyncio.timeout(SYNC_TIME_LIMIT.total_seconds()):
-            run = await import_updated(link, creds, since=start)
+            run = await import_updated(link, creds, since=start, backfill=True)
     except TimeoutError:
         error = f"the import stopped after {SYNC_TIME_LIMIT}: run it again to go on"
         raise TikTokError(error) from None

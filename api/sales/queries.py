@@ -49,10 +49,50 @@ class StatusCount:
     )
 
 
+async def page_of(
+    info: Info,
+    flt: queries.SaleFilter,
+    *,
+    first: int,
+    after: str | None,
+    order: queries.AfterSaleOrder | None = None,
+) -> AfterSaleConnection:
+    """A page of the caller's after-sales that `flt` matches, as a connection (`afterSales`,
+    `previewRule`)."""
+    order_by = order or queries.AfterSaleOrder.NEWEST
+    try:
+        async with reading() as r:
+            page = await r.sales.list_sales(
+                info.context.seller_id, flt, first=first, after=after, order=order_by
+            )
+    except Invalid as exc:
+        raise graphql_error(exc) from None
+    # The nested lists asked for on the nodes, fetched now for the whole page: the same
+    # statements the dataloaders would run, without a resolver call per after-sale.
+    prefetched = await Prefetched.fetch(
+        [r.id for r in page.records], nested_lists_asked(info, ("edges", "node"))
+    )
+    edges = [
+        AfterSaleEdge(cursor=queries.encode_cursor(r, order_by), node=AfterSale.of(r, prefetched))
+        for r in page.records
+    ]
+    return AfterSaleConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total_count,
+    )
+
+
 @strawberry.type
 class SaleQuery:
     @strawberry.field(
-        description="After-sales of the caller's shops, newest first. `first` <= 100."
+        description="After-sales of the caller's shops, newest first (or as `orderBy` says)."
+        " `tags`: all of them present. `first` <= 100."
     )
     async def after_sales(
         self,
@@ -67,6 +107,8 @@ class SaleQuery:
         response_due_before: datetime | None = None,
         sync_status: SyncStatus | None = None,
         must_not_ship: bool | None = None,
+        tags: list[str] | None = None,
+        order_by: queries.AfterSaleOrder | None = queries.AfterSaleOrder.NEWEST,
         first: int = 20,
         after: str | None = None,
     ) -> AfterSaleConnection:
@@ -81,33 +123,9 @@ class SaleQuery:
             response_due_before=response_due_before,
             sync_status=sync_status,
             must_not_ship=must_not_ship,
+            tags=None if tags is None else tuple(tags),
         )
-        try:
-            async with reading() as r:
-                page = await r.sales.list_sales(
-                    info.context.seller_id, flt, first=first, after=after
-                )
-        except Invalid as exc:
-            raise graphql_error(exc) from None
-        # The nested lists asked for on the nodes, fetched now for the whole page: the same
-        # statements the dataloaders would run, without a resolver call per after-sale.
-        prefetched = await Prefetched.fetch(
-            [r.id for r in page.records], nested_lists_asked(info, ("edges", "node"))
-        )
-        edges = [
-            AfterSaleEdge(cursor=queries.encode_cursor(r), node=AfterSale.of(r, prefetched))
-            for r in page.records
-        ]
-        return AfterSaleConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=page.total_count,
-        )
+        return await page_of(info, flt, first=first, after=after, order=order_by)
 
     @strawberry.field
     async def after_sale(self, info: Info, id: strawberry.ID) -> AfterSale | None:

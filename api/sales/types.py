@@ -72,6 +72,10 @@ class HistoryEntry:
     from_status: domain.AfterSaleStatus | None
     to_status: domain.AfterSaleStatus | None
     source: domain.EventSource
+    actor_name: str | None = strawberry.field(
+        description="Who acted, by name, when `actor` alone does not say: the rule's name for"
+        " an entry of source RULE; null otherwise."
+    )
     platform_at: datetime | None = strawberry.field(
         description="TikTok's own time for an entry that came from TikTok (its report's"
         " update time); null otherwise. `at` is when the change was applied here, and history"
@@ -111,6 +115,7 @@ def history_of(rows: Sequence[HistoryRecord]) -> list[HistoryEntry]:
             from_status=r.from_status,
             to_status=r.to_status,
             source=r.source,
+            actor_name=r.actor_name,
             platform_at=r.platform_at,
         )
         for r in rows
@@ -148,6 +153,12 @@ async def _stocked_in(root: AfterSale, info: Info) -> list[StockedIn]:
     return stocked_in_of(await info.context.loaders.stocked_in.load(root.record.id))
 
 
+async def _tags(root: AfterSale, info: Info) -> list[str]:
+    if root.prefetched_tags is not None:
+        return root.prefetched_tags
+    return list(await info.context.loaders.tags.load(root.record.id))
+
+
 # An edited request's links (aftersales/domain/edits.py), batched by the request's dataloaders.
 async def _supersedes(root: AfterSale, info: Info) -> AfterSale | None:
     found = await info.context.loaders.supersedes.load(root.record.id)
@@ -166,6 +177,7 @@ NESTED_LISTS: dict[str, Callable[[SaleReads, Sequence[int]], Awaitable[dict[int,
     "notes": SaleReads.notes_by_sale,
     "history": SaleReads.history_by_sale,
     "stockedIn": SaleReads.stocked_in_by_sale,
+    "tags": SaleReads.tags_by_sale,
 }
 
 
@@ -295,6 +307,11 @@ class AfterSale:
     stocked_in: list[StockedIn] = strawberry.field(
         resolver=_stocked_in, metadata={PREFETCHED: "prefetched_stocked_in"}
     )
+    tags: list[str] = strawberry.field(
+        resolver=_tags,
+        metadata={PREFETCHED: "prefetched_tags"},
+        description="The seller's tags (addTags), as first written, in the order added.",
+    )
     sync_status: SyncStatus = strawberry.field(
         description="Where the last decision sent to TikTok stands (LOCAL_ONLY: not sent)."
     )
@@ -327,6 +344,7 @@ class AfterSale:
     prefetched_notes: strawberry.Private[list[Note] | None] = None
     prefetched_history: strawberry.Private[list[HistoryEntry] | None] = None
     prefetched_stocked_in: strawberry.Private[list[StockedIn] | None] = None
+    prefetched_tags: strawberry.Private[list[str] | None] = None
 
     @classmethod
     def of(cls, record: SaleRecord, prefetched: Prefetched = NOTHING_PREFETCHED) -> AfterSale:
@@ -335,6 +353,7 @@ class AfterSale:
         notes = prefetched.rows("notes", record.id)
         history = prefetched.rows("history", record.id)
         stocked_in = prefetched.rows("stockedIn", record.id)
+        tags = prefetched.rows("tags", record.id)
         return cls(
             record=record,
             id=strawberry.ID(str(record.id)),
@@ -369,6 +388,7 @@ class AfterSale:
             prefetched_notes=None if notes is None else notes_of(notes),
             prefetched_history=None if history is None else history_of(history),
             prefetched_stocked_in=None if stocked_in is None else stocked_in_of(stocked_in),
+            prefetched_tags=tags,
         )
 
 

@@ -49,6 +49,13 @@ async def _lines(root: Thing) -> list[Line]:
     return [Line(sku="from-resolver", note=None, color=Color.BLUE, price=None)]
 
 
+async def _labels(root: Thing) -> list[str]:
+    """As the after-sale's tags do: a prefetched list of strings when there is one."""
+    if root.prefetched_labels is not None:
+        return root.prefetched_labels
+    return ["from-resolver"]
+
+
 @strawberry.type
 class Thing:
     id: strawberry.ID
@@ -69,6 +76,10 @@ class Thing:
     prefetched_lines: strawberry.Private[list[Line] | None] = None
     fetched: list[Line] = strawberry.field(
         resolver=_lines, metadata={PREFETCHED: "prefetched_lines"}
+    )
+    prefetched_labels: strawberry.Private[list[str] | None] = None
+    labels: list[str] = strawberry.field(
+        resolver=_labels, metadata={PREFETCHED: "prefetched_labels"}
     )
 
     @strawberry.field
@@ -138,7 +149,15 @@ CASES: dict[str, Any] = {
         good(maybe="x", flag=False, maybe_color=Color.BLUE, maybe_lines=None),
     ],
     "prefetched": lambda: [
-        good(prefetched_lines=[Line(sku="P", note=None, color=Color.RED, price=None)])
+        good(prefetched_lines=[Line(sku="P", note=None, color=Color.RED, price=None)]),
+        good(prefetched_labels=["vip", "fragile"]),
+        good(prefetched_labels=[]),
+    ],
+    "bad prefetched strings": lambda: [
+        good(prefetched_labels=["ok", None]),
+        good(prefetched_labels=[ValueError("x")]),
+        good(prefetched_labels="not a list"),
+        good(prefetched_labels=[_awaitable("later")]),
     ],
     "null in non-null leaf": lambda: [good(name=None)],
     "null in non-null enum": lambda: [good(color=None)],
@@ -183,6 +202,7 @@ colors maybeColors
 lines { sku note color price { amount currency } }
 maybeLines { sku note color price { amount currency } }
 fetched { sku }
+labels
 """
 QUERIES = {
     "all": "{ things { " + ALL_FIELDS + " } maybeThings { " + ALL_FIELDS + " } }",
@@ -283,9 +303,9 @@ def _generic_fields(count: int) -> int:
 
 
 def test_plain_fields_do_not_go_the_generic_way() -> None:
-    # `things` and each thing's `fetched` (a resolver, not prefetched here) only.
-    assert _generic_fields(1) == 2
-    assert _generic_fields(20) == 21
+    # `things` and each thing's `fetched` and `labels` (resolvers, not prefetched here) only.
+    assert _generic_fields(1) == 3
+    assert _generic_fields(20) == 41
 
 
 def build_cached(context_class: Any, sources: Callable[[], list[Thing]]) -> Any:
