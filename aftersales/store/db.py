@@ -43,7 +43,9 @@ async def _keep_session(_connection: Any) -> None:
 def _connection(url: str) -> str | dict[str, Any]:
     """What Tortoise is given for `url`: for PostgreSQL, the URL's settings expanded, with the
     libpq options asyncpg spells otherwise (`sslmode`, `connect_timeout`) translated and
-    `_keep_session` as the pool's reset; any other URL as it is."""
+    `_keep_session` as the pool's reset; for SQLite, a busy timeout; any other URL as it is."""
+    if url.startswith("sqlite://"):
+        return _sqlite(url)
     if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         return url
     plain, extra = urls.for_postgres(url)
@@ -55,6 +57,20 @@ def _connection(url: str) -> str | dict[str, Any]:
         return url
     expanded["credentials"].update(extra)
     expanded["credentials"]["reset"] = _keep_session
+    return expanded
+
+
+# How long a SQLite writer waits for another (the service's jobs, a CLI command) before "database
+# is locked": sqlite3's own 5 s is short on a busy machine. A `busy_timeout` in the URL wins.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite(url: str) -> str | dict[str, Any]:
+    try:
+        expanded: dict[str, Any] = expand_db_url(url)
+    except Exception:  # Tortoise.init reports a bad URL the way it always did
+        return url
+    expanded["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
     return expanded
 
 

@@ -73,7 +73,9 @@ def test_decisions_flow_to_the_sandbox_and_its_truth_flows_back(
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
         assert ACCESS not in added.stdout + added.stderr
-        token = server.cli("tokens", "create", "--seller", "live").stdout.strip().splitlines()[-1]
+        issued = server.cli("tokens", "create", "--seller", "live")
+        assert issued.returncode == 0, issued.stderr
+        token = issued.stdout.strip().splitlines()[-1]
 
         def imported() -> dict[str, Any] | None:
             edges = gql(server, token, SALES, {})["afterSales"]["edges"]
