@@ -366,20 +366,8 @@ class TikTokClient:
 
     async def refresh_token(self, refresh_token: str) -> TokenGrant:
         """New access and refresh tokens from the auth host (this call is not signed)."""
-        query = {
-            "app_key": self._app_key,
-            "app_secret": self._app_secret,
-            "refresh_token": refresh_token,
-            "grant_type": "refresh_token",
-        }
-        request = _Request(
-            method="GET",
-            url=self._auth_base_url + REFRESH_TOKEN_PATH,
-            path=REFRESH_TOKEN_PATH,
-            query=query,
-            content=b"",
-            headers={},
-            secrets=(self._app_secret, refresh_token),
+        request = self._auth_request(
+            REFRESH_TOKEN_PATH, refresh_token=refresh_token, grant_type="refresh_token"
         )
         data = await self._with_retries(request.path, lambda: self._send(request))
         return _token_grant(data)
@@ -387,20 +375,8 @@ class TikTokClient:
     async def get_token(self, auth_code: str) -> TokenGrant:
         """The tokens an authorization code (the OAuth callback's `code`) is worth, from the auth
         host (not signed). A code works once."""
-        query = {
-            "app_key": self._app_key,
-            "app_secret": self._app_secret,
-            "auth_code": auth_code,
-            "grant_type": "authorized_code",
-        }
-        request = _Request(
-            method="GET",
-            url=self._auth_base_url + GET_TOKEN_PATH,
-            path=GET_TOKEN_PATH,
-            query=query,
-            content=b"",
-            headers={},
-            secrets=(self._app_secret, auth_code),
+        request = self._auth_request(
+            GET_TOKEN_PATH, auth_code=auth_code, grant_type="authorized_code"
         )
         # Not retried: a code is single-use, and an answer lost on the way may have used it.
         try:
@@ -411,6 +387,20 @@ class TikTokClient:
                 f"no answer within {self._deadline:g}s on {GET_TOKEN_PATH}", transport=True
             ) from None
         return _token_grant(data)
+
+    def _auth_request(self, path: str, **grant: str) -> _Request:
+        """A call to the auth host (token get, token refresh): not signed, the app's key and
+        secret in the query, then `grant` (whose secret, a code or a refresh token, is masked in
+        errors like the app secret)."""
+        return _Request(
+            method="GET",
+            url=self._auth_base_url + path,
+            path=path,
+            query={"app_key": self._app_key, "app_secret": self._app_secret, **grant},
+            content=b"",
+            headers={},
+            secrets=(self._app_secret, *(v for k, v in grant.items() if k != "grant_type")),
+        )
 
     async def authorized_shops(self, access_token: str) -> list[AuthorizedShop]:
         """The shops this access token is authorized for (Get Authorized Shops, signed, without a
